@@ -1,0 +1,34 @@
+"""Compiled Numba kernels: the lecture's convolution and pooling equations.
+
+Plain array-in / array-out functions on C-contiguous ``(N, C, H, W)``
+float32 / float64 arrays (dtype preserved).  They perform no validation; the
+autograd layer (``tinygrad_cnn.functional``) checks arguments first.  The
+naive loop versions of the same equations are in ``tinygrad_cnn.reference``.
+
+All kernels are ``parallel=True`` with ``prange`` over disjoint outputs only
+(no write races) and ``cache=True``; below ``PARALLEL_MIN_WORK`` inner-loop
+operations they run on the calling thread.
+"""
+from .conv import (
+    PARALLEL_MIN_WORK,
+    conv2d_backward_input,
+    conv2d_backward_weight,
+    conv2d_forward,
+)
+from .pool import (
+    max_pool2d_backward,
+    max_pool2d_forward,
+    window_sum_backward,
+    window_sum_forward,
+)
+
+__all__ = [
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "window_sum_forward",
+    "window_sum_backward",
+    "PARALLEL_MIN_WORK",
+]

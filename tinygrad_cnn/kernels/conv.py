@@ -1,0 +1,377 @@
+"""Compiled (Numba) kernels for the lecture's convolution layer.
+
+Plain array-in / array-out functions; no graph or autograd logic lives here.
+The autograd ``Function`` layer validates its arguments, pads the input, and
+calls these kernels with C-contiguous 4-D arrays.
+
+Notation (Lecture 8, 0-based indices, stride ``S`` = ``(sh, sw)``):
+
+* forward, the weight function with a connection matrix C^m::
+
+      Z^{h} = Σ_{l ∈ C^{h}} W^{(h,l)} ⊛ A^{l}
+      z_{i,j} = Σ_k Σ_l w_{k,l} v_{i·S+k, j·S+l}
+
+* input gradient (full correlation with the 180°-rotated kernel; with a
+  stride, dZ is dilated by S-1 zeros between its elements)::
+
+      dA^{l} = Σ_{h : l ∈ C^{h}} rot180(W^{(h,l)}) ⋆ dZ^{h}
+
+* weight gradient::
+
+      dW^{(h,l)} = dZ^{h} ⋆ V^{l}
+      dw_{u,v} = Σ_i Σ_j dz_{i,j} v_{u+i·S, v+j·S}
+
+The bias gradient db^{h} = Σ_i Σ_j dn_{i,j} is a plain numpy sum done by the
+caller.
+
+How the loops are laid out (the "wide row" trick): a feature map of width Wp
+is treated as one flat vector.  With stride 1, output cell (i, j) sits at
+i·Wp + j of a "wide" output whose rows have the input's pitch Wp, and kernel
+tap (k, l) reads the input at that position plus the constant offset
+k·Wp + l.  One tap is then a single long, contiguous, vectorisable loop
+``out[m] += w · in[m + offset]`` over the whole map instead of Ho short rows
+(the Wp - Wo extra columns per row are discarded).  Taps are applied four at
+a time to cut loads and stores of the output.  The backward pass for the
+input is the same tap loop run on a zero-padded, dilated dZ with the kernel
+rotated by 180 degrees, which is exactly the lecture's rot180(W) ⋆ dZ.
+
+Array requirements (not checked here; the caller guarantees them):
+
+* ``xp``, ``w``, ``bias``, ``dz`` share one float dtype (float32 or float64);
+  the output has that dtype.  Mixing dtypes compiles another specialisation
+  and accumulates in the output's dtype.
+* ``conn`` is an ``(O, C)`` array of 0/1 (all ones for a dense layer),
+  ideally ``uint8``; any other dtype, layout or a read-only table is copied
+  to a writeable C-contiguous ``uint8`` array first (no recompile).
+* Arrays should be C-contiguous: other layouts give the same result but
+  compile another specialisation (and ``xp`` is then copied).
+* The kernel fits the padded input (``kh <= Hp``, ``kw <= Wp``), the strides
+  are >= 1, and ``dz`` has the forward output's shape.  For such input no
+  kernel reads or writes out of bounds.
+
+Each public function is a thin Python wrapper around a compiled
+``parallel=True`` body (``_conv2d_forward`` ...); the wrapper runs the body
+on one thread when the work is small (:func:`run_kernel`).
+"""
+import numba
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
+
+#: Below this many multiply-adds a kernel runs on the calling thread only:
+#: waking Numba's thread pool costs more than it saves for small maps (and
+#: far more on a loaded machine).
+PARALLEL_MIN_WORK = 1 << 17
+
+
+def run_kernel(kernel, work, *args):
+    """Call a compiled ``parallel=True`` kernel, on one thread when ``work``
+    (an estimate of its inner-loop operations) is below PARALLEL_MIN_WORK.
+
+    The thread count is switched here, in Python, because Numba cannot cache
+    a compiled function that calls ``numba.set_num_threads`` itself.
+    """
+    if work >= PARALLEL_MIN_WORK:
+        return kernel(*args)
+    nthreads = numba.get_num_threads()
+    if nthreads == 1:
+        return kernel(*args)
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(nthreads)
+
+
+def _conn_array(conn):
+    """The connection matrix as a writeable C-contiguous uint8 array.
+
+    Numba compiles a separate specialisation for every dtype, layout and
+    read-only flag; a small (O, C) table is copied rather than trigger one
+    (constant tables such as LeNet's are often marked read-only).
+    """
+    if conn.dtype == np.uint8 and conn.flags.c_contiguous and conn.flags.writeable:
+        return conn
+    return np.array(conn, dtype=np.uint8, order="C")
+
+
+@njit(cache=True)
+def _accumulate_taps(out, L, src, base, offs, ws, nt, step):
+    """``out[m] += Σ_t ws[t] · src[base + offs[t] + m·step]`` for m < L.
+
+    The shared inner loop of the convolution kernels: ``nt`` kernel taps,
+    each a weight and an offset into the flat source map.  Taps are summed
+    four at a time (in tap order) to save loads and stores of ``out``.
+    """
+    t = 0
+    if step == 1:
+        while t + 4 <= nt:
+            w0 = ws[t]
+            w1 = ws[t + 1]
+            w2 = ws[t + 2]
+            w3 = ws[t + 3]
+            a0 = base + offs[t]
+            a1 = base + offs[t + 1]
+            a2 = base + offs[t + 2]
+            a3 = base + offs[t + 3]
+            s0 = src[a0:a0 + L]
+            s1 = src[a1:a1 + L]
+            s2 = src[a2:a2 + L]
+            s3 = src[a3:a3 + L]
+            for m in range(L):
+                out[m] += w0 * s0[m] + w1 * s1[m] + w2 * s2[m] + w3 * s3[m]
+            t += 4
+        while t < nt:
+            w0 = ws[t]
+            a0 = base + offs[t]
+            s0 = src[a0:a0 + L]
+            for m in range(L):
+                out[m] += w0 * s0[m]
+            t += 1
+    else:
+        while t < nt:
+            w0 = ws[t]
+            a0 = base + offs[t]
+            for m in range(L):
+                out[m] += w0 * src[a0 + m * step]
+            t += 1
+
+
+def conv2d_forward(xp, w, bias, sh, sw, conn):
+    """Forward convolution  Z^{h} = b^{h} + Σ_{l ∈ C^{h}} W^{(h,l)} ⊛ A^{l}.
+
+    The lecture's scalar form, 0-based and with stride (sh, sw)::
+
+        z[n,o,i,j] = bias[o] + Σ_{c : conn[o,c]=1} Σ_k Σ_l
+                         w[o,c,k,l] · xp[n,c, i·sh+k, j·sw+l]
+
+    (cross-correlation, no kernel flip, as in PyTorch).  Unconnected
+    (o, c) pairs are skipped, not multiplied by zero.  One parallel
+    iteration per output map (n, o), so writes never race.
+
+    Parameters
+    ----------
+    xp : (N, C, Hp, Wp) float array, the input already zero-padded by P^d.
+    w : (O, C, kh, kw) kernels W^{(h,l)}.
+    bias : (O,) one scalar b^{h} per output feature map (zeros for no bias).
+    sh, sw : int strides S^t (>= 1).
+    conn : (O, C) uint8 connection matrix C^m (1 = connected).
+
+    Returns
+    -------
+    z : (N, O, Ho, Wo) with Ho = (Hp - kh)//sh + 1, Wo = (Wp - kw)//sw + 1.
+    """
+    N, C, Hp, Wp = xp.shape
+    O, _, kh, kw = w.shape
+    work = N * O * C * kh * kw * ((Hp - kh) // sh + 1) * Wp
+    return run_kernel(_conv2d_forward, work, xp, w, bias, sh, sw, _conn_array(conn))
+
+
+@njit(parallel=True, cache=True)
+def _conv2d_forward(xp, w, bias, sh, sw, conn):
+    """Compiled body of :func:`conv2d_forward`."""
+    N, C, Hp, Wp = xp.shape
+    O = w.shape[0]
+    kh = w.shape[2]
+    kw = w.shape[3]
+    Ho = (Hp - kh) // sh + 1
+    Wo = (Wp - kw) // sw + 1
+    plane = Hp * Wp
+    xf = np.ascontiguousarray(xp).reshape(N, C * plane)  # no copy when C-contiguous
+    z = np.empty((N, O, Ho, Wo), dtype=xp.dtype)
+    # wide output: row pitch Wp, last row only Wo long
+    L = (Ho - 1) * Wp + Wo
+    for t in prange(N * O):
+        n = t // O
+        o = t % O
+        # the taps of output map o: connected input maps only
+        offs = np.empty(C * kh * kw, dtype=np.int64)
+        ws = np.empty(C * kh * kw, dtype=xp.dtype)
+        nt = 0
+        for c in range(C):
+            if conn[o, c] == 0:
+                continue
+            for k in range(kh):
+                for l in range(kw):
+                    offs[nt] = c * plane + k * Wp + l
+                    ws[nt] = w[o, c, k, l]
+                    nt += 1
+        b = bias[o]
+        if sh == 1 and sw == 1:
+            buf = np.empty(L, dtype=xp.dtype)
+            buf[:] = b
+            _accumulate_taps(buf, L, xf[n], 0, offs, ws, nt, 1)
+            for i in range(Ho):
+                zrow = z[n, o, i]
+                for j in range(Wo):
+                    zrow[j] = buf[i * Wp + j]
+        else:
+            for i in range(Ho):
+                zrow = z[n, o, i]
+                zrow[:] = b
+                _accumulate_taps(zrow, Wo, xf[n], i * sh * Wp, offs, ws, nt, sw)
+    return z
+
+
+def conv2d_backward_input(dz, w, sh, sw, conn, Hp, Wp):
+    """Input gradient  dA^{l} = Σ_{h : conn[h,l]=1} rot180(W^{(h,l)}) ⋆ dZ^{h}.
+
+    A full correlation of dZ with the 180°-rotated kernel.  The lecture's
+    scalar form, 0-based and with stride::
+
+        da[n,c,p,q] = Σ_{o : conn[o,c]=1} Σ_{i,j} dz[n,o,i,j] ·
+                          w[o,c, p - i·sh, q - j·sw]
+
+    over the (i, j) for which the kernel index lies inside the kernel.
+    dZ is first dilated (S-1 zeros between elements) and zero-padded (kh
+    rows above, zero columns at the right of each row), so that every cell
+    of dA is one gather ``Σ_taps w · dZpad[cell - tap offset]``: each (n, c)
+    plane of the result is owned by one parallel iteration, no write races.
+    Rows and columns of the padded input that no window touches get 0.
+
+    Parameters
+    ----------
+    dz : (N, O, Ho, Wo) upstream gradient dZ.
+    w : (O, C, kh, kw) kernels.
+    sh, sw : int strides.
+    conn : (O, C) uint8 connection matrix.
+    Hp, Wp : int, spatial size of the padded input.
+
+    Returns
+    -------
+    dxp : (N, C, Hp, Wp) gradient with respect to the padded input (the
+        caller crops the padding off).
+    """
+    N, O = dz.shape[0], dz.shape[1]
+    _, C, kh, kw = w.shape
+    work = N * C * O * kh * kw * Hp * Wp
+    return run_kernel(_conv2d_backward_input, work, dz, w, sh, sw, _conn_array(conn), Hp, Wp)
+
+
+@njit(parallel=True, cache=True)
+def _conv2d_backward_input(dz, w, sh, sw, conn, Hp, Wp):
+    """Compiled body of :func:`conv2d_backward_input`."""
+    N, O, Ho, Wo = dz.shape
+    C = w.shape[1]
+    kh = w.shape[2]
+    kw = w.shape[3]
+    plane = Hp * Wp
+    # dZ dilated by the stride, with kh zero rows above it, in maps of pitch Wp
+    pplane = (Hp + kh) * Wp
+    dzp = np.zeros((N, O * pplane), dtype=dz.dtype)
+    for t in prange(N * O):
+        n = t // O
+        o = t % O
+        for i in range(Ho):
+            row = o * pplane + (kh + i * sh) * Wp
+            for j in range(Wo):
+                dzp[n, row + j * sw] = dz[n, o, i, j]
+    dxp = np.zeros((N, C, Hp, Wp), dtype=dz.dtype)
+    dxf = dxp.reshape(N, C * plane)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        # taps of rot180(W): dA[p, q] gathers dZpad[kh + p - k, q - l]
+        offs = np.empty(O * kh * kw, dtype=np.int64)
+        ws = np.empty(O * kh * kw, dtype=dz.dtype)
+        nt = 0
+        for o in range(O):
+            if conn[o, c] == 0:
+                continue
+            for k in range(kh):
+                for l in range(kw):
+                    offs[nt] = o * pplane + (kh - k) * Wp - l
+                    ws[nt] = w[o, c, k, l]
+                    nt += 1
+        out = dxf[n, c * plane:(c + 1) * plane]
+        _accumulate_taps(out, plane, dzp[n], 0, offs, ws, nt, 1)
+    return dxp
+
+
+def conv2d_backward_weight(dz, xp, kh, kw, sh, sw, conn):
+    """Weight gradient  dW^{(h,l)} = dZ^{h} ⋆ V^{l}  (summed over the batch).
+
+    The lecture's scalar form, 0-based and with stride::
+
+        dw[o,c,u,v] = Σ_n Σ_i Σ_j dz[n,o,i,j] · xp[n,c, u + i·sh, v + j·sw]
+
+    One parallel iteration per (o, c) kernel; unconnected kernels
+    (conn[o,c] = 0) are skipped and their gradient is exactly 0.  The sums
+    are kept elementwise in a buffer (one row per tap, vectorisable without
+    reassociating floating-point additions) and reduced at the end.
+
+    Parameters
+    ----------
+    dz : (N, O, Ho, Wo) upstream gradient dZ.
+    xp : (N, C, Hp, Wp) the zero-padded forward input V.
+    kh, kw : int kernel size.
+    sh, sw : int strides.
+    conn : (O, C) uint8 connection matrix.
+
+    Returns
+    -------
+    dw : (O, C, kh, kw) with the dtype of ``xp``.
+    """
+    N, O, Ho, _ = dz.shape
+    C, Wp = xp.shape[1], xp.shape[3]
+    work = N * O * C * kh * kw * Ho * Wp
+    return run_kernel(_conv2d_backward_weight, work, dz, xp, kh, kw, sh, sw,
+                      _conn_array(conn))
+
+
+@njit(parallel=True, cache=True)
+def _conv2d_backward_weight(dz, xp, kh, kw, sh, sw, conn):
+    """Compiled body of :func:`conv2d_backward_weight`."""
+    N, O, Ho, Wo = dz.shape
+    C, Hp, Wp = xp.shape[1], xp.shape[2], xp.shape[3]
+    plane = Hp * Wp
+    xf = np.ascontiguousarray(xp).reshape(N, C * plane)  # no copy when C-contiguous
+    dw = np.zeros((O, C, kh, kw), dtype=xp.dtype)
+    if sh == 1 and sw == 1:
+        # dZ in wide rows of pitch Wp (zero columns beyond Wo)
+        L = (Ho - 1) * Wp + Wo
+        dzw = np.zeros((N, O, L), dtype=dz.dtype)
+        for t in prange(N * O):
+            n = t // O
+            o = t % O
+            for i in range(Ho):
+                for j in range(Wo):
+                    dzw[n, o, i * Wp + j] = dz[n, o, i, j]
+    else:
+        L = Wo
+        dzw = np.zeros((1, 1, 1), dtype=dz.dtype)  # unused
+    for t in prange(O * C):
+        o = t // C
+        c = t % C
+        if conn[o, c] == 0:
+            continue
+        acc = np.zeros((kh * kw, L), dtype=xp.dtype)
+        for n in range(N):
+            xc = xf[n, c * plane:(c + 1) * plane]
+            if sh == 1 and sw == 1:
+                d = dzw[n, o]
+                for k in range(kh):
+                    for l in range(kw):
+                        a = acc[k * kw + l]
+                        off = k * Wp + l
+                        xs = xc[off:off + L]
+                        for m in range(L):
+                            a[m] += d[m] * xs[m]
+            else:
+                for i in range(Ho):
+                    d = dz[n, o, i]
+                    for k in range(kh):
+                        row = (i * sh + k) * Wp
+                        for l in range(kw):
+                            a = acc[k * kw + l]
+                            for m in range(L):
+                                a[m] += d[m] * xc[row + l + m * sw]
+        for k in range(kh):
+            for l in range(kw):
+                a = acc[k * kw + l]
+                s = a[0]
+                for m in range(1, L):
+                    s += a[m]
+                dw[o, c, k, l] = s
+    return dw
