@@ -16,6 +16,16 @@ from tinygrad_cnn import Tensor, gradcheck
 from tinygrad_cnn import reference as ref
 from helpers import arrays, assert_close, leaf, random_grad, torch_leaf
 
+import tinygrad_cnn.ops.conv as conv_ops
+
+
+@pytest.fixture(params=["direct", "gemm"])
+def conv_path(request, monkeypatch):
+    """Run a test through both conv implementations: direct loops and im2col + matrix product."""
+    monkeypatch.setattr(conv_ops, "GEMM_MIN_DEPTH", 1 if request.param == "gemm" else 10**9)
+    return request.param
+
+
 TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-4)}
 
 
@@ -42,7 +52,7 @@ def _conv_all(x, w, b, stride, padding, conn, dz):
 
 
 @given(conv_case(), st.sampled_from([np.float64, np.float32]), st.data())
-def test_conv2d_against_reference(case, dtype, data):
+def test_conv2d_against_reference(conv_path, case, dtype, data):
     xs, ws, stride, padding, conn = case
     x = data.draw(arrays(xs, dtype=dtype))
     w = data.draw(arrays(ws, dtype=dtype))
@@ -62,7 +72,7 @@ def test_conv2d_against_reference(case, dtype, data):
 
 
 @given(conv_case(max_side=6), st.data())
-def test_conv2d_gradcheck(case, data):
+def test_conv2d_gradcheck(conv_path, case, data):
     xs, ws, stride, padding, conn = case
     x, w = data.draw(arrays(xs)), data.draw(arrays(ws))
     b = data.draw(arrays((ws[0],)))
@@ -73,7 +83,7 @@ def test_conv2d_gradcheck(case, data):
 
 
 @given(conv_case(), st.sampled_from([np.float64, np.float32]), st.data())
-def test_conv2d_against_torch(case, dtype, data):
+def test_conv2d_against_torch(conv_path, case, dtype, data):
     torch = pytest.importorskip("torch")
     xs, ws, stride, padding, conn = case
     x, w = data.draw(arrays(xs, dtype=dtype)), data.draw(arrays(ws, dtype=dtype))
@@ -94,7 +104,7 @@ def test_conv2d_against_torch(case, dtype, data):
 
 @pytest.mark.parametrize("mode", ["same", "valid", "full"])
 @pytest.mark.parametrize("k", [(1, 1), (2, 3), (3, 3), (4, 2)])
-def test_conv2d_padding_modes_against_torch(mode, k):
+def test_conv2d_padding_modes_against_torch(conv_path, mode, k):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 7, 6))
@@ -116,7 +126,7 @@ def test_conv2d_padding_modes_against_torch(mode, k):
         assert z.shape[2:] == x.shape[2:]
 
 
-def test_conv2d_unbatched_and_single_matrix():
+def test_conv2d_unbatched_and_single_matrix(conv_path):
     rng = np.random.default_rng(2)
     x3, w4 = rng.standard_normal((3, 6, 5)), rng.standard_normal((2, 3, 3, 3))
     b = rng.standard_normal(2)
@@ -147,7 +157,7 @@ def test_connection_skips_work_and_zeroes_gradients_exactly():
 
 
 @given(st.sampled_from([np.float64, np.float32]), st.data())
-def test_conv2d_noncontiguous_equals_copy(dtype, data):
+def test_conv2d_noncontiguous_equals_copy(conv_path, dtype, data):
     x = data.draw(arrays((2, 3, 7, 8), dtype=dtype, contiguous=False))
     w = data.draw(arrays((4, 3, 3, 2), dtype=dtype, contiguous=False))
     a = F.conv2d(Tensor(x), Tensor(w), stride=2, padding=1).data

@@ -15,6 +15,7 @@ from .conv import (
     conv2d_backward_weight,
     conv2d_forward,
 )
+from .im2col import conv2d_backward_gemm, conv2d_forward_gemm
 from .pool import (
     max_pool2d_backward,
     max_pool2d_forward,
@@ -26,6 +27,8 @@ __all__ = [
     "conv2d_forward",
     "conv2d_backward_input",
     "conv2d_backward_weight",
+    "conv2d_forward_gemm",
+    "conv2d_backward_gemm",
     "max_pool2d_forward",
     "max_pool2d_backward",
     "window_sum_forward",

@@ -168,6 +168,27 @@ def conv2d_forward(xp, w, bias, sh, sw, conn):
     return run_kernel(_conv2d_forward, work, xp, w, bias, sh, sw, _conn_array(conn))
 
 
+@njit(cache=True)
+def _forward_taps(w, conn, Wp, plane):
+    """Per output map o, its taps (offset into the flat padded input, weight) over connected maps only."""
+    O, C, kh, kw = w.shape
+    offs = np.empty((O, C * kh * kw), dtype=np.int64)
+    ws = np.empty((O, C * kh * kw), dtype=w.dtype)
+    nts = np.zeros(O, dtype=np.int64)
+    for o in range(O):
+        nt = 0
+        for c in range(C):
+            if conn[o, c] == 0:
+                continue
+            for k in range(kh):
+                for l in range(kw):
+                    offs[o, nt] = c * plane + k * Wp + l
+                    ws[o, nt] = w[o, c, k, l]
+                    nt += 1
+        nts[o] = nt
+    return offs, ws, nts
+
+
 @njit(parallel=True, cache=True)
 def _conv2d_forward(xp, w, bias, sh, sw, conn):
     """Compiled body of :func:`conv2d_forward`."""
@@ -180,37 +201,24 @@ def _conv2d_forward(xp, w, bias, sh, sw, conn):
     plane = Hp * Wp
     xf = np.ascontiguousarray(xp).reshape(N, C * plane)  # no copy when C-contiguous
     z = np.empty((N, O, Ho, Wo), dtype=xp.dtype)
+    offs, ws, nts = _forward_taps(w, conn, Wp, plane)
     # wide output: row pitch Wp, last row only Wo long
     L = (Ho - 1) * Wp + Wo
-    for t in prange(N * O):
-        n = t // O
-        o = t % O
-        # the taps of output map o: connected input maps only
-        offs = np.empty(C * kh * kw, dtype=np.int64)
-        ws = np.empty(C * kh * kw, dtype=xp.dtype)
-        nt = 0
-        for c in range(C):
-            if conn[o, c] == 0:
-                continue
-            for k in range(kh):
-                for l in range(kw):
-                    offs[nt] = c * plane + k * Wp + l
-                    ws[nt] = w[o, c, k, l]
-                    nt += 1
-        b = bias[o]
-        if sh == 1 and sw == 1:
-            buf = np.empty(L, dtype=xp.dtype)
-            buf[:] = b
-            _accumulate_taps(buf, L, xf[n], 0, offs, ws, nt, 1)
-            for i in range(Ho):
-                zrow = z[n, o, i]
-                for j in range(Wo):
-                    zrow[j] = buf[i * Wp + j]
-        else:
-            for i in range(Ho):
-                zrow = z[n, o, i]
-                zrow[:] = b
-                _accumulate_taps(zrow, Wo, xf[n], i * sh * Wp, offs, ws, nt, sw)
+    # One iteration per example: disjoint writes, no races; buffers allocated once per example.
+    for n in prange(N):
+        buf = np.empty(L, dtype=xp.dtype)
+        for o in range(O):
+            b = bias[o]
+            if sh == 1 and sw == 1:
+                buf[:] = b
+                _accumulate_taps(buf, L, xf[n], 0, offs[o], ws[o], nts[o], 1)
+                for i in range(Ho):
+                    z[n, o, i, :] = buf[i * Wp:i * Wp + Wo]
+            else:
+                for i in range(Ho):
+                    zrow = z[n, o, i]
+                    zrow[:] = b
+                    _accumulate_taps(zrow, Wo, xf[n], i * sh * Wp, offs[o], ws[o], nts[o], sw)
     return z
 
 
@@ -267,25 +275,28 @@ def _conv2d_backward_input(dz, w, sh, sw, conn, Hp, Wp):
             row = o * pplane + (kh + i * sh) * Wp
             for j in range(Wo):
                 dzp[n, row + j * sw] = dz[n, o, i, j]
-    dxp = np.zeros((N, C, Hp, Wp), dtype=dz.dtype)
-    dxf = dxp.reshape(N, C * plane)
-    for t in prange(N * C):
-        n = t // C
-        c = t % C
-        # taps of rot180(W): dA[p, q] gathers dZpad[kh + p - k, q - l]
-        offs = np.empty(O * kh * kw, dtype=np.int64)
-        ws = np.empty(O * kh * kw, dtype=dz.dtype)
+    # taps of rot180(W) per input map c: dA[p, q] gathers dZpad[kh + p - k, q - l]
+    offs = np.empty((C, O * kh * kw), dtype=np.int64)
+    ws = np.empty((C, O * kh * kw), dtype=dz.dtype)
+    nts = np.zeros(C, dtype=np.int64)
+    for c in range(C):
         nt = 0
         for o in range(O):
             if conn[o, c] == 0:
                 continue
             for k in range(kh):
                 for l in range(kw):
-                    offs[nt] = o * pplane + (kh - k) * Wp - l
-                    ws[nt] = w[o, c, k, l]
+                    offs[c, nt] = o * pplane + (kh - k) * Wp - l
+                    ws[c, nt] = w[o, c, k, l]
                     nt += 1
+        nts[c] = nt
+    dxp = np.zeros((N, C, Hp, Wp), dtype=dz.dtype)
+    dxf = dxp.reshape(N, C * plane)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
         out = dxf[n, c * plane:(c + 1) * plane]
-        _accumulate_taps(out, plane, dzp[n], 0, offs, ws, nt, 1)
+        _accumulate_taps(out, plane, dzp[n], 0, offs[c], ws[c], nts[c], 1)
     return dxp
 
 
