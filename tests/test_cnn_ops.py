@@ -335,3 +335,20 @@ def test_vec_matches_column_stacking_of_the_lecture():
     a = np.arange(12.0).reshape(2, 2, 3)  # two 2x3 maps
     expected = np.concatenate([a[0].T.ravel(), a[1].T.ravel()])  # columns of map 1, then map 2
     np.testing.assert_array_equal(F.vec(Tensor(a)).data, expected)
+
+
+def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
+    """Every example its own chunk, chunks shared among worker threads: same sums as the loops."""
+    import tinygrad_cnn.kernels.im2col as im2col_kernels
+
+    monkeypatch.setattr(conv_ops, "GEMM_MIN_DEPTH", 1)
+    monkeypatch.setattr(im2col_kernels, "CHUNK_ELEMENTS", 1)
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    for stride, padding in (((1, 1), (1, 1)), ((2, 1), (0, 2))):
+        z_ref = ref.conv2d(x, w, b, stride=stride, padding=padding)
+        dz = random_grad(z_ref.shape)
+        z, dx, dw, db = _conv_all(x, w, b, stride, padding, None, dz)
+        dx_ref, dw_ref, db_ref = ref.conv2d_backward(x, w, dz, stride=stride, padding=padding)
+        for ours, theirs in ((z, z_ref), (dx, dx_ref), (dw, dw_ref), (db, db_ref)):
+            assert_close(ours, theirs, rtol=1e-9, atol=1e-10)
