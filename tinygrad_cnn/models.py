@@ -29,23 +29,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
+from .reference import LENET_C3_TABLE
 from .nn import Conv2d, Linear, Module, ScaledTanh, Subsampling, _positive_int
 from .tensor import Tensor
 
 __all__ = ["C3_TABLE", "LeNet5", "ScaledTanh", "Subsampling"]
 
-#: LeCun et al. 1998, Table I: row h = C3 feature map, column l = S2 feature map;
-#: 1 where C3 map h reads S2 map l (60 connections).
-C3_TABLE = np.array(
-    [
-        [1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1],
-        [1, 0, 0, 0, 1, 1], [1, 1, 0, 0, 0, 1], [1, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 0],
-        [0, 0, 1, 1, 1, 1], [1, 0, 0, 1, 1, 1], [1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 0, 1],
-        [1, 1, 0, 1, 1, 0], [0, 1, 1, 0, 1, 1], [1, 0, 1, 1, 0, 1], [1, 1, 1, 1, 1, 1],
-    ],
-    dtype=np.uint8,
-)
-C3_TABLE.flags.writeable = False
+#: LeCun et al. 1998, Table I: row h = C3 feature map, column l = S2 feature map (read-only).
+C3_TABLE = LENET_C3_TABLE
 
 
 class LeNet5(Module):

@@ -492,3 +492,4 @@ LENET_C3_TABLE = np.array(
      [1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 0, 1],
      [1, 1, 0, 1, 1, 0], [0, 1, 1, 0, 1, 1], [1, 0, 1, 1, 0, 1],
      [1, 1, 1, 1, 1, 1]], dtype=np.uint8)
+LENET_C3_TABLE.flags.writeable = False  # shared by models and benchmarks: nobody edits it by accident
