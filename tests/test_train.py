@@ -1,0 +1,333 @@
+"""Tests for tinygrad_cnn.train: fit, evaluate, plot_history."""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_cnn import Function, Tensor, nn, optim
+from tinygrad_cnn.data import load_digits
+from tinygrad_cnn.train import (HISTORY_KEYS, cosine_schedule, evaluate, fit, plot_history,
+                                random_affine, random_shift)
+
+LINE = re.compile(r"^epoch +(\d+)/(\d+)  loss \d+\.\d{4}  train acc [01]\.\d{4}"
+                  r"(  test acc [01]\.\d{4})?  \d+\.\ds$")
+
+
+@pytest.fixture(scope="module")
+def digits8():
+    """A small subset of the 8x8 digits: 300 training and 100 test images."""
+    x_train, y_train, x_test, y_test = load_digits(size=8)
+    return x_train[:300], y_train[:300], x_test[:100], y_test[:100]
+
+
+def small_cnn(seed=0):
+    nn.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 4, 4, 4)
+        nn.Vec(), nn.Linear(64, 10),
+    )
+
+
+def params_of(model):
+    return {k: v.copy() for k, v in model.state_dict().items()}
+
+
+def run(data, seed=0, epochs=3, lr=1e-2, **kw):
+    model = small_cnn(seed)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    kw.setdefault("progress", False)
+    kw.setdefault("log", None)
+    history = fit(model, opt, *data, epochs=epochs, batch_size=32, seed=seed, **kw)
+    return model, opt, history
+
+
+# ------------------------------------------------------------------------------------ fit
+
+def test_fit_lowers_the_loss_and_learns(digits8):
+    lines = []
+    _, _, h = run(digits8, epochs=4, log=lines.append)
+    assert set(h) == set(HISTORY_KEYS)
+    assert all(len(h[k]) == 4 for k in HISTORY_KEYS)
+    assert h["epoch"] == [1, 2, 3, 4]
+    assert h["loss"][-1] < 0.5 * h["loss"][0]
+    assert h["train_acc"][-1] > h["train_acc"][0]
+    assert h["test_acc"][-1] > 0.7  # 10 classes: chance is 0.1
+    assert all(s >= 0 for s in h["seconds"])
+    assert len(lines) == 4
+    for i, line in enumerate(lines, 1):
+        m = LINE.match(line)
+        assert m, line
+        assert (int(m.group(1)), int(m.group(2))) == (i, 4)
+        assert m.group(3), "test accuracy missing from the summary line"
+
+
+def test_fit_same_seed_is_bit_identical(digits8):
+    m1, o1, h1 = run(digits8, seed=3, epochs=2)
+    m2, o2, h2 = run(digits8, seed=3, epochs=2)
+    for key in HISTORY_KEYS:
+        if key != "seconds":
+            assert h1[key] == h2[key], key
+    p1, p2 = params_of(m1), params_of(m2)
+    assert p1.keys() == p2.keys()
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
+    _, _, h3 = run(digits8, seed=4, epochs=2)
+    assert h3["loss"] != h1["loss"]
+
+
+def test_fit_in_two_calls_equals_one_call(digits8):
+    """Shuffling depends only on (seed, epoch): resuming with start_epoch continues exactly."""
+    m_full, _, h_full = run(digits8, seed=1, epochs=2)
+    model = small_cnn(1)
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    h_a = fit(model, opt, *digits8, epochs=1, batch_size=32, seed=1, progress=False, log=None)
+    h_b = fit(model, opt, *digits8, epochs=1, batch_size=32, seed=1, start_epoch=1,
+              progress=False, log=None)
+    assert h_b["epoch"] == [2]
+    assert h_a["loss"] + h_b["loss"] == h_full["loss"]
+    for k, v in params_of(m_full).items():
+        np.testing.assert_array_equal(model.state_dict()[k], v, err_msg=k)
+
+
+def test_fit_without_test_set(digits8):
+    lines = []
+    _, _, h = run(digits8[:2], epochs=1, log=lines.append)
+    assert np.isnan(h["test_acc"][0]) and np.isnan(h["test_loss"][0])
+    assert "test acc" not in lines[0] and LINE.match(lines[0])
+
+
+def test_fit_progress_bar_on_stderr_summary_on_stdout(digits8, capsys):
+    run(digits8, epochs=1, progress=True, log=print)
+    out, err = capsys.readouterr()
+    assert LINE.match(out.strip().splitlines()[-1])
+    assert "epoch 1/1" in err and "/10" in err and "batch" in err  # the tqdm bar: 10 batches
+    assert "batch" not in out
+
+
+def test_fit_leaves_no_graph_alive(digits8):
+    model, opt, _ = run(digits8, epochs=1)
+    gc.collect()
+    alive = [o for o in gc.get_objects() if issubclass(type(o), Function)]  # no __class__ lookups
+    assert alive == []
+    assert all(p.grad is None for p in model.parameters())
+    assert model.training
+
+
+def test_fit_on_epoch_can_stop(digits8):
+    seen = []
+
+    def on_epoch(epoch, history):
+        seen.append((epoch, len(history["loss"])))
+        return epoch == 2
+
+    _, _, h = run(digits8, epochs=5, on_epoch=on_epoch)
+    assert seen == [(1, 1), (2, 2)]
+    assert h["epoch"] == [1, 2]
+
+
+def test_fit_stops_on_nan(digits8):
+    model = small_cnn()
+    model.parameters()[0].data[...] = np.nan
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match="epoch 1, batch 1/"):
+        fit(model, opt, *digits8, epochs=1, batch_size=32, progress=False, log=None)
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(epochs=0), ValueError, "epochs"),
+    (dict(epochs=1.5), ValueError, "epochs"),
+    (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(seed=-1), ValueError, "seed"),
+    (dict(start_epoch=-1), ValueError, "start_epoch"),
+])
+def test_fit_rejects_bad_arguments(digits8, kw, exc, match):
+    model = small_cnn()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    args = dict(epochs=1, batch_size=8, seed=0, progress=False, log=None)
+    args.update(kw)
+    with pytest.raises(exc, match=match):
+        fit(model, opt, *digits8, **args)
+
+
+def test_fit_rejects_bad_data(digits8):
+    model = small_cnn()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x, y, xt, yt = digits8
+    with pytest.raises(ValueError, match="same number of samples"):
+        fit(model, opt, x, y[:-1], epochs=1, progress=False, log=None)
+    with pytest.raises(ValueError, match="both x_test and y_test"):
+        fit(model, opt, x, y, xt, None, epochs=1, progress=False, log=None)
+    with pytest.raises(TypeError, match="integer class indices"):
+        fit(model, opt, x, y.astype(np.float32), epochs=1, progress=False, log=None)
+
+
+def test_fit_lr_schedule_and_augment(digits8):
+    calls = []
+
+    def augment(xb, rng):
+        calls.append(len(xb))
+        return random_shift(1)(xb, rng)
+
+    model, opt, h = run(digits8, epochs=3, lr=0.1, lr_schedule=cosine_schedule(0.1, 3),
+                        augment=augment)
+    assert h["lr"] == pytest.approx([0.1, 0.075, 0.025])
+    assert opt.lr == pytest.approx(0.025)
+    assert sum(calls) == 3 * 300 and max(calls) == 32
+    # reproducible with augmentation too
+    _, _, h2 = run(digits8, epochs=3, lr=0.1, lr_schedule=cosine_schedule(0.1, 3),
+                   augment=random_shift(1))
+    assert h2["loss"] == h["loss"]
+    with pytest.raises(TypeError, match="augment"):
+        run(digits8, epochs=1, augment=3)
+
+
+def test_cosine_schedule():
+    f = cosine_schedule(1.0, 4, min_lr=0.2)
+    assert [f(e) for e in (1, 3, 5)] == pytest.approx([1.0, 0.6, 0.2])
+    with pytest.raises(ValueError, match="total_epochs"):
+        cosine_schedule(1.0, 0)
+
+
+def test_random_shift_matches_a_loop():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 2, 5, 7)).astype(np.float32)
+    out = random_shift(2)(x, np.random.default_rng(1))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    r = np.random.default_rng(1)
+    dy, dx = r.integers(0, 5, size=6), r.integers(0, 5, size=6)
+    padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), mode="edge")
+    for i in range(6):
+        np.testing.assert_array_equal(out[i], padded[i, :, dy[i]:dy[i] + 5, dx[i]:dx[i] + 7])
+    assert random_shift(0)(x, rng) is x
+    # a single shifted pixel moves by at most max_shift
+    img = np.zeros((50, 1, 9, 9))
+    img[:, 0, 4, 4] = 1.0
+    moved = random_shift(1)(img, np.random.default_rng(2))
+    pos = np.argwhere(moved[:, 0] == 1.0)[:, 1:]
+    assert len(pos) == 50 and np.abs(pos - 4).max() == 1
+
+
+def test_random_affine_properties():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, 12, 12)).astype(np.float32)
+    aug = random_affine(10, 0.1, 2)
+    out = aug(x, np.random.default_rng(3))
+    assert out.shape == x.shape and out.dtype == x.dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, aug(x, np.random.default_rng(3)))  # reproducible
+    assert not np.array_equal(out, x)
+    assert random_affine(0, 0, 0)(x, rng) is x
+    # a constant image stays constant; values stay within the input's range (bilinear)
+    const = np.full((3, 1, 8, 8), 0.25, dtype=np.float64)
+    np.testing.assert_allclose(random_affine(30, 0.2, 3)(const, rng), 0.25, rtol=1e-12)
+    assert out.min() >= x.min() - 1e-6 and out.max() <= x.max() + 1e-6
+    # a blob at the centre moves by at most the shift (rotation and scale keep the centre)
+    img = np.zeros((40, 1, 21, 21))
+    img[:, 0, 9:12, 9:12] = 1.0
+    moved = random_affine(15, 0.1, 1.5)(img, np.random.default_rng(4))
+    yy, xx = np.mgrid[:21, :21]
+    mass = moved[:, 0].sum(axis=(1, 2))
+    cy = (moved[:, 0] * yy).sum(axis=(1, 2)) / mass
+    cx = (moved[:, 0] * xx).sum(axis=(1, 2)) / mass
+    assert np.abs(cy - 10).max() <= 2.0 and np.abs(cx - 10).max() <= 2.0  # 1.5 + resampling
+    assert np.abs(cy - 10).max() > 0.3  # it does move
+    # channels of one image get the same transform
+    two = np.repeat(x[:, :1], 2, axis=1)
+    out2 = aug(two, np.random.default_rng(1))
+    np.testing.assert_array_equal(out2[:, 0], out2[:, 1])
+    with pytest.raises(ValueError, match="max_scale"):
+        random_affine(10, 1.0, 2)
+    with pytest.raises(ValueError, match="max_rotation"):
+        random_affine(-1, 0.1, 2)
+
+
+# ------------------------------------------------------------------------------- evaluate
+
+class Fixed(nn.Module):
+    """logits = x @ W + b with fixed weights."""
+
+    def __init__(self, w, b):
+        super().__init__()
+        self.w = nn.Parameter(np.asarray(w, dtype=np.float64))
+        self.b = nn.Parameter(np.asarray(b, dtype=np.float64))
+
+    def forward(self, x):
+        return x @ self.w + self.b
+
+
+def test_evaluate_matches_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 3))
+    y = np.array([0, 1, 2, 3, 0, 1, 2], dtype=np.int64)
+    w, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    z = x @ w + b
+    log_p = z - z.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    want_loss = -log_p[np.arange(7), y].mean()
+    want_acc = float((z.argmax(1) == y).mean())
+    model = Fixed(w, b)
+    for bs in (1, 2, 3, 7, 100):
+        loss, acc = evaluate(model, x, y, batch_size=bs)
+        assert isinstance(loss, float) and isinstance(acc, float)
+        assert loss == pytest.approx(want_loss, rel=1e-12)
+        assert acc == want_acc
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_evaluate_exact_accuracy_and_restores_mode():
+    # identity logits: prediction = argmax of the row
+    x = np.eye(4)[[0, 1, 2, 3, 0]]
+    y = np.array([0, 1, 2, 0, 1])  # 3 of 5 right
+    model = Fixed(np.eye(4), np.zeros(4))
+    model.train()
+    assert evaluate(model, x, y, batch_size=2)[1] == pytest.approx(0.6)
+    assert model.training
+    model.eval()
+    evaluate(model, x, y)
+    assert not model.training
+
+
+def test_evaluate_rejects_bad_input():
+    model = Fixed(np.eye(4), np.zeros(4))
+    with pytest.raises(ValueError, match="same number of samples"):
+        evaluate(model, np.zeros((3, 4)), np.zeros(2, dtype=np.int64))
+    with pytest.raises(ValueError, match="no samples"):
+        evaluate(model, np.zeros((0, 4)), np.zeros(0, dtype=np.int64))
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate(model, np.zeros((3, 4)), np.zeros(3, dtype=np.int64), batch_size=0)
+
+
+# ------------------------------------------------------------------------------- plotting
+
+def test_plot_history_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    history = {"epoch": [1, 2, 3], "loss": [1.0, 0.5, 0.3], "train_acc": [0.6, 0.8, 0.9],
+               "test_loss": [1.1, 0.7, 0.5], "test_acc": [0.5, 0.7, 0.85],
+               "seconds": [1.0, 1.0, 1.0]}
+    path = tmp_path / "curves.png"
+    fig = plot_history(history, path, title="t")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(fig.axes) == 2
+    # without a test set (NaN curves) it still plots
+    history.update(test_loss=[float("nan")] * 3, test_acc=[float("nan")] * 3)
+    plot_history(history, tmp_path / "no_test")
+    assert (tmp_path / "no_test.png").exists() or (tmp_path / "no_test").exists()
+
+
+def test_plot_history_rejects_empty(tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match="history"):
+        plot_history({"loss": []}, tmp_path / "x.png")
+
+
+def test_plot_history_without_matplotlib(monkeypatch, tmp_path):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(ImportError, match=r"pip install tinygrad-cnn\[plot\]"):
+        plot_history({"loss": [1.0]}, tmp_path / "x.png")
