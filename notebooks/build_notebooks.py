@@ -831,10 +831,10 @@ import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, no_grad, nn, optim
 from tinygrad_cnn.data import load_digits
 from tinygrad_cnn.models import LeNet5
-from tinygrad_cnn.train import evaluate, fit, plot_history
+from tinygrad_cnn.train import cosine_schedule, evaluate, fit, plot_history, random_affine
 
 # fewer epochs for a quick run (the test suite sets 2): TINYGRAD_CNN_NOTEBOOK_EPOCHS=2
-EPOCHS = int(os.environ.get("TINYGRAD_CNN_NOTEBOOK_EPOCHS", "6"))
+EPOCHS = int(os.environ.get("TINYGRAD_CNN_NOTEBOOK_EPOCHS", "25"))
 print("epochs:", EPOCHS)
 '''),
         md(r'''
@@ -877,17 +877,20 @@ c1_before = model.c1.weight.numpy().copy()
 ## 3.3 Training
 
 `train.fit` runs the usual loop: for each mini-batch, forward, cross-entropy, `backward()` and an
-Adam step; after each epoch it evaluates on the test set. Every gradient in it is computed by the
-rules of notebook 2.
+SGD step; after each epoch it evaluates on the test set. Every gradient in it is computed by the
+rules of notebook 2. The recipe is the one `python -m tinygrad_cnn train` uses by default: SGD
+with momentum 0.9 and a little weight decay, a learning rate that decays along a cosine, and every
+training image slightly rotated, scaled and shifted at random each time it is seen (1,438 images
+are few; the distortions keep the network from memorising them).
 '''),
         code(r'''
 import warnings
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
-opt = optim.Adam(model.parameters(), lr=2e-3)
+opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
 t0 = time.perf_counter()
 history = fit(model, opt, x_train, y_train, x_test, y_test, epochs=EPOCHS, batch_size=32, seed=0,
-              progress=False)
+              augment=random_affine(), lr_schedule=cosine_schedule(0.05, EPOCHS), progress=False)
 print(f"trained {EPOCHS} epochs in {time.perf_counter() - t0:.1f} s")
 '''),
         code(r'''
@@ -898,7 +901,7 @@ plot_history(history, title=f"LeNet-5 on the digits ({EPOCHS} epochs)")
 
 The six 5×5 kernels $\mathbf W^{1,h}$ of C1 before and after training, and the change (each row
 on its own colour scale, red positive, blue negative). They move less than one might expect: a
-few epochs of small Adam steps are enough, because the layers after C1 adapt to whatever the
+few epochs of small steps are enough, because the layers after C1 adapt to whatever the
 first-layer filters compute. The change itself is smooth and oriented: what training adds are
 edge and stroke detectors, like the hand-made line kernels of notebook 1.
 '''),
@@ -1018,11 +1021,11 @@ if len(wrong):
     plt.show()
 '''),
         md(r'''
-The training accuracy reaches 100 % within a few epochs while the test accuracy levels off a few
-per cent lower: with only 1,438 training images the network starts to memorise them. The usual
-remedies — weight decay (`optim.SGD(..., weight_decay=...)`), shifted or rotated copies of the
-images, or simply more data (MNIST through `tinygrad_cnn.data.load_mnist`) — all work with the same
-code. From the command line: `python -m tinygrad_cnn train --epochs 12`.
+Without the random distortions (`augment=None`) the training accuracy reaches 100 % within a few
+epochs while the test accuracy levels off a few per cent lower: with only 1,438 training images the
+network memorises them. Weight decay, distorted copies of the images and a decaying learning rate
+push the test accuracy to about 98.5 %; more data (MNIST through `tinygrad_cnn.data.load_mnist`)
+works with the same code. From the command line: `python -m tinygrad_cnn train` (see `--help`).
 
 Next: [04_speed.ipynb](04_speed.ipynb) — how fast these rules run.
 '''),
