@@ -1,4 +1,4 @@
-"""The lecture's worked figures (FIGURES.md), with expected values derived by hand.
+"""The lecture's worked figures (Hagan & Jafari, Neural Network Design: Deep Learning, ch. 8), with expected values derived by hand.
 
 Figs 8.6 / 8.7: Z = W ⊛ V of the Square and the Diamond with the four 3×3
 kernels, zero padding P^d = 1, stride 1, no bias.  Fig 8.8: 3×3 max pooling

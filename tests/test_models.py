@@ -9,7 +9,7 @@ from tinygrad_cnn import Tensor, gradcheck, nn
 from tinygrad_cnn.models import C3_TABLE, LeNet5
 from helpers import assert_close
 
-# Table I of LeCun et al. 1998 as printed in FIGURES.md (rows: C3 maps, columns: S2 maps).
+# Table I of LeCun et al. 1998 (rows: C3 maps, columns: S2 maps).
 TABLE_I = np.array([
     [1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1], [1, 0, 0, 0, 1, 1],
     [1, 1, 0, 0, 0, 1], [1, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 0], [0, 0, 1, 1, 1, 1], [1, 0, 0, 1, 1, 1],

@@ -433,7 +433,7 @@ def unvec(v, shape):
 
 
 # --------------------------------------------------------------------------
-# The lecture's figures (FIGURES.md) and LeNet-5's connection table
+# The lecture's figures (Hagan & Jafari, Neural Network Design: Deep Learning, ch. 8) and LeNet-5's connection table
 # --------------------------------------------------------------------------
 
 def square():
