@@ -8,7 +8,7 @@ gradient, and the unbatched (C, H, W) and single-matrix (H, W) forms.
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_cnn.functional as F

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_cnn import Function, Tensor, nn, optim
+from tinygrad_cnn import Function, nn, optim
 from tinygrad_cnn.data import load_digits
 from tinygrad_cnn.train import (HISTORY_KEYS, cosine_schedule, evaluate, fit, plot_history,
                                 random_affine, random_shift)

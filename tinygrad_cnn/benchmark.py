@@ -535,7 +535,6 @@ def _conv_case(key, title, N, C, H, W, O, k, padding, conn, n_naive, mods, seed,
     b = rng.standard_normal(O).astype(DTYPE)
     Ho, Wo = H + 2 * padding - k + 1, W + 2 * padding - k + 1
     g = rng.standard_normal((N, O, Ho, Wo)).astype(DTYPE)
-    conns = [] if conn is None else [conn]
     contenders = []
     refs = {}
     if ref is not None:

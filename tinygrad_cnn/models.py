@@ -26,11 +26,9 @@ free: the others are 0 and get exactly zero gradient (``trainable_parameter_coun
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import functional as F
-from .reference import LENET_C3_TABLE
 from .nn import Conv2d, Linear, Module, ScaledTanh, Subsampling, _positive_int
+from .reference import LENET_C3_TABLE
 from .tensor import Tensor
 
 __all__ = ["C3_TABLE", "LeNet5", "ScaledTanh", "Subsampling"]
