@@ -1,0 +1,208 @@
+"""Argument validation for the whole package, in one place.
+
+One policy: a value of the wrong *type* raises ``TypeError``, a value of the
+right type but out of range raises ``ValueError``; every message names the
+argument (and the shapes involved).  ``functional``, ``nn``, ``optim``, the
+command line and the benchmark call these helpers; the Functions in ``ops``
+and the compiled kernels receive arrays that already passed them.
+
+Integers that size an allocation or index memory (strides, paddings, window
+sizes, dilations) are bounded by ``MAX_EXTENT`` so that nothing overflows a
+64-bit index inside a kernel and no absurd allocation is attempted.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: The largest stride, padding, window or dilation accepted (far beyond any image).
+MAX_EXTENT = 1 << 20
+
+#: The dtypes the compiled kernels are built for (native byte order only).
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------- scalars
+def is_int(value) -> bool:
+    """True for Python and numpy integers, never for ``bool``."""
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an ``int`` within ``[minimum, maximum]``."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def positive_int(value, name: str, maximum: int | None = None) -> int:
+    """An int >= 1."""
+    return integer(value, name, 1, maximum)
+
+
+def nonneg_int(value, name: str, maximum: int | None = None) -> int:
+    """An int >= 0."""
+    return integer(value, name, 0, maximum)
+
+
+def real(value, name: str, low: float | None = None, high: float | None = None, *,
+         low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number in the interval given by ``low``/``high`` (closed unless ``*_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "-inf" if low is None else f"{low:g}"
+        right = "inf" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{left}, {right}{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return value
+
+
+def boolean(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def pair(value, name: str, minimum: int = 1, maximum: int = MAX_EXTENT) -> tuple:
+    """An int or a pair of ints, each in ``[minimum, maximum]``, as a 2-tuple."""
+    items = (value, value) if is_int(value) else value
+    if not isinstance(items, (tuple, list)) or len(items) != 2 or not all(is_int(v) for v in items):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    a, b = int(items[0]), int(items[1])
+    if min(a, b) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if max(a, b) > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
+    return a, b
+
+
+# --------------------------------------------------------------- convolution geometry
+def padding(value, kernel: tuple, stride: tuple, dilation: tuple = (1, 1)) -> tuple:
+    """(top, bottom, left, right) zero padding P^d from an int, a pair or a mode name.
+
+    ``'valid'`` is no padding, ``'full'`` is (extent − 1) on every side and ``'same'``
+    (stride 1 only) keeps the size, the odd pixel of an even kernel going to the
+    bottom/right as in PyTorch.  The extent of a dilated kernel is d·(k − 1) + 1.
+    """
+    eh = dilation[0] * (kernel[0] - 1) + 1
+    ew = dilation[1] * (kernel[1] - 1) + 1
+    if isinstance(value, str):
+        if value == "valid":
+            return 0, 0, 0, 0
+        if value == "full":
+            return eh - 1, eh - 1, ew - 1, ew - 1
+        if value == "same":
+            if tuple(stride) != (1, 1):
+                raise ValueError(f"padding='same' needs stride 1, got stride {tuple(stride)}")
+            return (eh - 1) // 2, eh // 2, (ew - 1) // 2, ew // 2
+        raise ValueError(f"padding must be an int, a pair, 'valid', 'same' or 'full', got {value!r}")
+    try:
+        ph, pw = pair(value, "padding", minimum=0)
+    except TypeError:
+        raise TypeError(f"padding must be an int, a pair of ints or a mode name, got {value!r}") from None
+    return ph, ph, pw, pw
+
+
+def output_size(size: int, kernel: int, stride: int = 1, pad_total: int = 0,
+                dilation: int = 1, ceil_mode: bool = False) -> int:
+    """The number of window positions along one axis (the one output-size formula).
+
+    ``floor((size + pad_total − dilation·(kernel − 1) − 1) / stride) + 1``; with
+    ``ceil_mode`` the division rounds up, but (as in PyTorch) the last window must
+    start inside the input or the left padding.  Returns 0 or less when no window fits.
+    """
+    span = size + pad_total - dilation * (kernel - 1) - 1
+    if span < 0:
+        return 0
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + pad_total // 2:
+        out -= 1
+    return out
+
+
+def connection(value, out_channels: int, in_channels: int, op: str = "conv2d") -> np.ndarray:
+    """The connection matrix C^m as a C-contiguous ``(O, C)`` uint8 0/1 array (all ones for None)."""
+    if value is None:
+        return np.ones((out_channels, in_channels), dtype=np.uint8)
+    m = np.asarray(value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) else value)
+    if m.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: connection must be a 0/1 array, got dtype {m.dtype}")
+    if m.shape != (out_channels, in_channels):
+        raise ValueError(
+            f"{op}: connection must have shape (O, C) = ({out_channels}, {in_channels}), got {m.shape}"
+        )
+    if not np.all((m == 0) | (m == 1)):
+        raise ValueError(f"{op}: connection must hold only 0 and 1")
+    return np.ascontiguousarray(m, dtype=np.uint8)
+
+
+# --------------------------------------------------------------- tensors and arrays
+def float_dtype(dtype, name: str, shape=None) -> np.dtype:
+    """Native-byte-order float32 or float64, the dtypes the kernels are compiled for."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" or dtype.newbyteorder("=") not in FLOAT_DTYPES or not dtype.isnative:
+        where = f" with shape {tuple(shape)}" if shape is not None else ""
+        raise TypeError(f"{name} must be float32 or float64 (native byte order), got dtype {dtype}{where}")
+    return dtype
+
+
+def tensor(x, name: str):
+    """``x`` as a Tensor (arrays, lists and scalars are wrapped)."""
+    from .tensor import Tensor
+
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, numbers.Number, np.generic)):
+        return Tensor(x)
+    raise TypeError(f"{name} must be a Tensor or array, got {type(x).__name__}")
+
+
+def float_tensor(x, name: str):
+    """``x`` as a float32/float64 Tensor."""
+    t = tensor(x, name)
+    float_dtype(t.dtype, name, t.shape)
+    return t
+
+
+def same_dtype(a, b, name_a: str, name_b: str, op: str) -> None:
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: {name_a} is {a.dtype} but {name_b} is {b.dtype}; cast one of them")
+
+
+def axis(t, value, op: str) -> int:
+    """A valid axis of ``t`` (negative counts from the end), as a non-negative int."""
+    n = max(t.ndim, 1)
+    if not is_int(value):
+        raise TypeError(f"{op}: axis must be an int, got {value!r}")
+    if not -n <= value < n:
+        raise ValueError(f"{op}: axis {value!r} is out of range for shape {t.shape}")
+    return int(value) % n
+
+
+def as_4d(x, name: str, op: str) -> tuple:
+    """View a ``(H, W)`` or ``(C, H, W)`` input as ``(N, C, H, W)``; returns it and its original rank."""
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"{op}: {name} must be (N, C, H, W), (C, H, W) or (H, W), got {x.ndim}-D shape {x.shape}")
+    if x.ndim == 4:
+        return x, 4
+    return x.reshape((1,) * (4 - x.ndim) + x.shape), x.ndim
+
+
+def from_4d(z, rank: int):
+    """Undo :func:`as_4d` on a result."""
+    return z if rank == 4 else z.reshape(z.shape[4 - rank:])
