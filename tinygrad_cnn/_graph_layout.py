@@ -11,8 +11,9 @@ Used by :func:`tinygrad_cnn.viz.draw`; no Graphviz binary needed.  The steps:
    mean position of its neighbours in the layer above or below), keeping the
    ordering with the fewest edge crossings;
 4. x coordinates: each node as close as possible to the mean x of its
-   neighbours while boxes keep their order and a minimum gap (a least-squares
-   problem solved exactly by pool-adjacent-violators).
+   neighbours (going down, of the ops feeding it, so the data path runs straight
+   and weights sit beside it) while boxes keep their order and a minimum gap (a
+   least-squares problem solved exactly by pool-adjacent-violators).
 
 Coordinates are in inches, so the figure is sized to the graph and the text
 keeps its point size however large the graph grows.
@@ -164,22 +165,23 @@ def _order_layers(layers):
 
 # --------------------------------------------------------------- step 4
 def _place_in_order(layer, desired):
-    """x closest (least squares) to ``desired`` with x[i+1] − x[i] >= the half widths + gap.
+    """x closest (weighted least squares) to ``desired`` with x[i+1] − x[i] >= the half widths + gap.
 
     Subtracting the cumulative minimum gaps turns the constraint into "non-decreasing",
-    which pool-adjacent-violators solves exactly.
+    which pool-adjacent-violators solves exactly.  Ops weigh more than leaves, so
+    when boxes crowd it is the weights and inputs that step aside, not the data path.
     """
     offsets = [0.0]
     for a, b in zip(layer, layer[1:]):
         offsets.append(offsets[-1] + (a.width + b.width) / 2 + H_GAP_IN)
-    blocks = []  # [mean, count]
-    for d, off in zip(desired, offsets):
-        blocks.append([d - off, 1])
+    blocks = []  # [weighted mean, total weight, count]
+    for b, d, off in zip(layer, desired, offsets):
+        blocks.append([d - off, 1.0 if b.kind in ("param", "leaf") else 8.0, 1])
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            m2, c2 = blocks.pop()
-            m1, c1 = blocks.pop()
-            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
-    y = [m for m, c in blocks for _ in range(c)]
+            m2, w2, c2 = blocks.pop()
+            m1, w1, c1 = blocks.pop()
+            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    y = [m for m, _, c in blocks for _ in range(c)]
     for b, yi, off in zip(layer, y, offsets):
         b.x = yi + off
 
@@ -195,6 +197,8 @@ def _assign_x(layers):
             desired = []
             for b in layer:
                 nbrs = b.up if downwards else b.down
+                if downwards:  # follow the data path, let weights and inputs sit beside it
+                    nbrs = [n for n in nbrs if n.kind not in ("param", "leaf")] or nbrs
                 if not nbrs:
                     nbrs = b.down if downwards else b.up
                 desired.append(sum(n.x for n in nbrs) / len(nbrs) if nbrs else b.x)

@@ -27,8 +27,6 @@ import os
 import re
 from collections.abc import Mapping
 
-import numpy as np
-
 from .tensor import Tensor
 
 __all__ = ["to_dot", "draw"]
