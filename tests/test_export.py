@@ -1,0 +1,194 @@
+"""tinygrad_cnn.export: to/from PyTorch and to ONNX give the same outputs (skipped without them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn.functional as F
+from tinygrad_cnn import Tensor, export, nn
+from tinygrad_cnn.models import C3_TABLE, LeNet5
+
+
+def close(actual, expected, rel=1e-5):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape
+    err = np.abs(actual - expected).max()
+    assert err <= rel * np.abs(expected).max(), f"max error {err} against scale {np.abs(expected).max()}"
+
+
+def batch(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def lenet(seed=0):
+    nn.manual_seed(seed)
+    return LeNet5()
+
+
+def mixed_sequential(seed=0):
+    """Every supported layer, non-square maps (vec ≠ row-major flatten there), a connection table."""
+    nn.manual_seed(seed)
+    table = np.array([[1, 0], [1, 1], [0, 1], [1, 1]])
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1, connection=table),  # (N, 4, 12, 10)
+        nn.Tanh(),
+        nn.MaxPool2d(2),                                    # (N, 4, 6, 5)
+        nn.Conv2d(4, 6, (3, 2), stride=(1, 1), padding="same"),
+        nn.ReLU(),
+        nn.AvgPool2d(2, stride=1, channels=6),              # trainable w·Σ form, (N, 6, 5, 4)
+        nn.Sequential(nn.AvgPool2d((2, 1)), nn.ScaledTanh()),  # mean form, (N, 6, 2, 4)
+        nn.Vec(),
+        nn.Linear(48, 7),
+        nn.Sigmoid(),
+    )
+
+
+# --------------------------------------------------------------- to_torch
+def test_to_torch_lenet5_same_weights_names_outputs_and_gradients():
+    torch = pytest.importorskip("torch")
+    model = lenet()
+    tm = export.to_torch(model)
+    ours = dict(model.named_parameters())
+    theirs = dict(tm.named_parameters())
+    assert list(ours) == list(theirs)  # c1.weight, c1.bias, s2.weight, ...
+    x, labels = batch((6, 1, 32, 32)), np.array([0, 1, 2, 3, 4, 5])
+
+    loss = F.cross_entropy(model(Tensor(x)), labels)
+    loss.backward()
+    tloss = torch.nn.functional.cross_entropy(tm(torch.from_numpy(x)), torch.from_numpy(labels))
+    tloss.backward()
+    close(tloss.item(), loss.item())
+    for name, p in ours.items():
+        close(theirs[name].grad.numpy(), p.grad, rel=1e-4)
+
+
+def test_to_torch_sequential_with_connection_and_vec_same_outputs():
+    torch = pytest.importorskip("torch")
+    model = mixed_sequential()
+    tm = export.to_torch(model)
+    x = batch((3, 2, 12, 10), seed=1)
+    close(tm(torch.from_numpy(x)).detach().numpy(), model(Tensor(x)).data)
+
+
+def test_torch_copy_trains_and_masked_weights_get_zero_gradient():
+    torch = pytest.importorskip("torch")
+    model = lenet()
+    tm = export.to_torch(model)
+    before = {k: v.detach().clone() for k, v in tm.named_parameters()}
+    opt = torch.optim.SGD(tm.parameters(), lr=0.1)
+    loss = torch.nn.functional.cross_entropy(tm(torch.from_numpy(batch((4, 1, 32, 32)))), torch.tensor([1, 2, 3, 4]))
+    loss.backward()
+    off_table = torch.from_numpy(1.0 - C3_TABLE.astype(np.float32))[:, :, None, None]
+    assert torch.count_nonzero(tm.c3.weight.grad * off_table) == 0
+    assert torch.count_nonzero(tm.c3.weight.grad) > 0
+    opt.step()
+    for name, p in tm.named_parameters():
+        assert not torch.equal(p.detach(), before[name]), name
+    assert torch.count_nonzero(tm.c3.weight.detach() * off_table) == 0
+    # the original is untouched: weights were copied
+    assert np.array_equal(model.c1.weight.data, before["c1.weight"].numpy())
+
+
+def test_to_torch_rejects_unsupported_layer_by_name():
+    pytest.importorskip("torch")
+
+    class Square(nn.Module):
+        def forward(self, x):
+            return x * x
+
+    with pytest.raises(TypeError, match=r"'Sequential\.1' of type Square"):
+        export.to_torch(nn.Sequential(nn.ReLU(), Square()))
+    with pytest.raises(TypeError, match="tinygrad_cnn Module"):
+        export.to_torch("not a module")
+
+
+# --------------------------------------------------------------- from_torch
+def test_from_torch_sequential_same_outputs_and_names():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(4, 6, (3, 2), stride=(1, 2), padding=(1, 0)),
+        torch.nn.Tanh(),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(),           # row-major: must not become vec
+        torch.nn.Linear(6 * 3 * 1, 5),
+        torch.nn.Sigmoid(),
+        torch.nn.Sequential(torch.nn.Linear(5, 3, bias=False)),
+    )
+    state = nn.get_rng().bit_generator.state
+    model = export.from_torch(tm)
+    assert nn.get_rng().bit_generator.state == state  # the seeded stream is not advanced
+    assert [k for k, _ in model.named_parameters()] == [k for k, _ in tm.named_parameters()]
+    x = batch((4, 1, 12, 8), seed=2)
+    close(model(Tensor(x)).data, tm(torch.from_numpy(x)).detach().numpy())
+
+
+def test_from_torch_round_trips_lenet5():
+    torch = pytest.importorskip("torch")
+    model = lenet(seed=3)
+    back = export.from_torch(export.to_torch(model))
+    assert back.trainable_parameter_count() == model.trainable_parameter_count()
+    x = batch((2, 1, 32, 32), seed=3)
+    close(back(Tensor(x)).data, model(Tensor(x)).data)
+
+
+def test_from_torch_rejects_what_it_cannot_express():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="groups=1"):
+        export.from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, groups=2)))
+    with pytest.raises(TypeError, match="padding=0"):
+        export.from_torch(torch.nn.Sequential(torch.nn.MaxPool2d(2, padding=1)))
+    with pytest.raises(TypeError, match="'model.0' of type GELU"):
+        export.from_torch(torch.nn.Sequential(torch.nn.GELU()))
+    with pytest.raises(TypeError, match="torch.nn.Sequential"):
+        export.from_torch(torch.nn.Linear(2, 2))
+
+
+# --------------------------------------------------------------- to_onnx
+@pytest.mark.parametrize("make, shape", [(lenet, (1, 32, 32)), (mixed_sequential, (2, 12, 10))])
+def test_to_onnx_reproduced_by_onnxruntime_with_a_dynamic_batch(tmp_path, make, shape):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    model = make()
+    path = tmp_path / "model.onnx"
+    export.to_onnx(model, Tensor(batch((2,) + shape)), str(path))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for n in (1, 5):  # other batch sizes than the example's
+        x = batch((n,) + shape, seed=n)
+        (y,) = session.run(None, {"input": x})
+        close(y, model(Tensor(x)).data)
+
+
+def test_to_onnx_of_a_model_from_torch_keeps_row_major_flatten(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    torch.manual_seed(1)
+    tm = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(2 * 4 * 3, 2))
+    path = tmp_path / "m.onnx"
+    export.to_onnx(export.from_torch(tm), batch((2, 1, 6, 5)), path)
+    x = batch((3, 1, 6, 5), seed=4)
+    (y,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})
+    close(y, tm(torch.from_numpy(x)).detach().numpy())
+
+
+def test_to_onnx_bad_arguments(tmp_path):
+    pytest.importorskip("onnx")
+    model = lenet()
+    with pytest.raises(ValueError, match="float32/float64 batch"):
+        export.to_onnx(model, np.zeros((2, 1, 32, 32), np.int64), tmp_path / "a.onnx")
+    with pytest.raises(ValueError, match="first axis is the batch"):
+        export.to_onnx(model, batch((1, 32, 32)), tmp_path / "a.onnx")
+    with pytest.raises(TypeError, match="Tensor or a numpy array"):
+        export.to_onnx(model, [[1.0]], tmp_path / "a.onnx")
+
+    class Square(nn.Module):
+        def forward(self, x):
+            return x * x
+
+    with pytest.raises(TypeError, match=r"'1' of type Square"):
+        export.to_onnx(nn.Sequential(nn.ReLU(), Square()), batch((2, 3)), tmp_path / "a.onnx")

@@ -1,0 +1,371 @@
+"""Moving models to and from PyTorch, and out to ONNX.
+
+``to_torch(module)`` builds an equivalent ``torch.nn.Module`` with the same
+weights and outputs; ``from_torch(torch_module)`` goes the other way for a
+``torch.nn.Sequential``; ``to_onnx(module, example_input, path)`` writes an
+ONNX model (batch axis dynamic) that onnxruntime runs.
+
+Supported layers: ``Conv2d`` (with or without a connection matrix),
+``MaxPool2d``, ``AvgPool2d`` (the mean, or the lecture's trainable w·Σ form),
+``Subsampling``, ``Vec``, ``Linear``, ``ReLU``, ``Tanh``, ``Sigmoid``,
+``ScaledTanh``, nested ``Sequential``, and ``models.LeNet5``.  Two lecture
+ideas that PyTorch lacks travel as small modules (``tinygrad_cnn._torch_layers``):
+
+* the connection matrix C^m becomes a fixed mask buffer multiplied into the
+  weight on every forward, so unconnected kernels get exactly zero gradient
+  when the PyTorch model trains, as they do here;
+* vec stacks the COLUMNS of each map, so it becomes a transpose of the last two
+  axes before flattening.  ``torch.nn.Flatten`` stacks rows; ``from_torch``
+  maps it to a row-major reshape, never to ``Vec``.
+
+torch (for ``to_torch``/``from_torch``) and onnx (for ``to_onnx``) are
+optional: install the ``export`` extra.  ``to_onnx`` builds the ONNX graph
+directly from the layers and does not need torch.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from . import nn
+from .models import LeNet5
+from .tensor import Tensor, no_grad
+
+__all__ = ["to_torch", "from_torch", "to_onnx"]
+
+_SUPPORTED = ("Conv2d, MaxPool2d, AvgPool2d, Subsampling, Vec, Linear, ReLU, Tanh, Sigmoid, "
+              "ScaledTanh, Sequential and models.LeNet5")
+
+
+def _import_torch():
+    try:
+        import torch
+
+        from . import _torch_layers
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("export.to_torch/from_torch need PyTorch: pip install torch "
+                          "(or pip install 'tinygrad-cnn[export]')") from exc
+    return torch, _torch_layers
+
+
+class _RowMajorFlatten(nn.Module):
+    """``(N, ...) -> (N, prod(...))`` in C (row-major) order, like ``torch.nn.Flatten()``.
+
+    Not the lecture's vec (which stacks columns): what a PyTorch model's Flatten becomes.
+    """
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        return x.reshape(x.shape[0], -1)
+
+
+# --------------------------------------------------------------- our model as a layer list
+def _layers(module, prefix=""):
+    """(dotted name, layer) in the order the forward pass applies them."""
+    if isinstance(module, LeNet5):
+        m = module
+        return [("c1", m.c1), ("s2", m.s2), ("squash2", m.squash), ("c3", m.c3), ("s4", m.s4),
+                ("squash4", m.squash), ("c5", m.c5), ("squash5", m.squash), ("vec", nn.Vec()),
+                ("f6", m.f6), ("squash6", m.squash), ("output", m.output)]
+    if isinstance(module, nn.Sequential):
+        out = []
+        for i, layer in enumerate(module):
+            name = f"{prefix}{i}"
+            out.extend(_layers(layer, name + ".") if isinstance(layer, (nn.Sequential, LeNet5)) else [(name, layer)])
+        return out
+    return [(prefix.rstrip(".") or type(module).__name__, module)]
+
+
+def _unsupported(where: str, name: str, layer) -> TypeError:
+    return TypeError(f"{where}: layer {name!r} of type {type(layer).__name__} is not supported; "
+                     f"supported layers: {_SUPPORTED}")
+
+
+def _conv_padding(layer) -> tuple:
+    """(top, bottom, left, right) zero padding of an ``nn.Conv2d``, as ``F.conv2d`` computes it."""
+    kh, kw = layer.kernel_size
+    p = layer.padding
+    if p == "valid":
+        return 0, 0, 0, 0
+    if p == "full":
+        return kh - 1, kh - 1, kw - 1, kw - 1
+    if p == "same":  # the odd pixel of an even kernel goes bottom/right, as in PyTorch
+        return (kh - 1) // 2, kh // 2, (kw - 1) // 2, kw // 2
+    return p[0], p[0], p[1], p[1]
+
+
+# --------------------------------------------------------------- to PyTorch
+def _torch_layer(torch, TL, name, layer):
+    def param(arr):
+        return torch.nn.Parameter(torch.from_numpy(np.array(arr, copy=True)))
+
+    if isinstance(layer, nn.Conv2d):
+        dtype = torch.from_numpy(layer.weight.data[:0]).dtype
+        pad = layer.padding if layer.padding in ("valid", "same") else _conv_padding(layer)[::2]
+        kwargs = dict(stride=layer.stride, padding=pad, bias=layer.bias is not None, dtype=dtype)
+        if layer.connection is None:
+            t = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, **kwargs)
+        else:
+            t = TL.MaskedConv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.connection, **kwargs)
+        t.weight = param(layer.weight.data)
+        if layer.bias is not None:
+            t.bias = param(layer.bias.data)
+        return t
+    if isinstance(layer, nn.MaxPool2d):
+        return torch.nn.MaxPool2d(layer.kernel_size, layer.stride)
+    if isinstance(layer, nn.AvgPool2d):
+        if layer.weight is None:
+            return torch.nn.AvgPool2d(layer.kernel_size, layer.stride)
+        has_bias = isinstance(layer, nn.Subsampling)
+        t = TL.WindowSumPool2d(layer.channels, layer.kernel_size, layer.stride, bias=has_bias)
+        t.weight = param(layer.weight.data)
+        if has_bias:
+            t.bias = param(layer.bias.data)
+        return t
+    if isinstance(layer, nn.Linear):
+        dtype = torch.from_numpy(layer.weight.data[:0]).dtype
+        t = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, dtype=dtype)
+        t.weight = param(layer.weight.data)
+        if layer.bias is not None:
+            t.bias = param(layer.bias.data)
+        return t
+    if isinstance(layer, nn.Vec):
+        return TL.VecFlatten()
+    if isinstance(layer, _RowMajorFlatten):
+        return torch.nn.Flatten()
+    if isinstance(layer, nn.ScaledTanh):
+        return TL.ScaledTanh(layer.A, layer.S)
+    for ours, theirs in ((nn.ReLU, torch.nn.ReLU), (nn.Tanh, torch.nn.Tanh), (nn.Sigmoid, torch.nn.Sigmoid)):
+        if type(layer) is ours:
+            return theirs()
+    raise _unsupported("to_torch", name, layer)
+
+
+def to_torch(module):
+    """An equivalent ``torch.nn.Module`` with copies of the weights (same outputs, trainable).
+
+    ``models.LeNet5`` becomes a ``torch.nn.Sequential`` whose children carry the
+    same names (``c1``, ``s2``, ..., ``output``), so the state-dict keys match;
+    a ``Sequential`` keeps its indices.  Raises TypeError naming an unsupported layer.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"to_torch: expected a tinygrad_cnn Module, got {type(module).__name__}")
+    torch, TL = _import_torch()
+    return _to_torch(torch, TL, type(module).__name__, module).train(module.training)
+
+
+def _to_torch(torch, TL, name, module):
+    if isinstance(module, LeNet5):
+        return torch.nn.Sequential(OrderedDict(
+            (n, _torch_layer(torch, TL, n, layer)) for n, layer in _layers(module)))
+    if isinstance(module, nn.Sequential):
+        return torch.nn.Sequential(*[_to_torch(torch, TL, f"{name}.{i}", layer) for i, layer in enumerate(module)])
+    return _torch_layer(torch, TL, name, module)
+
+
+# --------------------------------------------------------------- from PyTorch
+def _array(t) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+def _pair(v) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _from_torch_layer(torch, TL, name, t):
+    where = "from_torch"
+    if isinstance(t, torch.nn.Sequential):
+        return nn.Sequential(*[_from_torch_layer(torch, TL, f"{name}.{n}", c) for n, c in t.named_children()])
+    if isinstance(t, torch.nn.Conv2d):
+        if t.groups != 1 or _pair(t.dilation) != (1, 1) or t.padding_mode != "zeros":
+            raise TypeError(f"{where}: layer {name!r} (Conv2d) must have groups=1, dilation=1 and "
+                            f"padding_mode='zeros', got groups={t.groups}, dilation={t.dilation}, "
+                            f"padding_mode={t.padding_mode!r}")
+        conn = _array(t.mask).reshape(t.out_channels, t.in_channels) if isinstance(t, TL.MaskedConv2d) else None
+        padding = t.padding if isinstance(t.padding, str) else _pair(t.padding)
+        layer = nn.Conv2d(t.in_channels, t.out_channels, _pair(t.kernel_size), _pair(t.stride), padding,
+                          bias=t.bias is not None, connection=conn)
+        w = _array(t.weight)
+        layer.weight = nn.Parameter(w if conn is None else w * conn[:, :, None, None].astype(w.dtype))
+        if t.bias is not None:
+            layer.bias = nn.Parameter(_array(t.bias))
+        return layer
+    if isinstance(t, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)):
+        kind = type(t).__name__
+        plain = (_pair(t.padding) == (0, 0) and not t.ceil_mode
+                 and (kind == "AvgPool2d" or (_pair(t.dilation) == (1, 1) and not t.return_indices))
+                 and (kind == "MaxPool2d" or t.divisor_override is None))
+        if not plain:
+            raise TypeError(f"{where}: layer {name!r} ({kind}) must have padding=0 and ceil_mode=False "
+                            f"(and dilation=1 / no divisor_override)")
+        stride = t.kernel_size if t.stride is None else t.stride
+        cls = nn.MaxPool2d if kind == "MaxPool2d" else nn.AvgPool2d
+        return cls(_pair(t.kernel_size), _pair(stride))
+    if isinstance(t, TL.WindowSumPool2d):
+        c = t.weight.numel()
+        layer = (nn.Subsampling(c, t.kernel_size, t.stride) if t.bias is not None
+                 else nn.AvgPool2d(t.kernel_size, t.stride, channels=c))
+        layer.weight = nn.Parameter(_array(t.weight))
+        if t.bias is not None:
+            layer.bias = nn.Parameter(_array(t.bias))
+        return layer
+    if isinstance(t, torch.nn.Linear):
+        layer = nn.Linear(t.in_features, t.out_features, bias=t.bias is not None)
+        layer.weight = nn.Parameter(_array(t.weight))
+        if t.bias is not None:
+            layer.bias = nn.Parameter(_array(t.bias))
+        return layer
+    if isinstance(t, torch.nn.Flatten):
+        if (t.start_dim, t.end_dim) != (1, -1):
+            raise TypeError(f"{where}: layer {name!r} (Flatten) must have start_dim=1, end_dim=-1")
+        return _RowMajorFlatten()
+    if isinstance(t, TL.VecFlatten):
+        return nn.Vec()
+    if isinstance(t, TL.ScaledTanh):
+        layer = nn.ScaledTanh()
+        layer.A, layer.S = t.A, t.S
+        return layer
+    for theirs, ours in ((torch.nn.ReLU, nn.ReLU), (torch.nn.Tanh, nn.Tanh), (torch.nn.Sigmoid, nn.Sigmoid)):
+        if type(t) is theirs:
+            return ours()
+    raise TypeError(f"{where}: layer {name!r} of type {type(t).__name__} is not supported; supported: "
+                    "Sequential of Conv2d, MaxPool2d, AvgPool2d, ReLU, Tanh, Sigmoid, Flatten, Linear")
+
+
+def from_torch(torch_module) -> nn.Sequential:
+    """A ``tinygrad_cnn.nn.Sequential`` equivalent to a ``torch.nn.Sequential`` (weights copied).
+
+    Layers: ``Conv2d`` (groups=1, dilation=1, zero padding), ``MaxPool2d``,
+    ``AvgPool2d`` (no padding, no ceil_mode), ``ReLU``, ``Tanh``, ``Sigmoid``,
+    ``Flatten`` (row-major, so NOT ``Vec``), ``Linear``, nested ``Sequential``,
+    and the layers that :func:`to_torch` makes.  Building the layers does not
+    advance the generator behind ``nn.manual_seed``.
+    """
+    torch, TL = _import_torch()
+    if not isinstance(torch_module, torch.nn.Sequential):
+        raise TypeError(f"from_torch: expected a torch.nn.Sequential, got {type(torch_module).__name__}")
+    rng = nn.get_rng()
+    state = rng.bit_generator.state
+    try:
+        model = _from_torch_layer(torch, TL, "model", torch_module)
+    finally:
+        rng.bit_generator.state = state
+    return model.train(torch_module.training)
+
+
+
+
+# --------------------------------------------------------------- to ONNX
+ONNX_OPSET = 17
+
+
+class _OnnxGraph:
+    """Collects ONNX nodes and initializers while the layers are walked in order."""
+
+    def __init__(self, helper, numpy_helper, dtype):
+        self.helper, self.numpy_helper, self.dtype = helper, numpy_helper, dtype
+        self.nodes, self.initializers, self.count = [], [], 0
+
+    def const(self, name, arr):
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(arr, dtype=self.dtype), name))
+        return name
+
+    def op(self, op_type, inputs, name, **attrs):
+        self.count += 1
+        out = f"{name}.{op_type.lower()}{self.count}"
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
+        return out
+
+
+def _onnx_layer(g, name, layer, x):
+    """Append ``layer`` applied to the ONNX value ``x``; returns the output's name."""
+    if isinstance(layer, nn.Conv2d):
+        w = layer.weight.data
+        if layer.connection is not None:
+            w = w * layer.connection[:, :, None, None].astype(w.dtype)
+        top, bottom, left, right = _conv_padding(layer)
+        inputs = [x, g.const(f"{name}.weight", w)]
+        if layer.bias is not None:
+            inputs.append(g.const(f"{name}.bias", layer.bias.data))
+        return g.op("Conv", inputs, name, kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
+                    pads=[top, left, bottom, right])
+    if isinstance(layer, nn.MaxPool2d):
+        return g.op("MaxPool", [x], name, kernel_shape=list(layer.kernel_size), strides=list(layer.stride))
+    if isinstance(layer, nn.AvgPool2d):
+        kh, kw = layer.kernel_size
+        if layer.weight is None:
+            return g.op("AveragePool", [x], name, kernel_shape=[kh, kw], strides=list(layer.stride))
+        # z^h = w^h · Σ(window): a per-map (grouped) convolution whose kernel is w^h everywhere
+        c = layer.channels
+        kernel = np.broadcast_to(layer.weight.data.reshape(c, 1, 1, 1), (c, 1, kh, kw))
+        inputs = [x, g.const(f"{name}.weight", kernel)]
+        if isinstance(layer, nn.Subsampling):
+            inputs.append(g.const(f"{name}.bias", layer.bias.data))
+        return g.op("Conv", inputs, name, kernel_shape=[kh, kw], strides=list(layer.stride), group=c)
+    if isinstance(layer, nn.Vec):  # column stacking: swap the last two axes, then flatten
+        return g.op("Flatten", [g.op("Transpose", [x], name, perm=[0, 1, 3, 2])], name, axis=1)
+    if isinstance(layer, _RowMajorFlatten):
+        return g.op("Flatten", [x], name, axis=1)
+    if isinstance(layer, nn.Linear):
+        inputs = [x, g.const(f"{name}.weight", layer.weight.data)]
+        if layer.bias is not None:
+            inputs.append(g.const(f"{name}.bias", layer.bias.data))
+        return g.op("Gemm", inputs, name, transB=1)
+    if isinstance(layer, nn.ScaledTanh):  # same order as nn.ScaledTanh: tanh(x·S)·A
+        s = g.op("Mul", [x, g.const(f"{name}.S{g.count}", layer.S)], name)
+        return g.op("Mul", [g.op("Tanh", [s], name), g.const(f"{name}.A{g.count}", layer.A)], name)
+    for ours, onnx_op in ((nn.ReLU, "Relu"), (nn.Tanh, "Tanh"), (nn.Sigmoid, "Sigmoid")):
+        if type(layer) is ours:
+            return g.op(onnx_op, [x], name)
+    raise _unsupported("to_onnx", name, layer)
+
+
+def to_onnx(module, example_input, path) -> None:
+    """Write ``module`` as an ONNX model to ``path`` (the batch axis stays dynamic).
+
+    ``example_input`` is one batch (a Tensor or numpy array, first axis the batch):
+    it fixes the other axes and the dtype, and the module is run on it once to
+    check that it accepts it.  The graph is built from the layers directly (opset
+    17; needs onnx, not torch): a connection matrix is folded into the stored
+    weight, trainable average pooling becomes a grouped convolution.
+    """
+    try:
+        import onnx
+        from onnx import helper, numpy_helper
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("export.to_onnx needs onnx: pip install onnx "
+                          "(or pip install 'tinygrad-cnn[export]')") from exc
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"to_onnx: expected a tinygrad_cnn Module, got {type(module).__name__}")
+    x = example_input.data if isinstance(example_input, Tensor) else example_input
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"to_onnx: example_input must be a Tensor or a numpy array, got {type(example_input).__name__}")
+    if x.dtype not in (np.float32, np.float64) or x.ndim < 2:
+        raise ValueError(f"to_onnx: example_input must be a float32/float64 batch (N, ...), "
+                         f"got dtype {x.dtype} with shape {x.shape}")
+    layers = _layers(module)
+    g = _OnnxGraph(helper, numpy_helper, x.dtype)
+    value = "input"
+    for name, layer in layers:
+        value = _onnx_layer(g, name, layer, value)
+    with no_grad():
+        y = module(Tensor(x))
+    if y.ndim < 1 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"to_onnx: example_input must be one batch whose first axis is the batch; "
+                         f"input shape {x.shape} gave output shape {y.shape}")
+    elem = helper.np_dtype_to_tensor_dtype(x.dtype)
+    g.nodes.append(helper.make_node("Identity", [value], ["output"], name="output"))
+    graph = helper.make_graph(
+        g.nodes, type(module).__name__,
+        [helper.make_tensor_value_info("input", elem, ["batch", *x.shape[1:]])],
+        [helper.make_tensor_value_info("output", elem, ["batch", *y.shape[1:]])],
+        initializer=g.initializers,
+    )
+    model = helper.make_model(graph, producer_name="tinygrad_cnn",
+                              opset_imports=[helper.make_opsetid("", ONNX_OPSET)])
+    model.ir_version = min(model.ir_version, 8)  # readable by older onnxruntime releases too
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
