@@ -36,50 +36,11 @@
 # LeNet-5's C3 table.
 
 # %%
-# %matplotlib inline
-import os
-import sys
-from pathlib import Path
-
-try:
-    import tinygrad_cnn
-except ImportError:  # a checkout without `pip install -e .`: look for the package above the notebook
-    for parent in [Path.cwd(), *Path.cwd().parents]:
-        if (parent / "tinygrad_cnn" / "__init__.py").exists():
-            sys.path.insert(0, str(parent))
-            break
-    import tinygrad_cnn
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.interpolation": "nearest"})
-np.set_printoptions(precision=4, suppress=True, linewidth=110)
-print("tinygrad_cnn", tinygrad_cnn.__version__)
+from _setup import heatmap, hide_ticks, np, plt, show  # the package, numpy and plot settings
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn import reference as R
-
-
-def show(ax, img, title="", vmin=None, vmax=None, values=False, cmap="gray", grid=True):
-    """One matrix as an image: 1 = white, 0 = black; optional pixel grid and printed values."""
-    img = np.asarray(img, dtype=float)
-    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax)
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if grid:
-        ax.set_xticks(np.arange(-0.5, img.shape[1]), minor=True)
-        ax.set_yticks(np.arange(-0.5, img.shape[0]), minor=True)
-        ax.grid(which="minor", color="tab:gray", linewidth=0.4, alpha=0.6)
-        ax.tick_params(which="minor", length=0)
-    if values:
-        lo, hi = (img.min() if vmin is None else vmin), (img.max() if vmax is None else vmax)
-        for (i, j), v in np.ndenumerate(img):
-            dark = (v - lo) < 0.5 * (hi - lo)
-            ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=9,
-                    color="white" if dark else "black")
 
 
 # %% [markdown]
@@ -267,8 +228,7 @@ for r_i, stride in enumerate([1, 2]):
         ax.imshow(z, cmap="gray", vmin=0, vmax=3, extent=(lo, hi, hi, lo))
         ax.set_xlim(-2, 16)
         ax.set_ylim(16, -2)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        hide_ticks(ax)
         ax.set_title(f"stride {stride}, {pad_name} (P = {p}) → {n}×{n}", fontsize=10)
         ax.add_patch(Rectangle((-0.5, -0.5), 15, 15, fill=False, linestyle="--", edgecolor="tab:blue"))
 fig.suptitle("horizontal kernel ⊛ Square: padding (columns) and stride (rows)")
@@ -344,9 +304,7 @@ from matplotlib.patches import ConnectionPatch
 fig = plt.figure(figsize=(12, 6.5))
 gs = fig.add_gridspec(4, 4, width_ratios=[3.2, 1.3, 2.2, 1.3], wspace=0.3, hspace=0.35)
 axC = fig.add_subplot(gs[1:3, 0])
-axC.imshow(C, cmap="Blues", vmin=0, vmax=1.3)
-for (h, l), v in np.ndenumerate(C):
-    axC.text(l, h, str(v), ha="center", va="center", fontsize=12)
+heatmap(axC, C, vmax=1.3, fontsize=12)
 axC.set_xticks(range(3), in_names)
 axC.set_yticks(range(4), [f"{h}: {n}" for h, n in enumerate(out_names)])
 axC.set_xlabel("input map l (layer m-1)")
@@ -395,10 +353,7 @@ from tinygrad_cnn.models import C3_TABLE, LeNet5
 table = R.LENET_C3_TABLE
 assert table.shape == (16, 6) and np.array_equal(table, C3_TABLE)
 fig, ax = plt.subplots(figsize=(9, 3.4))
-ax.imshow(table.T, cmap="Blues", vmin=0, vmax=1.3)
-for (l, h), v in np.ndenumerate(table.T):
-    if v:
-        ax.text(h, l, "X", ha="center", va="center", fontsize=11)
+heatmap(ax, table.T, text=lambda v: "X", vmax=1.3, fontsize=11, skip_zero=True)
 ax.set_xticks(range(16))
 ax.set_yticks(range(6))
 ax.set_xlabel("C3 feature map h")

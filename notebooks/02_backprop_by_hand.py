@@ -36,30 +36,12 @@
 # $\mathbf{dA}^m \to \mathbf{dN}^m \to \mathbf{dZ}^m \to \mathbf{dA}^{m-1}$.
 
 # %%
-# %matplotlib inline
-import os
-import sys
-from pathlib import Path
+from _setup import np, plt, show, show_signed  # the package, numpy and matplotlib settings
 
-try:
-    import tinygrad_cnn
-except ImportError:  # a checkout without `pip install -e .`: look for the package above the notebook
-    for parent in [Path.cwd(), *Path.cwd().parents]:
-        if (parent / "tinygrad_cnn" / "__init__.py").exists():
-            sys.path.insert(0, str(parent))
-            break
-    import tinygrad_cnn
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.interpolation": "nearest"})
-np.set_printoptions(precision=4, suppress=True, linewidth=110)
-print("tinygrad_cnn", tinygrad_cnn.__version__)
+from numpy.lib.stride_tricks import sliding_window_view
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, gradcheck
-from numpy.lib.stride_tricks import sliding_window_view
 
 rng = np.random.default_rng(0)
 V_np = rng.standard_normal((8, 8))                  # input image A^0 = V
@@ -288,12 +270,10 @@ panels = [(dA2[0], "dA² (map 0)"), (dA1[0], "dA¹ = w ⊠ dZ²"), (F_dot[0], "�
           (dA0, "dA⁰ = Σ rot180(W) ⋆ dZ¹")]
 fig, axes = plt.subplots(1, 6, figsize=(15, 3))
 for ax, (m, title) in zip(axes, panels):
-    lim = np.abs(m).max()
-    cmap, vmin = ("RdBu_r", -lim) if title[0] != "Ḟ" else ("viridis", 0)
-    im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=lim)
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    if title.startswith("Ḟ"):  # the derivative of tanh lies in (0, 1]: no sign to show
+        im = show(ax, m, title, 0, m.max(), cmap="viridis", grid=False)
+    else:
+        im = show_signed(ax, m, title)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
 plt.tight_layout()
 plt.show()

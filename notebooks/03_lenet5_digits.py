@@ -37,28 +37,11 @@
 # well under two minutes on two cores.
 
 # %%
-# %matplotlib inline
+from _setup import heatmap, hide_ticks, np, plt, show_signed  # the package, numpy and plot settings
+
 import os
-import sys
-from pathlib import Path
-
-try:
-    import tinygrad_cnn
-except ImportError:  # a checkout without `pip install -e .`: look for the package above the notebook
-    for parent in [Path.cwd(), *Path.cwd().parents]:
-        if (parent / "tinygrad_cnn" / "__init__.py").exists():
-            sys.path.insert(0, str(parent))
-            break
-    import tinygrad_cnn
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.interpolation": "nearest"})
-np.set_printoptions(precision=4, suppress=True, linewidth=110)
-print("tinygrad_cnn", tinygrad_cnn.__version__)
-
 import time
+import warnings
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, no_grad, nn, optim
@@ -66,8 +49,19 @@ from tinygrad_cnn.data import load_digits
 from tinygrad_cnn.models import LeNet5
 from tinygrad_cnn.train import cosine_schedule, evaluate, fit, plot_history, random_affine
 
-# fewer epochs for a quick run (the test suite sets 2): TINYGRAD_CNN_NOTEBOOK_EPOCHS=2
-EPOCHS = int(os.environ.get("TINYGRAD_CNN_NOTEBOOK_EPOCHS", "25"))
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
+
+# %% [markdown]
+# The training recipe: the defaults of `python -m tinygrad_cnn train`, every number in one place.
+
+# %%
+EPOCHS = int(os.environ.get("TINYGRAD_CNN_NOTEBOOK_EPOCHS", "25"))  # a quick run sets fewer (tests: 2)
+LR = 0.05                 # SGD learning rate at the start, decayed along a cosine to 0
+MOMENTUM = 0.9
+WEIGHT_DECAY = 5e-4
+BATCH_SIZE = 32
+AUGMENT = random_affine(max_rotation=10, max_scale=0.1, max_shift=2)  # degrees, fraction, pixels
+SEED = 0                  # seeds the initial weights and the shuffling and distortions
 print("epochs:", EPOCHS)
 
 # %% [markdown]
@@ -85,9 +79,7 @@ for d in range(10):
     axes[0, d].imshow(x8[idx, 0], cmap="gray_r")
     axes[1, d].imshow(x_train[idx, 0], cmap="gray_r", interpolation="bilinear")
     axes[0, d].set_title(str(d))
-for ax in axes.ravel():
-    ax.set_xticks([])
-    ax.set_yticks([])
+hide_ticks(*axes.ravel())
 axes[0, 0].set_ylabel("8×8")
 axes[1, 0].set_ylabel("32×32")
 plt.tight_layout()
@@ -101,7 +93,7 @@ plt.show()
 # others stay 0 and get exactly zero gradient).
 
 # %%
-nn.manual_seed(0)
+nn.manual_seed(SEED)
 model = LeNet5()
 print(model)
 c1_before = model.c1.weight.numpy().copy()
@@ -117,13 +109,10 @@ c1_before = model.c1.weight.numpy().copy()
 # are few; the distortions keep the network from memorising them).
 
 # %%
-import warnings
-
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
-opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
 t0 = time.perf_counter()
-history = fit(model, opt, x_train, y_train, x_test, y_test, epochs=EPOCHS, batch_size=32, seed=0,
-              augment=random_affine(), lr_schedule=cosine_schedule(0.05, EPOCHS), progress=False)
+history = fit(model, opt, x_train, y_train, x_test, y_test, epochs=EPOCHS, batch_size=BATCH_SIZE,
+              seed=SEED, augment=AUGMENT, lr_schedule=cosine_schedule(LR, EPOCHS), progress=False)
 print(f"trained {EPOCHS} epochs in {time.perf_counter() - t0:.1f} s")
 
 # %%
@@ -145,11 +134,7 @@ rows = [(c1_before, "initial"), (c1_after, "trained"), (c1_after - c1_before, "c
 for row, (weights, when) in enumerate(rows):
     lim = np.abs(weights).max()
     for h in range(6):
-        k = weights[h, 0]
-        axes[row, h].imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
-        axes[row, h].set_xticks([])
-        axes[row, h].set_yticks([])
-        axes[row, h].set_title(f"{when} $W^{{1,{h}}}$", fontsize=9)
+        show_signed(axes[row, h], weights[h, 0], f"{when} $W^{{1,{h}}}$", lim=lim, fontsize=9)
 plt.tight_layout()
 plt.show()
 
@@ -191,8 +176,7 @@ for name, t in layers:
         r, c = divmod(h, 8) if maps.shape[0] > 6 else (0, h)
         a = fig.add_subplot(gs[row + r, c])
         a.imshow(maps[h], cmap="viridis")
-        a.set_xticks([])
-        a.set_yticks([])
+        hide_ticks(a)
         if h == 0:
             a.set_ylabel(f"{name}\n{maps.shape[1]}×{maps.shape[2]}", rotation=0, ha="right", va="center")
     row += 1 if maps.shape[0] <= 8 else 2
@@ -225,11 +209,7 @@ print(f"test accuracy {test_acc:.4f} ({np.sum(pred != y_test)} of {len(y_test)} 
 confusion = np.zeros((10, 10), dtype=int)
 np.add.at(confusion, (y_test, pred), 1)
 fig, ax = plt.subplots(figsize=(5.5, 5))
-ax.imshow(confusion, cmap="Blues")
-for (i, j), v in np.ndenumerate(confusion):
-    if v:
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=9,
-                color="white" if v > confusion.max() / 2 else "black")
+heatmap(ax, confusion, fontsize=9, skip_zero=True, contrast=True)
 ax.set_xticks(range(10))
 ax.set_yticks(range(10))
 ax.set_xlabel("predicted")

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 4. How fast is it?
 #
-# `tinygrad_cnn` computes the lecture's rules with Numba-compiled loops. This notebook runs the
-# project's benchmark suite (`python -m tinygrad_cnn bench`) in quick mode and compares four ways
-# of doing the same work:
+# `tinygrad_cnn` computes the lecture's rules with Numba-compiled loops. This notebook shows the
+# published run of the project's benchmark suite, `benchmarks/results/results.json` — the numbers
+# the README quotes — which compares four ways of doing the same work:
 #
 # * **naive** — `tinygrad_cnn.reference`, the lecture's scalar formulas as plain Python loops
 #   (timed on 1–2 examples and scaled to the full batch, since it is linear in the batch size);
@@ -26,66 +26,32 @@
 # * **tinygrad_cnn** — this framework through its public API, autograd included;
 # * **torch** — PyTorch on the CPU, when installed.
 #
-# Every case is one forward **and** backward pass in float32.
+# Every case is one forward **and** backward pass in float32. To measure your own machine, run
+# `python -m tinygrad_cnn bench --out my_run` (a few minutes; `--quick` for a rough first look)
+# and point `RESULTS` below at `my_run/results.json`.
 
 # %%
-# %matplotlib inline
-import os
-import sys
-from pathlib import Path
-
-try:
-    import tinygrad_cnn
-except ImportError:  # a checkout without `pip install -e .`: look for the package above the notebook
-    for parent in [Path.cwd(), *Path.cwd().parents]:
-        if (parent / "tinygrad_cnn" / "__init__.py").exists():
-            sys.path.insert(0, str(parent))
-            break
-    import tinygrad_cnn
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.interpolation": "nearest"})
-np.set_printoptions(precision=4, suppress=True, linewidth=110)
-print("tinygrad_cnn", tinygrad_cnn.__version__)
-
-import json
-import subprocess
-import tempfile
-import time
+from _setup import CONTENDER_COLORS, CONTENDERS, ROOT, load_benchmark, np, plt  # the package, plot settings
 
 from IPython.display import Markdown, display
 
-ROOT = Path(tinygrad_cnn.__file__).resolve().parents[1]
-# TINYGRAD_CNN_NOTEBOOK_QUICK=1 (the test suite) runs a smaller selection with fewer repeats
-SMOKE = os.environ.get("TINYGRAD_CNN_NOTEBOOK_QUICK", "") not in ("", "0")
-args = ["--quick"]
-if SMOKE:
-    args += ["--only", "conv_c1,maxpool,lenet", "--repeats", "3", "--naive-budget", "1"]
-print("bench arguments:", " ".join(args))
+RESULTS = ROOT / "benchmarks" / "results" / "results.json"   # or the results.json of your own run
+bench = load_benchmark(RESULTS)
+run, cases = bench["run"], bench["cases"]
+print(f"{len(cases)} cases from {RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS}")
 
 # %% [markdown]
-# ## 4.1 Run the suite
+# ## 4.1 The run
 #
-# The suite runs in a separate Python process (as `python -m tinygrad_cnn bench` would), so its
-# thread settings stay out of this notebook. It writes `results.json` (every timing sample plus the
-# machine's description), `results.md` and a chart into `--out`. About a minute on two cores.
+# Which machine, which versions, how many threads and repeats. Timings on a shared machine move
+# with its load: compare the contenders *within* one run, never absolute times of different runs.
 
 # %%
-out_dir = Path(tempfile.mkdtemp(prefix="tinygrad_cnn_bench_"))
-t0 = time.perf_counter()
-proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "bench", *args, "--out", str(out_dir)],
-                      cwd=ROOT if (ROOT / "tinygrad_cnn").is_dir() else None,
-                      capture_output=True, text=True)
-print(proc.stdout[-2500:])
-if proc.returncode != 0:
-    print(proc.stderr[-3000:])
-assert proc.returncode == 0, "the benchmark failed or found a mismatch"
-print(f"({time.perf_counter() - t0:.0f} s)")
-
-report = json.loads((out_dir / "results.json").read_text())
-cases = report["cases"]
+versions = ", ".join(f"{name} {v}" for name, v in run["versions"].items())
+facts = [("run", run["id"]), ("date", run["date"]), ("machine", run["machine"]), ("versions", versions),
+         ("threads per contender", run["threads"]), ("repeats (median of)", run["repeats"]),
+         ("quick run", run["quick"])]
+display(Markdown("\n".join(f"* **{name}**: {value}" for name, value in facts if value not in (None, ""))))
 
 # %% [markdown]
 # ## 4.2 The table
@@ -102,12 +68,10 @@ cases = report["cases"]
 # output and gradients are checked against tinygrad_cnn's, so only equal work is compared.
 
 # %%
-m = report["machine"]
-display(Markdown(
-    f"{m['cpu_model']}, {m['cpus_usable']} usable CPUs · numpy {m['numpy']}, numba {m['numba']}, "
-    f"torch {m['torch'] or 'not installed'} · {report['settings']['threads']} threads each · "
-    f"median of {report['settings']['repeats']} repeats · load average {m.get('loadavg_start')}\n\n"
-    + report["table"]))
+display(Markdown(bench["table"]))
+if bench["geomean"]:
+    rated = sum(1 for case in cases if case["ratio"])
+    print(f"geometric mean of ours/torch over {rated} cases: {bench['geomean']:.2f}×")
 
 # %% [markdown]
 # ## 4.3 The picture
@@ -117,23 +81,21 @@ display(Markdown(
 # smaller batch.
 
 # %%
-contenders = ["naive", "numpy", "tinygrad_cnn", "torch"]
-colors = {"naive": "#bbbbbb", "numpy": "#4c72b0", "tinygrad_cnn": "#dd8452", "torch": "#55a868"}
-present = [c for c in contenders if any(r["contenders"].get(c, {}).get("median_ms") for r in cases)]
+present = [c for c in CONTENDERS if any(case["contenders"].get(c, {}).get("median_ms") for case in cases)]
 width = 0.8 / len(present)
 
 fig, ax = plt.subplots(figsize=(max(6, 1.7 * len(cases) + 2), 4.6))
 for i, c in enumerate(present):
     labelled = False
-    for j, r in enumerate(cases):
-        entry = r["contenders"].get(c, {})
+    for j, case in enumerate(cases):
+        entry = case["contenders"].get(c, {})
         if entry.get("median_ms"):
             x = j + (i - (len(present) - 1) / 2) * width
-            ax.bar(x, entry["median_ms"], width, color=colors[c], hatch="//" if entry.get("scale", 1) > 1 else None,
+            ax.bar(x, entry["median_ms"], width, color=CONTENDER_COLORS[c], hatch="//" if entry["scale"] > 1 else None,
                    label=None if labelled else c + (" (extrapolated)" if c == "naive" else ""))
             labelled = True
 ax.set_yscale("log")
-ax.set_xticks(range(len(cases)), [r["title"] for r in cases], rotation=15, ha="right")
+ax.set_xticks(range(len(cases)), [case["title"] for case in cases], rotation=15, ha="right")
 ax.set_ylabel("median ms, forward + backward (log)")
 ax.grid(axis="y", which="both", alpha=0.3)
 ax.legend()
@@ -146,42 +108,41 @@ plt.show()
 # the goal, not beating it everywhere.
 
 # %%
-rated = [r for r in cases if r.get("ours_over_torch")]
+rated = [case for case in cases if case["ratio"]]
 if rated:
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(rated) + 1.2))
-    ratios = [r["ours_over_torch"] for r in rated]
+    ratios = [case["ratio"] for case in rated]
     ax.barh(range(len(rated)), ratios, color=["#55a868" if v <= 1 else "#dd8452" for v in ratios])
     ax.axvline(1, color="black", linestyle="--")
-    ax.set_yticks(range(len(rated)), [r["title"] for r in rated])
+    ax.set_yticks(range(len(rated)), [case["title"] for case in rated])
     ax.invert_yaxis()
     ax.set_xlabel("tinygrad_cnn time / PyTorch time (lower is better)")
     for k, v in enumerate(ratios):
         ax.text(v, k, f" {v:.2f}×", va="center")
     plt.tight_layout()
     plt.show()
-    gm = report.get("geomean_ours_over_torch")
-    if gm:
-        print(f"geometric mean of ours/torch over {report['geomean_cases']} cases: {gm:.2f}×")
 else:
-    print("PyTorch is not installed: no ratios")
+    print("no PyTorch timings in this run: no ratios")
 
 # %% [markdown]
 # ## 4.4 Why medians: the spread of the samples
 #
 # Every timed repeat of one case, per contender (the naive loops are left out, their scale is
-# different). The spread comes from the machine — other processes, frequency changes, caches —
-# not from the code; the median (black bar) is the robust summary.
+# different), where the results keep the samples; otherwise the median and the 90th percentile.
+# The spread comes from the machine — other processes, frequency changes, caches — not from the
+# code; the median (black bar) is the robust summary.
 
 # %%
 fig, axes = plt.subplots(1, len(cases), figsize=(2.6 * len(cases), 3.2), squeeze=False)
-for ax, r in zip(axes[0], cases):
-    names = [c for c in ("numpy", "tinygrad_cnn", "torch") if r["contenders"].get(c, {}).get("samples_ms")]
+for ax, case in zip(axes[0], cases):
+    names = [c for c in ("numpy", "tinygrad_cnn", "torch") if case["contenders"].get(c, {}).get("median_ms")]
     for k, c in enumerate(names):
-        s = np.asarray(r["contenders"][c]["samples_ms"])
-        ax.scatter(np.full(len(s), k) + np.linspace(-0.15, 0.15, len(s)), s, s=14, color=colors[c])
-        ax.hlines(np.median(s), k - 0.3, k + 0.3, color="black")
+        entry = case["contenders"][c]
+        s = np.asarray(entry["samples_ms"] or [entry["p90_ms"] or entry["median_ms"]])
+        ax.scatter(np.full(len(s), k) + np.linspace(-0.15, 0.15, len(s)), s, s=14, color=CONTENDER_COLORS[c])
+        ax.hlines(entry["median_ms"], k - 0.3, k + 0.3, color="black")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-    ax.set_title(r["title"], fontsize=10)
+    ax.set_title(case["title"], fontsize=10)
     ax.set_ylim(bottom=0)
 axes[0, 0].set_ylabel("ms per repeat")
 plt.tight_layout()
@@ -203,32 +164,14 @@ plt.show()
 #   on-disk cache already warm.
 
 # %%
-print(f"float32 matmul peak: {report['peak']['gflops']:.1f} GFLOP/s ({report['settings']['threads']} threads)")
-for r in cases:
-    if r.get("gflops"):
-        naive = f"{r['speedup_over_naive']:7.0f}×" if r.get("speedup_over_naive") else "      —"
-        peak = f"{r['percent_of_peak']:5.1f}%" if r.get("percent_of_peak") else "    —"
-        print(f"{r['title']:<24} {r['gflops']:6.2f} GFLOP/s  {peak} of peak   speed-up vs naive {naive}")
-cs = report.get("cold_start")
-if cs and "error" not in cs:
-    print(f"cold start: {cs['total_s'] * 1e3:.0f} ms in-process "
-          f"({cs['import_s'] * 1e3:.0f} ms import + {cs['first_conv2d_s'] * 1e3:.0f} ms first conv)")
-for note in report.get("notes", []):
+if bench["peak_gflops"]:
+    print(f"float32 matmul peak: {bench['peak_gflops']:.1f} GFLOP/s ({run['threads']} threads)")
+for case in cases:
+    if case["gflops"]:
+        naive = f"{case['speedup_over_naive']:7.0f}×" if case["speedup_over_naive"] else "      —"
+        peak = f"{case['percent_of_peak']:5.1f}%" if case["percent_of_peak"] else "    —"
+        print(f"{case['title']:<24} {case['gflops']:6.2f} GFLOP/s  {peak} of peak   speed-up vs naive {naive}")
+if bench["cold_start_s"]:
+    print(f"cold start: {bench['cold_start_s'] * 1e3:.0f} ms (import + first conv2d)")
+for note in bench["notes"]:
     print("note:", note)
-
-# %% [markdown]
-# ## 4.6 The published full run
-#
-# A quick run uses few repeats, so its numbers are noisier. If the repository holds the results of
-# a full run (`benchmarks/results/`, made with `python -m tinygrad_cnn bench`), they are shown here
-# for comparison.
-
-# %%
-published = ROOT / "benchmarks" / "results" / "results.json"
-if published.exists():
-    full = json.loads(published.read_text())
-    fm = full["machine"]
-    display(Markdown(f"Full run of {fm['date'][:10]} ({fm['cpu_model']}, {full['settings']['repeats']} repeats):\n\n"
-                     + full["table"]))
-else:
-    print("no published full run in", published.parent)
