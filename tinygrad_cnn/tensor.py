@@ -10,7 +10,10 @@ the Function as the ``_ctx`` of the output: that is the whole graph.
 10,000-op chain needs no recursion) and walks it in reverse, handing each
 Function the gradient of the loss with respect to its output and collecting
 the gradients it returns for its inputs.  Leaves (tensors created with
-``requires_grad=True``) accumulate into ``.grad``.
+``requires_grad=True``) accumulate into ``.grad``.  Every gradient crossing
+that boundary is checked against the shape and dtype recorded in the forward
+pass, so a wrong one stops with a ``RuntimeError`` here, in Python, and never
+reaches a compiled kernel.
 """
 
 from __future__ import annotations
@@ -253,7 +256,8 @@ class Tensor:
         """Backpropagate from this tensor through the recorded graph.
 
         Without ``grad`` the tensor must hold one element (a loss); otherwise
-        ``grad`` (array or Tensor of ``self.shape``) is dF/d(self).  The graph is
+        ``grad`` (array or Tensor of ``self.shape``, real numbers: a complex or
+        non-numeric ``grad`` is a ``TypeError``) is dF/d(self).  The graph is
         released afterwards unless ``retain_graph=True``.
         """
         if not self.requires_grad:
