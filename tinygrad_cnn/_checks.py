@@ -206,3 +206,55 @@ def as_4d(x, name: str, op: str) -> tuple:
 def from_4d(z, rank: int):
     """Undo :func:`as_4d` on a result."""
     return z if rank == 4 else z.reshape(z.shape[4 - rank:])
+
+
+# --------------------------------------------------------------- sizes of conv/pool arrays
+#: The most elements a padded input or an output of one conv/pool call may hold
+#: (2**31: 8 GiB in float32, 16 GiB in float64), far beyond any network here.
+MAX_ELEMENTS = 1 << 31
+
+
+def window_geometry(op: str, x_shape: tuple, kernel: tuple, stride: tuple, pad: tuple = (0, 0, 0, 0),
+                    out_channels: int | None = None, dilation: tuple = (1, 1),
+                    kernel_name: str = "kernel_size") -> None:
+    """Refuse a conv/pool call whose extents or arrays are absurd, before anything is allocated.
+
+    ``x_shape`` is the 4-D ``(N, C, H, W)`` input, ``kernel``, ``stride`` and
+    ``dilation`` pairs, ``pad`` the ``(top, bottom, left, right)`` zero padding
+    and ``out_channels`` the number of output maps (``C`` when None, as in
+    pooling).  Each extent must be at most ``MAX_EXTENT`` (a stride of 2**63
+    would overflow a kernel's 64-bit index) and the padded input and the output
+    at most ``MAX_ELEMENTS`` elements; otherwise ``ValueError`` names the
+    argument responsible and the shapes.
+    """
+    for name, values in (("stride", stride), ("padding", pad), ("dilation", dilation), (kernel_name, kernel)):
+        if max(values) > MAX_EXTENT:
+            raise ValueError(f"{op}: {name} must be <= {MAX_EXTENT}, got {tuple(values)} (x {tuple(x_shape)})")
+    N, C, H, W = (int(s) for s in x_shape)
+    top, bottom, left, right = pad
+    padded = (N, C, H + top + bottom, W + left + right)
+    if padded != (N, C, H, W) and _count(padded) > MAX_ELEMENTS:
+        raise ValueError(
+            f"{op}: padding {tuple(pad)} (top, bottom, left, right) makes the padded input {padded} "
+            f"hold {_count(padded):,} elements, more than the {MAX_ELEMENTS:,} allowed (x {tuple(x_shape)})"
+        )
+    out = (
+        N,
+        C if out_channels is None else int(out_channels),
+        max(output_size(H, kernel[0], stride[0], top + bottom, dilation[0]), 0),
+        max(output_size(W, kernel[1], stride[1], left + right, dilation[1]), 0),
+    )
+    if _count(out) > MAX_ELEMENTS:
+        raise ValueError(
+            f"{op}: the output {out} would hold {_count(out):,} elements, more than the "
+            f"{MAX_ELEMENTS:,} allowed (x {tuple(x_shape)}, {kernel_name} {tuple(kernel)}, "
+            f"stride {tuple(stride)}, padding {tuple(pad)})"
+        )
+
+
+def _count(shape: tuple) -> int:
+    """Elements of ``shape``, in Python ints (no overflow)."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _checks
 from .ops import activation as _act
 from .ops import conv as _conv
 from .ops import loss as _loss
@@ -32,10 +33,7 @@ def _tensor(x, name: str) -> Tensor:
 
 
 def _float_tensor(x, name: str) -> Tensor:
-    t = _tensor(x, name)
-    if t.dtype.kind != "f":
-        raise TypeError(f"{name} must be float32 or float64, got dtype {t.dtype} with shape {t.shape}")
-    return t
+    return _checks.float_tensor(x, name)  # native float32/float64 only: what the kernels are built for
 
 
 def _check_axis(t: Tensor, axis: int, name: str) -> int:
@@ -222,6 +220,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, connection=None) -> Tensor
             f"conv2d: kernel ({kh}, {kw}) is larger than the padded input ({Hp}, {Wp}) "
             f"(x {x.shape}, padding {padding!r})"
         )
+    _checks.window_geometry("conv2d", x4.shape, (kh, kw), stride, pad, out_channels=O, kernel_name="kernel")
     conn = _connection(connection, O, C)
     z = _conv.Conv2d.apply(*tensors, stride=stride, padding=pad, conn=conn)
     return _from_4d(z, rank)
@@ -252,6 +251,7 @@ def _pool_args(x: Tensor, kernel_size, stride, op: str) -> tuple:
     H, W = x.shape[-2], x.shape[-1]
     if window[0] > H or window[1] > W:
         raise ValueError(f"{op}: kernel_size {window} is larger than the input's spatial size ({H}, {W}) (x {x.shape})")
+    _checks.window_geometry(op, x.shape, window, stride)
     return window, stride
 
 

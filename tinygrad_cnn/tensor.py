@@ -10,7 +10,10 @@ the Function as the ``_ctx`` of the output: that is the whole graph.
 10,000-op chain needs no recursion) and walks it in reverse, handing each
 Function the gradient of the loss with respect to its output and collecting
 the gradients it returns for its inputs.  Leaves (tensors created with
-``requires_grad=True``) accumulate into ``.grad``.
+``requires_grad=True``) accumulate into ``.grad``.  Every gradient crossing
+that boundary is checked against the shape and dtype recorded in the forward
+pass, so a wrong one stops with a ``RuntimeError`` here, in Python, and never
+reaches a compiled kernel.
 """
 
 from __future__ import annotations
@@ -58,9 +61,20 @@ class Function:
 
     Subclasses define ``forward(ctx, *arrays, **params)`` returning an array
     and ``backward(ctx, grad)`` returning one gradient (or ``None``) per
-    tensor input.  ``ctx`` is the Function instance itself:
+    positional input.  ``ctx`` is the Function instance itself:
     ``ctx.save_for_backward(...)`` keeps what backward needs and
     ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient.
+
+    Positional inputs that are not Tensors (numbers, arrays, anything) reach
+    ``forward`` unchanged as constants, as in PyTorch: they get no gradient and
+    backward returns ``None`` in their place.  The engine checks what flows
+    through: ``backward`` receives a gradient of exactly the output's shape and
+    dtype, and each gradient it returns must be ``None`` or an array (a Tensor
+    is unwrapped) of its input's shape with a float dtype, otherwise a
+    ``RuntimeError`` names the op, the input and both shapes.  A float
+    gradient of another width is cast to the input's dtype.  A Function whose
+    forward returns a non-float array (integer indices, booleans) records no
+    graph: such outputs are not differentiable.
     """
 
     def save_for_backward(self, *arrays):
@@ -75,38 +89,79 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs: "Tensor", **params) -> "Tensor":
+    def apply(cls, *inputs, **params) -> "Tensor":
         ctx = cls()
-        needs = tuple(t.requires_grad for t in inputs)
+        needs, arrays, constants = [], [], False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                needs.append(t.requires_grad)
+                arrays.append(t.data)
+            else:
+                needs.append(False)
+                arrays.append(t)
+                constants = True
+        needs = tuple(needs)
         ctx.needs_input_grad = needs
         record = _grad_enabled and any(needs)
-        data = cls.forward(ctx, *[t.data for t in inputs], **params)
+        data = cls.forward(ctx, *arrays, **params)
+        if type(data) is not np.ndarray:
+            data = _forward_result(cls, data)
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = None
+        record = record and data.dtype.kind == "f"
         out.requires_grad = record
         if record:
-            ctx.parents = inputs
+            ctx.out_shape, ctx.out_dtype = data.shape, data.dtype
+            ctx.parents = tuple(t if isinstance(t, Tensor) else _CONSTANT for t in inputs) if constants else inputs
             out._ctx = ctx
         else:
             out._ctx = None
         return out
 
 
+def _forward_result(cls, data) -> np.ndarray:
+    """What a forward returned, as a plain ndarray (numpy scalars and subclasses converted)."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    raise TypeError(
+        f"{cls.__name__}.forward must return a numpy array, got {type(data).__name__}"
+    )
+
+
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _native_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype a Tensor stores for an array of ``dtype``.
+
+    Floats become one of the two dtypes the compiled kernels are built for:
+    float32 and float64 stay, a non-native byte order becomes native (same
+    width), float16 widens to float32 and extended precision (longdouble)
+    narrows to float64.  Other dtypes keep their kind in native byte order.
+    """
+    if dtype.kind == "f":
+        if dtype.itemsize <= 4:
+            return _FLOAT_DTYPES[0]
+        return _FLOAT_DTYPES[1]
+    return dtype if dtype.isnative else dtype.newbyteorder("=")
+
+
 def _to_array(data) -> np.ndarray:
-    """numpy arrays keep a float32/float64 dtype; lists and scalars become float32."""
+    """``data`` as the plain ndarray a Tensor holds (see :class:`Tensor` for the dtype rules)."""
     if isinstance(data, Tensor):
         return data.data
-    if isinstance(data, np.ndarray):
-        if data.dtype.kind == "f" and data.dtype not in _FLOAT_DTYPES:
-            return data.astype(np.float32)
-        return data
-    if isinstance(data, np.generic):
-        arr = np.asarray(data)
-        return arr.astype(np.float32) if arr.dtype.kind == "f" and arr.dtype not in _FLOAT_DTYPES else arr
+    if isinstance(data, (np.ndarray, np.generic)):
+        if isinstance(data, np.ma.MaskedArray):
+            raise TypeError("Tensor: a masked array would lose its mask; pass data.filled(value) instead")
+        arr = np.asarray(data)  # np.matrix and other subclasses become a plain ndarray
+        if arr.dtype.kind not in "biufc":
+            raise TypeError(f"Tensor: unsupported data of dtype {arr.dtype} with shape {arr.shape}")
+        if arr.dtype not in _FLOAT_DTYPES:
+            native = _native_dtype(arr.dtype)
+            if native != arr.dtype:
+                arr = arr.astype(native)
+        return arr
     arr = np.asarray(data)
     if arr.dtype == object:
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} (ragged or non-numeric data)")
@@ -121,6 +176,12 @@ class Tensor:
     ``Tensor(data, requires_grad=False)``: ``data`` is a numpy array (float32 or
     float64 kept as is; integer arrays allowed for labels and indices), a
     nested list or a scalar (both become float32).
+
+    Numpy arrays become plain ndarrays (``np.matrix`` loses its matrix
+    semantics, so ``*`` stays the Hadamard product; a masked array is refused)
+    in native byte order.  Other float widths are converted to the two the
+    compiled kernels are built for: float16 -> float32, longdouble -> float64,
+    big-endian float32/float64 -> native float32/float64.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
@@ -195,7 +256,8 @@ class Tensor:
         """Backpropagate from this tensor through the recorded graph.
 
         Without ``grad`` the tensor must hold one element (a loss); otherwise
-        ``grad`` (array or Tensor of ``self.shape``) is dF/d(self).  The graph is
+        ``grad`` (array or Tensor of ``self.shape``, real numbers: a complex or
+        non-numeric ``grad`` is a ``TypeError``) is dF/d(self).  The graph is
         released afterwards unless ``retain_graph=True``.
         """
         if not self.requires_grad:
@@ -213,10 +275,7 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}")
-            grad = grad.astype(self.dtype, copy=False)
+            grad = _root_grad(grad, self)
 
         order = _topological_order(self)
         grads = {id(self): grad}
@@ -228,14 +287,30 @@ class Tensor:
             if ctx is None:
                 _accumulate_leaf(node, g)
                 continue
-            if ctx.parents is None:
+            parents = ctx.parents
+            if parents is None:
                 raise RuntimeError(_RELEASED)
+            if g.shape != ctx.out_shape or g.dtype != ctx.out_dtype:
+                g = _incoming_grad(ctx, g)
             in_grads = ctx.backward(ctx, g)
-            if not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            for parent, pg in zip(ctx.parents, in_grads):
-                if pg is None or not parent.requires_grad:
+            if len(in_grads) != len(parents):
+                _check_grad_count(ctx, in_grads)
+            for i, (parent, pg) in enumerate(zip(parents, in_grads)):
+                if pg is None:
                     continue
+                if not parent.requires_grad:
+                    if parent is _CONSTANT:
+                        raise RuntimeError(
+                            f"{type(ctx).__name__}.backward returned a gradient for input {i}, "
+                            f"which is not a Tensor; return None in its place"
+                        )
+                    continue
+                pctx = parent._ctx
+                shape, dtype = (parent.data.shape, parent.data.dtype) if pctx is None else (pctx.out_shape, pctx.out_dtype)
+                if type(pg) is not np.ndarray or pg.shape != shape or pg.dtype != dtype:
+                    pg = _returned_grad(ctx, i, pg, shape, dtype)
                 key = id(parent)
                 prev = grads.get(key)
                 grads[key] = pg if prev is None else prev + pg
@@ -413,13 +488,97 @@ def _topological_order(root: Tensor) -> list:
     return order
 
 
+# --------------------------------------------------------------- gradient checks
+# The engine hands every backward a gradient of its output's recorded shape and
+# dtype and checks every gradient a backward returns: the compiled kernels index
+# memory by these shapes, so a wrong one must stop here, in Python.  The fast
+# path is one comparison per node; the helpers below run only on a mismatch.
+
+def _root_grad(grad, root: "Tensor") -> np.ndarray:
+    """The ``grad`` passed to ``backward()``: real numbers of the root's shape, in its dtype."""
+    arr = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        dtype = getattr(arr, "dtype", type(arr).__name__)
+        shape = getattr(arr, "shape", None)
+        raise TypeError(
+            f"backward(): grad must hold real numbers, got dtype {dtype} with shape {shape}"
+            + (" (a complex gradient would lose its imaginary part)" if getattr(dtype, "kind", "") == "c" else "")
+        )
+    if arr.shape != root.shape:
+        raise ValueError(f"backward(): grad has shape {arr.shape} but the tensor has shape {root.shape}")
+    return arr.astype(root.dtype, copy=False)
+
+
+def _incoming_grad(ctx: Function, g) -> np.ndarray:
+    """The gradient about to enter ``ctx.backward``, checked against the output recorded at apply time."""
+    name = type(ctx).__name__
+    if g.shape != ctx.out_shape:
+        raise RuntimeError(
+            f"{name}.backward would receive a gradient of shape {g.shape}, but its output had shape "
+            f"{ctx.out_shape}; was the output's .data replaced after the forward pass?"
+        )
+    if g.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}.backward would receive a gradient of dtype {g.dtype} (shape {g.shape}); "
+            f"its output is {ctx.out_dtype}"
+        )
+    return g.astype(ctx.out_dtype)
+
+
+def _check_grad_count(ctx: Function, in_grads: tuple) -> None:
+    """A backward returns one gradient per positional input; extra entries may only be None."""
+    n = len(ctx.parents)
+    name = type(ctx).__name__
+    if len(in_grads) < n:
+        raise RuntimeError(
+            f"{name}.backward returned {len(in_grads)} gradient(s) for {n} input(s); "
+            f"return one per input (None where there is none)"
+        )
+    if any(g is not None for g in in_grads[n:]):
+        raise RuntimeError(f"{name}.backward returned {len(in_grads)} gradients for {n} input(s)")
+
+
+def _returned_grad(ctx: Function, i: int, pg, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Gradient ``pg`` that ``ctx.backward`` returned for input ``i`` (of ``shape``/``dtype``), checked."""
+    name = type(ctx).__name__
+    if isinstance(pg, Tensor):
+        pg = pg.data
+    elif isinstance(pg, np.generic):
+        pg = np.asarray(pg)
+    if not isinstance(pg, np.ndarray):
+        raise RuntimeError(
+            f"{name}.backward returned a {type(pg).__name__} for input {i} (shape {shape}); "
+            f"return a numpy array, a Tensor or None"
+        )
+    if pg.shape != shape:
+        raise RuntimeError(
+            f"{name}.backward returned a gradient of shape {pg.shape} for input {i}, "
+            f"which has shape {shape}"
+        )
+    if pg.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}.backward returned a gradient of dtype {pg.dtype} for input {i} "
+            f"(shape {shape}); it must be a float array ({dtype})"
+        )
+    return np.asarray(pg, dtype=dtype)
+
+
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
-    if g.shape != leaf.data.shape:  # defensive: a Function must return input-shaped grads
-        raise RuntimeError(f"internal error: gradient of shape {g.shape} for a tensor of shape {leaf.data.shape}")
+    data = leaf.data
+    if g.shape != data.shape or g.dtype.kind != "f":
+        raise RuntimeError(
+            f"gradient of shape {g.shape} and dtype {g.dtype} for a leaf tensor of shape "
+            f"{data.shape} and dtype {data.dtype}; was its .data replaced after the forward pass?"
+        )
     if leaf.grad is None:
-        leaf.grad = np.array(g, dtype=leaf.data.dtype, copy=True)
+        leaf.grad = np.array(g, dtype=data.dtype, copy=True)
     else:
-        leaf.grad = leaf.grad + g.astype(leaf.data.dtype, copy=False)
+        leaf.grad = leaf.grad + g.astype(data.dtype, copy=False)
+
+
+#: Stands in the graph for a positional argument of ``Function.apply`` that is
+#: not a Tensor: a constant that never requires grad.
+_CONSTANT = Tensor(np.zeros(0))
 
 
 # The op modules import Tensor and Function from here; bind them last.

@@ -37,7 +37,7 @@ class Log(Function):
 
 
 class ReLU(Function):
-    """poslin: a = max(0, n); Ḟ = 1 where n > 0, else 0 (PyTorch's choice at 0)."""
+    """poslin: a = max(0, n); Ḟ = 0 where n ≤ 0, else 1 (PyTorch's choices: 0 at n = 0, 1 at NaN)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -48,7 +48,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (x > 0)
+        return np.where(x <= 0, grad.dtype.type(0), grad)
 
 
 class Tanh(Function):

@@ -55,7 +55,11 @@ class Mean(Function):
 
 
 class Max(Function):
-    """Maximum over axes; on ties the gradient is split evenly (as PyTorch's ``amax``)."""
+    """Maximum over axes; on ties the gradient is split evenly (as PyTorch's ``amax``).
+
+    A NaN is the maximum of its slice (numpy and PyTorch propagate it), so the
+    gradient goes to the NaNs, split evenly among them as PyTorch's ``max()``.
+    """
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
@@ -73,5 +77,7 @@ class Max(Function):
         if not ctx.keepdims:
             grad = np.expand_dims(grad, ctx.axes)
         winners = x == out
+        if np.isnan(out).any():  # NaN != NaN: the winners of a NaN slice are its NaNs
+            winners |= np.isnan(x) & np.isnan(out)
         count = winners.sum(axis=ctx.axes, keepdims=True)
         return np.where(winners, grad / count.astype(x.dtype), x.dtype.type(0))
