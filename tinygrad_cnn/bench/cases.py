@@ -33,6 +33,7 @@ class Case:
     padding: int = 0
     table: bool = False  # C3's connection matrix (LeNet-5, Table I)
     naive_n: int = 1  # batch the naive loops run on (their time is scaled to the full batch)
+    slow_naive: bool = False  # one naive call takes about half a minute: --quick leaves it out
     seed: int = 0
 
     @property
@@ -123,7 +124,7 @@ def _cases(tiny: bool) -> list:
         Case("conv_c3", "conv C3", "conv", (n, 6, 9 if tiny else 14, 9 if tiny else 14), 16, 5,
              table=True, seed=11),
         Case("conv_mid", "conv mid", "conv", (2, 4, 8, 8) if tiny else (32, 32, 32, 32), 8 if tiny else 64, 3,
-             padding=1, seed=12),
+             padding=1, slow_naive=not tiny, seed=12),
         Case("maxpool", "max pool", "max", (n, 3 if tiny else 16, side, side), kernel=2, seed=13),
         Case("avgpool", "avg pool", "avg", (n, 3 if tiny else 16, side, side), kernel=2, seed=14),
         Case("lenet_step", "LeNet-5 training step", "lenet", (n, 1, 32, 32), naive_n=1 if tiny else 2, seed=15),

@@ -135,7 +135,11 @@ def main(argv=None) -> int:
     entries = []
     for case in args.cases:
         log(f"[{case.title}] {case.detail}")
-        results = harness.run_case(case, settings, log)
+        here = settings
+        if args.quick and case.slow_naive and "naive" in names:
+            here = dataclasses.replace(settings, contenders=tuple(n for n in names if n != "naive"))
+            notes.append(f"{case.title}: naive left out with --quick (one call takes about half a minute)")
+        results = harness.run_case(case, here, log)
         for name, r in results.items():
             if r.get("median_ms") is not None:
                 log(f"    {r['label']:>32}: {report.fmt_ms(r['median_ms']):>9} ms median, "

@@ -111,13 +111,15 @@ def run_case(case, settings: Settings, log=print) -> dict:
             ref = ours.get("small" if name == "naive" else "outputs")
             r["check"] = check(r["outputs"], ref) if ref is not None and name != "tinygrad_cnn" else ""
         rounds = {n: settings.repeats for n in alive}
+        samples.update({n: [] for n in alive})
         if "naive" in rounds:  # the loops are slow: about naive_budget seconds of samples
-            rounds["naive"] = max(1, min(settings.repeats, int(settings.naive_budget /
-                                                              max(results["naive"]["first_call_s"], 1e-9))))
+            first = results["naive"]["first_call_s"]
+            rounds["naive"] = min(settings.repeats, int(settings.naive_budget / max(first, 1e-9)))
+            if rounds["naive"] == 0:  # too slow to repeat: its checked call, alone, is the sample
+                samples["naive"] = [first]
         for name in alive:
             if name != "naive" and settings.warmup:
                 workers[name].ask((settings.warmup, 0))
-        samples.update({n: [] for n in alive})
         for r in range(settings.repeats):
             for name in alive if r % 2 == 0 else alive[::-1]:
                 if r >= rounds[name] or "error" in results[name]:

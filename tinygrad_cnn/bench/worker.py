@@ -3,7 +3,7 @@
 The parent (:mod:`.harness`) starts a fresh worker per contender per case, so no other
 contender's libraries or thread pools live in it.  Messages are pickles over stdin/stdout:
 
-1. in: ``(case, contender, threads)``; out: ``{"outputs", "small", "label", "scale", "setup_s",
+1. in: ``(case, contender, threads)``; out: ``{"outputs", "small", "label", "scale", "setup_s", "pid",
    "first_call_s", "threads"}`` after one untimed call (``outputs`` are checked by the parent;
    ``small`` are this contender's outputs on the naive contender's reduced batch, for
    ``tinygrad_cnn`` only), or ``{"error": text}``;
@@ -78,7 +78,7 @@ def serve(inp, out) -> None:
         send({"error": f"{type(exc).__name__}: {exc}"})
         return
     send({"outputs": outputs, "small": small, "label": step.label, "scale": step.scale,
-          "setup_s": t1 - t0, "first_call_s": t2, "threads": used})
+          "setup_s": t1 - t0, "first_call_s": t2, "threads": used, "pid": os.getpid()})
     while (msg := pickle.load(inp)) is not None:
         warm, calls = msg
         for _ in range(warm):
