@@ -13,7 +13,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import _checks
-from ..nn import ScaledTanh
 
 
 # --------------------------------------------------------------- convolution (stride 1)
@@ -118,6 +117,9 @@ class LeNet5:
         self.p = {k: np.array(v, np.float32) for k, v in state.items()}
         self.connection, self.lr, self.momentum, self.ops = connection, lr, momentum, ops
         self.buf, self.grads = {}, {}
+        from ..nn import ScaledTanh  # LeCun's squashing A·tanh(S·n), the model's own constants
+
+        self.A, self.S = np.float32(ScaledTanh.A), np.float32(ScaledTanh.S)
 
     def step(self, x, y):
         """One training step; returns the loss (the gradients are left in ``self.grads``)."""
@@ -128,7 +130,7 @@ class LeNet5:
         return loss
 
     def loss_and_grads(self, x, y):
-        p, ops, A, S = self.p, self.ops, np.float32(ScaledTanh.A), np.float32(ScaledTanh.S)
+        p, ops, A, S = self.p, self.ops, self.A, self.S
         dtanh = A * S  # d/dn A·tanh(S·n) = A·S·(1 − t²)
         z1, c1 = ops.conv(x, p["c1.weight"], p["c1.bias"])
         n2, s2 = ops.subsample(z1, p["s2.weight"])

@@ -92,6 +92,9 @@ def main(argv=None) -> int:
     where.add_argument("--out", metavar="DIR", help="write busy.json and busy.md to DIR")
     where.add_argument("--publish", action="store_true", help=f"write them to {PUBLISH_DIR}")
     args = p.parse_args(argv)
+    if args.publish and not os.path.isdir(os.path.dirname(PUBLISH_DIR)):
+        p.error(f"--publish writes to a source checkout's benchmarks/results; "
+                f"{os.path.dirname(PUBLISH_DIR)} does not exist (use --out DIR)")
     out = PUBLISH_DIR if args.publish else args.out
     if out:
         try:

@@ -93,6 +93,9 @@ def parse(argv) -> argparse.Namespace:
     if not args.cases:
         parser.error(f"--only {','.join(args.only)} matches no case; cases: "
                      + ", ".join(c.key for c in C.CASES[False]))
+    if args.publish and not os.path.isdir(os.path.dirname(PUBLISH_DIR)):
+        parser.error(f"--publish writes to a source checkout's benchmarks/results; "
+                     f"{os.path.dirname(PUBLISH_DIR)} does not exist (use --out DIR)")
     args.out = PUBLISH_DIR if args.publish else args.out
     if args.out:
         try:

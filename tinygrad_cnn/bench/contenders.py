@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import reference as R
 from .cases import c3_table
 
 NAMES = ("naive", "numpy", "tinygrad_cnn", "torch")
@@ -49,32 +50,22 @@ class NaiveOps:
 
     @staticmethod
     def conv(x, w, b, connection=None):
-        from .. import reference
-
-        return reference.conv2d(x, w, b, 1, 0, connection), (x, w, connection)
+        return R.conv2d(x, w, b, 1, 0, connection), (x, w, connection)
 
     @staticmethod
     def conv_backward(dz, cache, need_dx=True):
-        from .. import reference
-
-        return reference.conv2d_backward(cache[0], cache[1], dz, 1, 0, cache[2])
+        return R.conv2d_backward(cache[0], cache[1], dz, 1, 0, cache[2])
 
     @staticmethod
     def subsample(x, w):
-        from .. import reference
-
-        return reference.avg_pool2d(x, 2, 2, weight=w), (x, w)
+        return R.avg_pool2d(x, 2, 2, weight=w), (x, w)
 
     @staticmethod
     def subsample_backward(dn, cache):
-        from .. import reference
-
-        return reference.avg_pool2d_backward(cache[0], dn, 2, 2, weight=cache[1])
+        return R.avg_pool2d_backward(cache[0], dn, 2, 2, weight=cache[1])
 
 
 def _naive(case, d):
-    from .. import reference as R
-
     conn = case.connection
     if case.kind == "conv":
         def run():
