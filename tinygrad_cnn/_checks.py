@@ -196,8 +196,7 @@ def axis(t, value, op: str) -> int:
 
 def as_4d(x, name: str, op: str) -> tuple:
     """View a ``(H, W)`` or ``(C, H, W)`` input as ``(N, C, H, W)``; returns it and its original rank."""
-    if x.ndim not in (2, 3, 4):
-        raise ValueError(f"{op}: {name} must be (N, C, H, W), (C, H, W) or (H, W), got {x.ndim}-D shape {x.shape}")
+    rank(x, (2, 3, 4), name, op, "(N, C, H, W), (C, H, W) or (H, W)")
     if x.ndim == 4:
         return x, 4
     return x.reshape((1,) * (4 - x.ndim) + x.shape), x.ndim
@@ -206,3 +205,37 @@ def as_4d(x, name: str, op: str) -> tuple:
 def from_4d(z, rank: int):
     """Undo :func:`as_4d` on a result."""
     return z if rank == 4 else z.reshape(z.shape[4 - rank:])
+
+
+def rank(x, ranks: tuple, name: str, op: str, layout: str) -> None:
+    """``x.ndim`` must be one of ``ranks``; ``layout`` spells the accepted shapes for the message."""
+    if x.ndim not in ranks:
+        raise ValueError(f"{op}: {name} must be {layout}, got {x.ndim}-D shape {x.shape}")
+
+
+def positive_shape(value, name: str, length: int, op: str) -> tuple:
+    """A tuple/list of ``length`` ints, each >= 1 (e.g. the ``(C, H, W)`` of ``unvec``)."""
+    if not isinstance(value, (tuple, list)) or not all(is_int(s) for s in value):
+        raise TypeError(f"{op}: {name} must be a tuple of {length} positive ints, got {value!r}")
+    if len(value) != length or min(value, default=0) < 1:
+        raise ValueError(f"{op}: {name} must be a tuple of {length} positive ints, got {value!r}")
+    return tuple(int(s) for s in value)
+
+
+def class_labels(labels, logits_shape: tuple, op: str) -> np.ndarray:
+    """Integer class indices ``(N,)`` in ``[0, classes)`` for ``(N, classes)`` logits, as int64."""
+    lab = labels.data if hasattr(labels, "data") and not isinstance(labels, np.ndarray) else np.asarray(labels)
+    if lab.dtype.kind not in "iu":
+        raise TypeError(f"{op}: labels must be integer class indices, got dtype {lab.dtype} with shape {lab.shape}")
+    n, n_classes = logits_shape
+    if lab.ndim != 1 or lab.shape[0] != n:
+        raise ValueError(f"{op}: labels must have shape ({n},) to match logits {logits_shape}, got {lab.shape}")
+    if lab.size and (lab.min() < 0 or lab.max() >= n_classes):
+        bad = lab[(lab < 0) | (lab >= n_classes)]
+        raise ValueError(
+            f"{op}: labels must lie in [0, {n_classes - 1}] for logits {logits_shape}, got {bad[:5].tolist()}"
+        )
+    if n == 0:
+        raise ValueError(f"{op}: empty batch (logits shape {logits_shape})")
+    return lab.astype(np.int64, copy=False)
+
