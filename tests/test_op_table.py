@@ -146,3 +146,17 @@ def test_the_checks_catch_a_wrong_backward():
     torch = pytest.importorskip("torch")
     with pytest.raises(AssertionError):
         check_torch(WRONG, torch, arrays, params)
+
+
+def test_no_argument_checks_inside_forward():
+    """Validation happens before a Function runs (in functional, _checks or an ``apply``): no forward
+    raises a ValueError or TypeError of its own."""
+    import inspect
+
+    from tinygrad_cnn.ops import activation, conv, elementwise, loss, movement, pool, reduce, vec
+
+    for module in (activation, conv, elementwise, loss, movement, pool, reduce, vec):
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) and issubclass(obj, Function) and "forward" in vars(obj):
+                source = inspect.getsource(obj.forward)
+                assert "raise ValueError" not in source and "raise TypeError" not in source, f"{name}.forward"

@@ -239,3 +239,74 @@ def class_labels(labels, logits_shape: tuple, op: str) -> np.ndarray:
         raise ValueError(f"{op}: empty batch (logits shape {logits_shape})")
     return lab.astype(np.int64, copy=False)
 
+
+
+# --------------------------------------------------------------- shapes of the core tensor ops
+def matmul_shapes(a_shape: tuple, b_shape: tuple) -> None:
+    """``a @ b`` by numpy's rules: 1-D operands allowed, inner sizes equal, batch axes broadcast."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a_shape} and {b_shape}")
+    ka = a_shape[-1]
+    kb = b_shape[-2] if len(b_shape) >= 2 else b_shape[0]
+    if ka != kb:
+        raise ValueError(
+            f"matmul: inner dimensions differ: a has shape {a_shape} (last axis {ka}), "
+            f"b has shape {b_shape} ({'second-to-last' if len(b_shape) >= 2 else 'only'} axis {kb})"
+        )
+    try:
+        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of a {a_shape} and b {b_shape} do not broadcast") from None
+
+
+def reshape_target(shape: tuple, target) -> tuple:
+    """``target`` as a tuple of ints (at most one −1) holding exactly the elements of ``shape``."""
+    target = (target,) if is_int(target) else tuple(target)
+    if not all(is_int(s) for s in target):
+        raise TypeError(f"reshape: the new shape must be ints, got {target!r}")
+    size = int(np.prod(shape, dtype=np.int64))
+    known = int(np.prod([s for s in target if s != -1], dtype=np.int64))
+    unknown = sum(1 for s in target if s == -1)
+    fits = known == size if unknown == 0 else (unknown == 1 and known > 0 and size % known == 0)
+    if not fits or any(s < -1 for s in target):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} ({size} elements) into {target}")
+    return tuple(int(s) for s in target)
+
+
+def permutation(axes, shape: tuple):
+    """``axes`` as a tuple permuting the axes of ``shape`` (negative allowed), or None (reverse)."""
+    if axes is None:
+        return None
+    n = max(len(shape), 1)
+    if not all(is_int(a) for a in axes):
+        raise TypeError(f"transpose: axes must be ints, got {axes!r}")
+    if sorted(int(a) % n for a in axes) != list(range(len(shape))) or not all(-n <= a < n for a in axes):
+        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {len(shape)} axes of shape {shape}")
+    return tuple(int(a) % n for a in axes)
+
+
+def reduce_axes(axis, shape: tuple, op: str, nonempty: bool = False) -> tuple:
+    """``axis`` (None, an int or ints) as a sorted tuple of distinct non-negative axes of ``shape``."""
+    ndim = len(shape)
+    if axis is None:
+        axes = tuple(range(ndim))
+    else:
+        items = (axis,) if is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+        if items is None or not all(is_int(a) for a in items):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        for a in items:
+            if not -ndim <= a < max(ndim, 1):
+                raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        axes = tuple(sorted(int(a) % max(ndim, 1) for a in items))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{op}: axis {axis} repeats an axis")
+    if nonempty and any(shape[a] == 0 for a in axes):
+        raise ValueError(f"{op}: cannot reduce over an empty axis of shape {shape}")
+    return axes
+
+
+def index_arrays(index) -> None:
+    """Arrays inside an index must hold integers or booleans."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+            raise TypeError(f"index arrays must be integer or boolean, got dtype {part.dtype}")

@@ -170,7 +170,7 @@ def conv2d_forward(xp, w, bias, sh, sw, conn):
     """
     N, C, Hp, Wp = xp.shape
     O, _, kh, kw = w.shape
-    work = N * O * C * kh * kw * ((Hp - kh) // sh + 1) * Wp
+    work = N * O * C * kh * kw * check.output_size(Hp, kh, sh) * Wp
     return run_kernel(_conv2d_forward, work, xp, w, bias, sh, sw, _conn_array(conn))
 
 
