@@ -207,3 +207,13 @@ def test_gradcheck_leaves_inputs_and_grads_untouched():
     gradcheck(lambda t: t.exp(), [x])
     np.testing.assert_array_equal(x.data, data)
     np.testing.assert_array_equal(x.grad, [7.0, 7.0])
+
+
+def test_requires_grad_on_integers():
+    with pytest.raises(TypeError, match="int"):
+        Tensor(np.array([1, 2]), requires_grad=True)
+
+
+def test_ragged_data_rejected():
+    with pytest.raises((TypeError, ValueError)):
+        Tensor([[1, 2], [3]])

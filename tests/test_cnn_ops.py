@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, gradcheck
-from tinygrad_cnn import reference as ref
+from tinygrad_cnn import figures
+from tinygrad_cnn.kernels.conv import conv2d_backward_reference, conv2d_reference
+from tinygrad_cnn.kernels.pool import avg_pool2d_backward_reference, avg_pool2d_reference, max_pool2d_backward_reference, max_pool2d_reference
+from tinygrad_cnn.ops.conv import rot180_reference
+from tinygrad_cnn.ops.vec import vec_reference
 from helpers import arrays, assert_close, leaf, random_grad, torch_leaf
 
 import tinygrad_cnn.ops.conv as conv_ops
@@ -57,11 +61,11 @@ def test_conv2d_against_reference(conv_path, case, dtype, data):
     x = data.draw(arrays(xs, dtype=dtype))
     w = data.draw(arrays(ws, dtype=dtype))
     b = data.draw(arrays((ws[0],), dtype=dtype))
-    z_ref = ref.conv2d(x, w, b, stride=stride, padding=padding, connection=conn)
+    z_ref = conv2d_reference(x, w, b, stride=stride, padding=padding, connection=conn)
     dz = random_grad(z_ref.shape, dtype=dtype)
     z, dx, dw, db = _conv_all(x, w, b, stride, padding, conn, dz)
     assert z.dtype == dtype and dx.dtype == dtype and dw.dtype == dtype
-    dx_ref, dw_ref, db_ref = ref.conv2d_backward(x, w, dz, stride=stride, padding=padding, connection=conn)
+    dx_ref, dw_ref, db_ref = conv2d_backward_reference(x, w, dz, stride=stride, padding=padding, connection=conn)
     assert_close(z, z_ref, **TOL[dtype])
     assert_close(dx, dx_ref, **TOL[dtype])
     assert_close(dw, dw_ref, **TOL[dtype])
@@ -132,18 +136,18 @@ def test_conv2d_unbatched_and_single_matrix(conv_path):
     b = rng.standard_normal(2)
     z3 = F.conv2d(leaf(x3), leaf(w4), leaf(b), padding=1)
     assert z3.shape == (2, 6, 5)
-    assert_close(z3.data, ref.conv2d(x3[None], w4, b, padding=(1, 1))[0])
+    assert_close(z3.data, conv2d_reference(x3[None], w4, b, padding=(1, 1))[0])
     assert gradcheck(lambda x, w: F.conv2d(x, w, stride=2), [leaf(x3), leaf(w4)])
     v, k = rng.standard_normal((6, 5)), rng.standard_normal((2, 2))
     z2 = F.conv2d(leaf(v), leaf(k), Tensor(np.array(0.5)))
     assert z2.shape == (5, 4)
-    assert_close(z2.data, ref.conv2d(v[None, None], k[None, None], np.array([0.5]))[0, 0])
+    assert_close(z2.data, conv2d_reference(v[None, None], k[None, None], np.array([0.5]))[0, 0])
     assert gradcheck(lambda v, k: F.conv2d(v, k, padding="full"), [leaf(v), leaf(k)])
 
 
 def test_connection_skips_work_and_zeroes_gradients_exactly():
     rng = np.random.default_rng(3)
-    conn = ref.LENET_C3_TABLE
+    conn = figures.LENET_C3_TABLE
     x = rng.standard_normal((2, 6, 14, 14)).astype(np.float32)
     w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
     tw = leaf(w)
@@ -170,7 +174,7 @@ def test_conv2d_noncontiguous_equals_copy(conv_path, dtype, data):
 def test_rot180(shape, data):
     x = data.draw(arrays(shape))
     out = F.rot180(leaf(x))
-    assert_close(out.data, ref.rot180(x), rtol=0)
+    assert_close(out.data, rot180_reference(x), rtol=0)
     assert_close(F.rot180(out).data, x, rtol=0)
     assert gradcheck(F.rot180, [leaf(x)])
 
@@ -208,8 +212,8 @@ def test_max_pool_against_reference(case, dtype, coarse, data):
     z = F.max_pool2d(tx, k, stride)
     dz = random_grad(z.shape, dtype)
     z.backward(dz)
-    assert_close(z.data, ref.max_pool2d(x, k, s), rtol=0)
-    assert_close(tx.grad, ref.max_pool2d_backward(x, dz, k, s), **TOL[dtype])
+    assert_close(z.data, max_pool2d_reference(x, k, s), rtol=0)
+    assert_close(tx.grad, max_pool2d_backward_reference(x, dz, k, s), **TOL[dtype])
 
 
 @given(pool_case(), st.sampled_from([np.float64, np.float32]), st.data())
@@ -222,13 +226,13 @@ def test_avg_pool_against_reference(case, dtype, data):
     z = F.avg_pool2d(tx, k, stride)
     dz = random_grad(z.shape, dtype)
     z.backward(dz)
-    assert_close(z.data, ref.avg_pool2d(x, k, s), **TOL[dtype])
-    assert_close(tx.grad, ref.avg_pool2d_backward(x, dz, k, s), **TOL[dtype])
+    assert_close(z.data, avg_pool2d_reference(x, k, s), **TOL[dtype])
+    assert_close(tx.grad, avg_pool2d_backward_reference(x, dz, k, s), **TOL[dtype])
     tx, tw = leaf(x), leaf(wts)
     z = F.avg_pool2d(tx, k, stride, weight=tw)
     z.backward(dz)
-    dx_ref, dw_ref = ref.avg_pool2d_backward(x, dz, k, s, weight=wts)
-    assert_close(z.data, ref.avg_pool2d(x, k, s, weight=wts), **TOL[dtype])
+    dx_ref, dw_ref = avg_pool2d_backward_reference(x, dz, k, s, weight=wts)
+    assert_close(z.data, avg_pool2d_reference(x, k, s, weight=wts), **TOL[dtype])
     assert_close(tx.grad, dx_ref, **TOL[dtype])
     assert_close(tw.grad, dw_ref, **TOL[dtype])
 
@@ -300,7 +304,7 @@ def test_pool_unbatched_and_single_matrix():
     assert F.max_pool2d(leaf(m), 3).shape == (2, 2)
     assert F.avg_pool2d(leaf(m), 2, weight=Tensor(np.array(2.0))).shape == (3, 3)
     assert_close(F.avg_pool2d(leaf(m), 2, weight=Tensor(np.array(2.0))).data,
-                 ref.avg_pool2d(m[None, None], (2, 2), (2, 2), weight=np.array([2.0]))[0, 0])
+                 avg_pool2d_reference(m[None, None], (2, 2), (2, 2), weight=np.array([2.0]))[0, 0])
     c = rng.standard_normal((3, 5, 5))
     assert F.max_pool2d(leaf(c), 2).shape == (3, 2, 2)
     assert gradcheck(lambda t: F.avg_pool2d(t, 2, 1), [leaf(c)])
@@ -323,12 +327,12 @@ def test_vec_unvec(n, c, h, w, data):
     assert v.shape == (n, c * h * w)
     for ci, i, j in [(c - 1, h - 1, 0), (0, 0, w - 1), (c // 2, h // 2, w // 2)]:
         assert v.data[0, ci * h * w + j * h + i] == x[0, ci, i, j]
-    assert_close(v.data, ref.vec(x), rtol=0)
+    assert_close(v.data, vec_reference(x), rtol=0)
     assert_close(F.unvec(v, (c, h, w)).data, x, rtol=0)
     assert_close(F.vec(leaf(x[0])).data, v.data[0], rtol=0)
     assert_close(F.unvec(F.vec(leaf(x[0])), (c, h, w)).data, x[0], rtol=0)
     assert gradcheck(F.vec, [leaf(x)])
-    assert gradcheck(lambda t: F.unvec(t, (c, h, w)), [leaf(ref.vec(x))])
+    assert gradcheck(lambda t: F.unvec(t, (c, h, w)), [leaf(vec_reference(x))])
 
 
 def test_vec_matches_column_stacking_of_the_lecture():
@@ -346,9 +350,9 @@ def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     for stride, padding in (((1, 1), (1, 1)), ((2, 1), (0, 2))):
-        z_ref = ref.conv2d(x, w, b, stride=stride, padding=padding)
+        z_ref = conv2d_reference(x, w, b, stride=stride, padding=padding)
         dz = random_grad(z_ref.shape)
         z, dx, dw, db = _conv_all(x, w, b, stride, padding, None, dz)
-        dx_ref, dw_ref, db_ref = ref.conv2d_backward(x, w, dz, stride=stride, padding=padding)
+        dx_ref, dw_ref, db_ref = conv2d_backward_reference(x, w, dz, stride=stride, padding=padding)
         for ours, theirs in ((z, z_ref), (dx, dx_ref), (dw, dw_ref), (db, db_ref)):
             assert_close(ours, theirs, rtol=1e-9, atol=1e-10)

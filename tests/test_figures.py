@@ -13,16 +13,18 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import kernels as K
-from tinygrad_cnn import reference as R
+from tinygrad_cnn import figures
+from tinygrad_cnn.kernels.conv import conv2d_reference
+from tinygrad_cnn.kernels.pool import max_pool2d_reference
 
 
 def filtered_reference(image, kernel_name):
-    return R.conv2d(image, R.FIGURE_KERNELS[kernel_name], padding=(1, 1))
+    return conv2d_reference(image, figures.FIGURE_KERNELS[kernel_name], padding=(1, 1))
 
 
 def filtered_kernel(image, kernel_name, dtype):
     x = np.pad(image, 1).astype(dtype)[None, None]
-    w = R.FIGURE_KERNELS[kernel_name].astype(dtype)[None, None]
+    w = figures.FIGURE_KERNELS[kernel_name].astype(dtype)[None, None]
     z = K.conv2d_forward(x, w, np.zeros(1, dtype), 1, 1, np.ones((1, 1), np.uint8))
     assert z.dtype == dtype
     return z[0, 0]
@@ -33,7 +35,7 @@ def max_pooled_kernel(image, dtype):
     return z[0, 0]
 
 
-IMAGES = {"square": R.square, "diamond": R.diamond}
+IMAGES = {"square": figures.square, "diamond": figures.diamond}
 NAMES = ["horizontal", "vertical", "slash", "backslash"]
 DTYPES = [np.float32, np.float64]
 
@@ -43,19 +45,19 @@ DTYPES = [np.float32, np.float64]
 # --------------------------------------------------------------------------
 
 def test_figure_inputs():
-    s = R.square()
+    s = figures.square()
     assert s.shape == (15, 15)
     # 9×9 block border: 4·9 - 4 = 32 ones, rows/cols 3 and 11 full, 4..10 hollow
     assert s.sum() == 32
     assert np.all(s[3, 3:12] == 1) and np.all(s[11, 3:12] == 1)
     assert np.all(s[3:12, 3] == 1) and np.all(s[3:12, 11] == 1)
     assert np.all(s[4:11, 4:11] == 0)
-    d = R.diamond()
+    d = figures.diamond()
     # |i-7| + |j-7| = 4: 4 points per quadrant edge, 16 in all
     assert d.sum() == 16
     assert d[3, 7] == d[7, 3] == d[11, 7] == d[7, 11] == d[5, 5] == 1
     assert d[7, 7] == 0 and d[4, 4] == 0
-    for k in R.FIGURE_KERNELS.values():
+    for k in figures.FIGURE_KERNELS.values():
         assert k.shape == (3, 3) and k.sum() == 3
 
 
@@ -87,19 +89,19 @@ def test_horizontal_filtered_square_by_hand():
     expect = np.zeros((15, 15))
     expect[3] = expect[11] = full
     expect[4:11] = sides
-    for z in (filtered_reference(R.square(), "horizontal"),
-              filtered_kernel(R.square(), "horizontal", np.float64)):
+    for z in (filtered_reference(figures.square(), "horizontal"),
+              filtered_kernel(figures.square(), "horizontal", np.float64)):
         np.testing.assert_array_equal(z[3], full)
         np.testing.assert_array_equal(z, expect)
     # the vertical kernel is the transposed horizontal one and the square is
     # symmetric, so the vertical filtered square is the transpose
-    np.testing.assert_array_equal(filtered_reference(R.square(), "vertical"), expect.T)
-    np.testing.assert_array_equal(filtered_kernel(R.square(), "vertical", np.float32), expect.T)
+    np.testing.assert_array_equal(filtered_reference(figures.square(), "vertical"), expect.T)
+    np.testing.assert_array_equal(filtered_kernel(figures.square(), "vertical", np.float32), expect.T)
 
 
 def test_slash_and_backslash_filtered_square_by_hand():
     # slash kernel (ones on the main diagonal): z[i,j] = v[i-1,j-1] + v[i,j] + v[i+1,j+1]
-    z = filtered_reference(R.square(), "slash")
+    z = filtered_reference(figures.square(), "slash")
     assert z[3, 10] == 2      # v[3,10] + v[4,11]
     assert z[11, 4] == 2      # v[10,3] + v[11,4]
     assert z[3, 3] == 1       # only v[3,3]; v[4,4] is inside the hole
@@ -110,8 +112,8 @@ def test_slash_and_backslash_filtered_square_by_hand():
     # the diagonal kernel never lines up with the edges: at most 2
     assert z.max() == 2
     # backslash = slash mirrored left-right, and so is the square
-    np.testing.assert_array_equal(filtered_reference(R.square(), "backslash"), z[:, ::-1])
-    np.testing.assert_array_equal(filtered_kernel(R.square(), "slash", np.float32), z)
+    np.testing.assert_array_equal(filtered_reference(figures.square(), "backslash"), z[:, ::-1])
+    np.testing.assert_array_equal(filtered_kernel(figures.square(), "slash", np.float32), z)
 
 
 def backslash_filtered_diamond_by_hand():
@@ -136,20 +138,20 @@ def backslash_filtered_diamond_by_hand():
 def test_diamond_filters_by_hand():
     expect = backslash_filtered_diamond_by_hand()
     assert expect.sum() == 48
-    for z in (filtered_reference(R.diamond(), "backslash"),
-              filtered_kernel(R.diamond(), "backslash", np.float32)):
+    for z in (filtered_reference(figures.diamond(), "backslash"),
+              filtered_kernel(figures.diamond(), "backslash", np.float32)):
         np.testing.assert_array_equal(z, expect)
     # the diamond is symmetric left-right and slash is backslash mirrored
-    np.testing.assert_array_equal(filtered_reference(R.diamond(), "slash"), expect[:, ::-1])
+    np.testing.assert_array_equal(filtered_reference(figures.diamond(), "slash"), expect[:, ::-1])
     # horizontal: z[i,j] = v[i,j-1] + v[i,j] + v[i,j+1]
-    h = filtered_reference(R.diamond(), "horizontal")
+    h = filtered_reference(figures.diamond(), "horizontal")
     np.testing.assert_array_equal(h[3], [0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(h[4], [0, 0, 0, 0, 0, 1, 1, 2, 1, 1, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(h[7], [0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0])
     # rows 4 and 10 have ones in cols 6 and 8, so z = 2 between them; never 3
     assert h.max() == 2
     # vertical = transpose of horizontal (the diamond is symmetric)
-    np.testing.assert_array_equal(filtered_reference(R.diamond(), "vertical"), h.T)
+    np.testing.assert_array_equal(filtered_reference(figures.diamond(), "vertical"), h.T)
 
 
 # --------------------------------------------------------------------------
@@ -182,13 +184,13 @@ MAX_POOLED_HORIZONTAL_SQUARE = np.array(
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_max_pooled_figures(dtype):
-    bd = filtered_reference(R.diamond(), "backslash")
-    hs = filtered_reference(R.square(), "horizontal")
-    np.testing.assert_array_equal(R.max_pool2d(bd, (3, 3), (3, 3)), MAX_POOLED_BACKSLASH_DIAMOND)
-    np.testing.assert_array_equal(R.max_pool2d(hs, (3, 3), (3, 3)), MAX_POOLED_HORIZONTAL_SQUARE)
+    bd = filtered_reference(figures.diamond(), "backslash")
+    hs = filtered_reference(figures.square(), "horizontal")
+    np.testing.assert_array_equal(max_pool2d_reference(bd, (3, 3), (3, 3)), MAX_POOLED_BACKSLASH_DIAMOND)
+    np.testing.assert_array_equal(max_pool2d_reference(hs, (3, 3), (3, 3)), MAX_POOLED_HORIZONTAL_SQUARE)
     # and through the compiled kernels end to end
-    bd_k = filtered_kernel(R.diamond(), "backslash", dtype)
-    hs_k = filtered_kernel(R.square(), "horizontal", dtype)
+    bd_k = filtered_kernel(figures.diamond(), "backslash", dtype)
+    hs_k = filtered_kernel(figures.square(), "horizontal", dtype)
     np.testing.assert_array_equal(max_pooled_kernel(bd_k, dtype), MAX_POOLED_BACKSLASH_DIAMOND)
     np.testing.assert_array_equal(max_pooled_kernel(hs_k, dtype), MAX_POOLED_HORIZONTAL_SQUARE)
 
@@ -201,16 +203,16 @@ def test_max_pooled_figures(dtype):
 def test_example_convolution(dtype):
     # z[i,j] = v[i,j+1] + v[i+1,j] with the 2×2 anti-diagonal kernel
     expect = np.array([[0, 2, 0, 1], [2, 0, 1, 0], [0, 1, 0, 2], [1, 0, 2, 0]])
-    np.testing.assert_array_equal(R.EXAMPLE_Z, expect)
-    v = R.small_diamond()
-    np.testing.assert_array_equal(R.conv2d(v, R.EXAMPLE_KERNEL), expect)
-    z = K.conv2d_forward(v.astype(dtype)[None, None], R.EXAMPLE_KERNEL.astype(dtype)[None, None],
+    np.testing.assert_array_equal(figures.EXAMPLE_Z, expect)
+    v = figures.small_diamond()
+    np.testing.assert_array_equal(conv2d_reference(v, figures.EXAMPLE_KERNEL), expect)
+    z = K.conv2d_forward(v.astype(dtype)[None, None], figures.EXAMPLE_KERNEL.astype(dtype)[None, None],
                          np.zeros(1, dtype), 1, 1, np.ones((1, 1), np.uint8))
     np.testing.assert_array_equal(z[0, 0], expect)
 
 
 def test_lenet_c3_table():
-    t = R.LENET_C3_TABLE
+    t = figures.LENET_C3_TABLE
     assert t.shape == (16, 6)
     assert set(np.unique(t)) == {0, 1}
     assert t.sum() == 60
@@ -227,12 +229,12 @@ def test_figures_through_the_public_api(dtype):
     import tinygrad_cnn.functional as F
 
     def filt(img, name):
-        return F.conv2d(Tensor(img.astype(dtype)), Tensor(R.FIGURE_KERNELS[name].astype(dtype)), padding=1)
+        return F.conv2d(Tensor(img.astype(dtype)), Tensor(figures.FIGURE_KERNELS[name].astype(dtype)), padding=1)
 
-    bd, hs = filt(R.diamond(), "backslash"), filt(R.square(), "horizontal")
+    bd, hs = filt(figures.diamond(), "backslash"), filt(figures.square(), "horizontal")
     assert bd.shape == (15, 15) and bd.dtype == dtype
     np.testing.assert_array_equal(bd.data, backslash_filtered_diamond_by_hand())
     np.testing.assert_array_equal(F.max_pool2d(bd, 3).data, MAX_POOLED_BACKSLASH_DIAMOND)
     np.testing.assert_array_equal(F.max_pool2d(hs, 3, 3).data, MAX_POOLED_HORIZONTAL_SQUARE)
-    z = F.conv2d(Tensor(R.small_diamond().astype(dtype)), Tensor(R.EXAMPLE_KERNEL.astype(dtype)))
+    z = F.conv2d(Tensor(figures.small_diamond().astype(dtype)), Tensor(figures.EXAMPLE_KERNEL.astype(dtype)))
     np.testing.assert_array_equal(z.data, [[0, 2, 0, 1], [2, 0, 1, 0], [0, 1, 0, 2], [1, 0, 2, 0]])

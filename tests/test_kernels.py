@@ -12,7 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_cnn import kernels as K
-from tinygrad_cnn import reference as R
+from tinygrad_cnn import figures
+from tinygrad_cnn.kernels.conv import conv2d_backward_reference, conv2d_reference
+from tinygrad_cnn.kernels.pool import avg_pool2d_backward_reference, avg_pool2d_reference, max_pool2d_backward_reference, max_pool2d_reference
+from tinygrad_cnn.ops.conv import rot180_reference
+from tinygrad_cnn.ops.vec import unvec_reference, vec_reference
 
 FAST = settings(max_examples=40, deadline=None)
 FEW = settings(max_examples=20, deadline=None)
@@ -111,8 +115,8 @@ def test_conv_kernels_match_reference(c):
     dt = c["dtype"]
     z, dxp, dx, dw = _kernel_conv(c)
     assert z.dtype == dt and dxp.dtype == dt and dw.dtype == dt
-    z_ref = R.conv2d(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"])
-    dx_ref, dw_ref, db_ref = R.conv2d_backward(c["x"], c["w"], c["dz"], c["stride"],
+    z_ref = conv2d_reference(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"])
+    dx_ref, dw_ref, db_ref = conv2d_backward_reference(c["x"], c["w"], c["dz"], c["stride"],
                                                c["padding"], c["conn"])
     assert z.shape == z_ref.shape
     assert_close(z, z_ref, dt)
@@ -164,13 +168,13 @@ def test_conv_kernels_lenet_c3_table():
     x = rng.standard_normal((2, 6, 14, 14))
     w = rng.standard_normal((16, 6, 5, 5))
     b = rng.standard_normal(16)
-    conn = R.LENET_C3_TABLE
+    conn = figures.LENET_C3_TABLE
     z = K.conv2d_forward(x, w, b, 1, 1, conn)
-    np.testing.assert_allclose(z, R.conv2d(x, w, b, connection=conn), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(z, conv2d_reference(x, w, b, connection=conn), rtol=1e-10, atol=1e-12)
     dz = rng.standard_normal(z.shape)
     dxp = K.conv2d_backward_input(dz, w, 1, 1, conn, 14, 14)
     dw = K.conv2d_backward_weight(dz, x, 5, 5, 1, 1, conn)
-    dx_ref, dw_ref, _ = R.conv2d_backward(x, w, dz, connection=conn)
+    dx_ref, dw_ref, _ = conv2d_backward_reference(x, w, dz, connection=conn)
     np.testing.assert_allclose(dxp, dx_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw, dw_ref, rtol=1e-10, atol=1e-12)
     assert np.count_nonzero(np.any(dw != 0, axis=(2, 3))) == 60
@@ -206,12 +210,12 @@ def test_connection_matrix_dtype_and_readonly_do_not_recompile():
     x = rng.standard_normal((1, 6, 8, 8))
     w = rng.standard_normal((16, 6, 3, 3))
     b = np.zeros(16)
-    ref = K.conv2d_forward(x, w, b, 1, 1, np.array(R.LENET_C3_TABLE, dtype=np.uint8))
+    ref = K.conv2d_forward(x, w, b, 1, 1, np.array(figures.LENET_C3_TABLE, dtype=np.uint8))
     nsig = len(kconv._conv2d_forward.signatures)
-    readonly = np.array(R.LENET_C3_TABLE, dtype=np.uint8)
+    readonly = np.array(figures.LENET_C3_TABLE, dtype=np.uint8)
     readonly.flags.writeable = False
-    for conn in (readonly, R.LENET_C3_TABLE.astype(bool), R.LENET_C3_TABLE.astype(np.int64),
-                 np.asfortranarray(R.LENET_C3_TABLE)):
+    for conn in (readonly, figures.LENET_C3_TABLE.astype(bool), figures.LENET_C3_TABLE.astype(np.int64),
+                 np.asfortranarray(figures.LENET_C3_TABLE)):
         np.testing.assert_array_equal(K.conv2d_forward(x, w, b, 1, 1, conn), ref)
     assert len(kconv._conv2d_forward.signatures) == nsig
 
@@ -227,14 +231,14 @@ def test_max_pool_kernels_match_reference(c):
     x = c["x"]
     z, am = K.max_pool2d_forward(x, kh, kw, sh, sw)
     assert z.dtype == dt and am.dtype == np.int64
-    np.testing.assert_array_equal(z, R.max_pool2d(x, c["k"], c["s"]))
+    np.testing.assert_array_equal(z, max_pool2d_reference(x, c["k"], c["s"]))
     H, W = x.shape[2:]
     # argmax is a flat index into the H×W plane, pointing at the maximum
     n_, c_, i_, j_ = np.indices(z.shape)
     np.testing.assert_array_equal(x[n_, c_, am // W, am % W], z)
     dx = K.max_pool2d_backward(c["dz"], am, H, W)
     assert dx.dtype == dt
-    assert_close(dx, R.max_pool2d_backward(x, c["dz"], c["k"], c["s"]), dt)
+    assert_close(dx, max_pool2d_backward_reference(x, c["dz"], c["k"], c["s"]), dt)
 
 
 @FAST
@@ -246,18 +250,18 @@ def test_window_sum_kernels_match_reference(c):
     s = K.window_sum_forward(x, kh, kw, sh, sw)
     assert s.dtype == dt
     # mean form: z = ⊞(A) / (r·c)
-    assert_close(s / (kh * kw), R.avg_pool2d(x, c["k"], c["s"]), dt)
+    assert_close(s / (kh * kw), avg_pool2d_reference(x, c["k"], c["s"]), dt)
     # lecture form: z = w^h · ⊞(A)
-    assert_close(s * weight[None, :, None, None], R.avg_pool2d(x, c["k"], c["s"], weight), dt)
+    assert_close(s * weight[None, :, None, None], avg_pool2d_reference(x, c["k"], c["s"], weight), dt)
     # backward: dA = w ⊠ dZ, dw^h = Σ dZ ∘ ⊞(A)
     ds = dz * weight[None, :, None, None]
     dx = K.window_sum_backward(ds, H, W, kh, kw, sh, sw)
     assert dx.dtype == dt
-    dx_ref, dw_ref = R.avg_pool2d_backward(x, dz, c["k"], c["s"], weight)
+    dx_ref, dw_ref = avg_pool2d_backward_reference(x, dz, c["k"], c["s"], weight)
     assert_close(dx, dx_ref, dt)
     assert_close((dz * s).sum(axis=(0, 2, 3)), dw_ref, dt)
     dx_mean = K.window_sum_backward(dz / (kh * kw), H, W, kh, kw, sh, sw)
-    assert_close(dx_mean, R.avg_pool2d_backward(x, dz, c["k"], c["s"]), dt)
+    assert_close(dx_mean, avg_pool2d_backward_reference(x, dz, c["k"], c["s"]), dt)
 
 
 def test_window_sum_backward_uncovered_cells_and_overlaps():
@@ -282,7 +286,7 @@ def test_max_pool_ties_go_to_first_element(dt):
     expect = np.zeros((4, 5), dt)
     expect[0, 0], expect[0, 2], expect[2, 0], expect[2, 2] = 1, 2, 3, 4
     np.testing.assert_array_equal(dx[0, 0], expect)
-    np.testing.assert_array_equal(dx, R.max_pool2d_backward(x, dz, (2, 2), (2, 2)))
+    np.testing.assert_array_equal(dx, max_pool2d_backward_reference(x, dz, (2, 2), (2, 2)))
     # overlapping 2×2 windows with stride 1 on a constant 3×3 map
     x = np.ones((1, 1, 3, 3), dtype=dt)
     z, am = K.max_pool2d_forward(x, 2, 2, 1, 1)
@@ -318,9 +322,9 @@ def test_max_pool_nan_propagates(c):
                         assert np.isnan(x[n, ch, a // W, a % W])
                     else:
                         assert z[n, ch, i, j] == win.max()
-    np.testing.assert_array_equal(z, R.max_pool2d(x, c["k"], c["s"]))
+    np.testing.assert_array_equal(z, max_pool2d_reference(x, c["k"], c["s"]))
     dx = K.max_pool2d_backward(c["dz"], am, H, W)
-    assert_close(dx, R.max_pool2d_backward(x, c["dz"], c["k"], c["s"]), c["dtype"])
+    assert_close(dx, max_pool2d_backward_reference(x, c["dz"], c["k"], c["s"]), c["dtype"])
 
 
 def test_max_pool_nan_index_matches_torch():
@@ -366,8 +370,8 @@ def test_reference_conv_matches_torch(c):
     tb = torch.tensor(c["b"], requires_grad=True)
     tz = F.conv2d(tx, tw * mask, tb, stride=c["stride"], padding=c["padding"])
     tz.backward(torch.tensor(c["dz"]))
-    z = R.conv2d(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"])
-    dx, dw, db = R.conv2d_backward(c["x"], c["w"], c["dz"], c["stride"], c["padding"], c["conn"])
+    z = conv2d_reference(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"])
+    dx, dw, db = conv2d_backward_reference(c["x"], c["w"], c["dz"], c["stride"], c["padding"], c["conn"])
     np.testing.assert_allclose(z, tz.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw, tw.grad.numpy(), rtol=1e-10, atol=1e-12)
@@ -391,8 +395,8 @@ def test_pool_kernels_and_reference_match_torch(c):
     np.testing.assert_array_equal(z, tz.detach().numpy())
     np.testing.assert_allclose(K.max_pool2d_backward(dz, am, H, W), tx.grad.numpy(),
                                rtol=1e-12, atol=1e-14)
-    np.testing.assert_array_equal(R.max_pool2d(x, c["k"], c["s"]), tz.detach().numpy())
-    np.testing.assert_allclose(R.max_pool2d_backward(x, dz, c["k"], c["s"]), tx.grad.numpy(),
+    np.testing.assert_array_equal(max_pool2d_reference(x, c["k"], c["s"]), tz.detach().numpy())
+    np.testing.assert_allclose(max_pool2d_backward_reference(x, dz, c["k"], c["s"]), tx.grad.numpy(),
                                rtol=1e-12, atol=1e-14)
 
     tx = torch.tensor(x, requires_grad=True)
@@ -402,9 +406,9 @@ def test_pool_kernels_and_reference_match_torch(c):
     np.testing.assert_allclose(s / (kh * kw), tz.detach().numpy(), rtol=1e-10, atol=1e-12)
     dx = K.window_sum_backward(dz / (kh * kw), H, W, kh, kw, sh, sw)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(R.avg_pool2d(x, c["k"], c["s"]), tz.detach().numpy(),
+    np.testing.assert_allclose(avg_pool2d_reference(x, c["k"], c["s"]), tz.detach().numpy(),
                                rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(R.avg_pool2d_backward(x, dz, c["k"], c["s"]), tx.grad.numpy(),
+    np.testing.assert_allclose(avg_pool2d_backward_reference(x, dz, c["k"], c["s"]), tx.grad.numpy(),
                                rtol=1e-10, atol=1e-12)
 
     # the lecture's weighted form equals w^h · (r·c) · mean, with dw by autograd
@@ -412,7 +416,7 @@ def test_pool_kernels_and_reference_match_torch(c):
     tw = torch.tensor(c["weight"], requires_grad=True)
     tz = F.avg_pool2d(tx, c["k"], c["s"]) * (kh * kw) * tw[None, :, None, None]
     tz.backward(tdz)
-    dx_ref, dw_ref = R.avg_pool2d_backward(x, dz, c["k"], c["s"], c["weight"])
+    dx_ref, dw_ref = avg_pool2d_backward_reference(x, dz, c["k"], c["s"], c["weight"])
     np.testing.assert_allclose(dx_ref, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw_ref, tw.grad.numpy(), rtol=1e-10, atol=1e-12)
 
@@ -425,30 +429,30 @@ def test_pool_kernels_and_reference_match_torch(c):
 @given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 5))
 def test_vec_stacks_columns_first_map_to_last(N, C, H, W):
     x = np.arange(N * C * H * W, dtype=np.float64).reshape(N, C, H, W)
-    v = R.vec(x)
+    v = vec_reference(x)
     assert v.shape == (N, C * H * W)
     for n in range(N):
         for c in range(C):
             for i in range(H):
                 for j in range(W):
                     assert v[n, c * H * W + j * H + i] == x[n, c, i, j]
-    np.testing.assert_array_equal(R.unvec(v, (C, H, W)), x)
+    np.testing.assert_array_equal(unvec_reference(v, (C, H, W)), x)
     # unbatched (C, H, W) -> (C·H·W,)
-    np.testing.assert_array_equal(R.vec(x[0]), v[0])
-    np.testing.assert_array_equal(R.unvec(v[0], (C, H, W)), x[0])
+    np.testing.assert_array_equal(vec_reference(x[0]), v[0])
+    np.testing.assert_array_equal(unvec_reference(v[0], (C, H, W)), x[0])
 
 
 def test_vec_small_example():
     """Two 2×2 maps [[1,3],[2,4]] and [[5,7],[6,8]]: columns stacked give 1..8."""
     x = np.array([[[1, 3], [2, 4]], [[5, 7], [6, 8]]], dtype=np.float64)
-    np.testing.assert_array_equal(R.vec(x), np.arange(1, 9))
+    np.testing.assert_array_equal(vec_reference(x), np.arange(1, 9))
 
 
 def test_rot180():
     a = np.arange(6).reshape(2, 3)
-    np.testing.assert_array_equal(R.rot180(a), [[5, 4, 3], [2, 1, 0]])
+    np.testing.assert_array_equal(rot180_reference(a), [[5, 4, 3], [2, 1, 0]])
     b = np.arange(24).reshape(2, 3, 2, 2)
-    np.testing.assert_array_equal(R.rot180(b), b[..., ::-1, ::-1])
+    np.testing.assert_array_equal(rot180_reference(b), b[..., ::-1, ::-1])
 
 
 def test_conv_input_gradient_is_rot180_full_correlation():
@@ -458,6 +462,6 @@ def test_conv_input_gradient_is_rot180_full_correlation():
     w = rng.standard_normal((1, 1, 3, 2))
     dz = rng.standard_normal((1, 1, 4, 4))
     dxp = K.conv2d_backward_input(dz, w, 1, 1, np.ones((1, 1), np.uint8), 6, 5)
-    full = R.conv2d(dz, R.rot180(w), padding=(2, 1))
+    full = conv2d_reference(dz, rot180_reference(w), padding=(2, 1))
     np.testing.assert_allclose(dxp, full, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(dxp, R.conv2d_backward(x, w, dz)[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dxp, conv2d_backward_reference(x, w, dz)[0], rtol=1e-12, atol=1e-14)

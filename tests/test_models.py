@@ -45,7 +45,7 @@ def test_c3_table_is_table_one():
     assert C3_TABLE.shape == (16, 6) and C3_TABLE.sum() == 60
     np.testing.assert_array_equal(C3_TABLE, TABLE_I)
     try:
-        from tinygrad_cnn.reference import LENET_C3_TABLE
+        from tinygrad_cnn.figures import LENET_C3_TABLE
     except ImportError:
         return
     np.testing.assert_array_equal(C3_TABLE, LENET_C3_TABLE)

@@ -4,7 +4,8 @@ initialisation, and every layer's forward against numpy/PyTorch and backward by 
 import numpy as np
 import pytest
 
-from tinygrad_cnn import Tensor, gradcheck, load, nn, save
+import tinygrad_cnn.functional as F
+from tinygrad_cnn import Tensor, figures, gradcheck, load, nn, save
 from helpers import assert_close
 
 
@@ -270,23 +271,48 @@ def test_conv_connection_init_and_counts():
 
 
 @pytest.mark.parametrize(
-    "kwargs, word",
+    "kwargs, exc, word",
     [
-        (dict(in_channels=0, out_channels=2, kernel_size=3), "in_channels"),
-        (dict(in_channels=1, out_channels=2.0, kernel_size=3), "out_channels"),
-        (dict(in_channels=1, out_channels=2, kernel_size=(3, 0)), "kernel_size"),
-        (dict(in_channels=1, out_channels=2, kernel_size=3, stride=0), "stride"),
-        (dict(in_channels=1, out_channels=2, kernel_size=3, padding=-1), "padding"),
-        (dict(in_channels=1, out_channels=2, kernel_size=3, padding="bad"), "padding"),
-        (dict(in_channels=1, out_channels=2, kernel_size=3, stride=2, padding="same"), "same"),
-        (dict(in_channels=2, out_channels=2, kernel_size=3, connection=np.ones((2, 3))), "connection"),
-        (dict(in_channels=2, out_channels=2, kernel_size=3, connection=np.full((2, 2), 2)), "connection"),
-        (dict(in_channels=True, out_channels=2, kernel_size=3), "in_channels"),
+        (dict(in_channels=0, out_channels=2, kernel_size=3), ValueError, "in_channels"),
+        (dict(in_channels=1, out_channels=2.0, kernel_size=3), TypeError, "out_channels"),  # a type: TypeError
+        (dict(in_channels=1, out_channels=2, kernel_size=(3, 0)), ValueError, "kernel_size"),
+        (dict(in_channels=1, out_channels=2, kernel_size=3, stride=0), ValueError, "stride"),
+        (dict(in_channels=1, out_channels=2, kernel_size=3, padding=-1), ValueError, "padding"),
+        (dict(in_channels=1, out_channels=2, kernel_size=3, padding="bad"), ValueError, "padding"),
+        (dict(in_channels=1, out_channels=2, kernel_size=3, stride=2, padding="same"), ValueError, "same"),
+        (dict(in_channels=2, out_channels=2, kernel_size=3, connection=np.ones((2, 3))), ValueError, "connection"),
+        (dict(in_channels=2, out_channels=2, kernel_size=3, connection=np.full((2, 2), 2)), ValueError, "connection"),
+        (dict(in_channels=True, out_channels=2, kernel_size=3), TypeError, "in_channels"),  # bool is no int
+        (dict(in_channels=1, out_channels=2, kernel_size=3.0), TypeError, "kernel_size"),
+        (dict(in_channels=1, out_channels=2, kernel_size=3, bias=1), TypeError, "bias"),
     ],
 )
-def test_conv_bad_arguments(kwargs, word):
-    with pytest.raises(ValueError, match=word):
+def test_conv_bad_arguments(kwargs, exc, word):
+    with pytest.raises(exc, match=word):
         nn.Conv2d(**kwargs)
+
+
+def test_layer_and_function_agree_on_the_error_type():
+    """One policy: a float where an int belongs is a TypeError in the layer and in the function."""
+    x = Tensor(np.zeros((1, 1, 4, 4), np.float32))
+    with pytest.raises(TypeError, match="out_channels"):
+        nn.Conv2d(1, 2.0, 3)
+    with pytest.raises(TypeError, match="kernel_size"):
+        F.max_pool2d(x, 2.0)
+    with pytest.raises(TypeError, match="kernel_size"):
+        nn.MaxPool2d(2.0)
+    with pytest.raises(TypeError, match="seed"):
+        nn.manual_seed(1.5)
+
+
+def test_conv_layer_normalises_its_arguments_once():
+    conv = nn.Conv2d(6, 16, 5, padding=[1, 2], connection=np.array(figures.LENET_C3_TABLE, dtype=np.int64))
+    assert conv.kernel_size == (5, 5) and conv.stride == (1, 1) and conv.padding == (1, 2)
+    assert conv.connection.dtype == np.uint8 and conv.connection.flags.c_contiguous
+    assert not conv.connection.flags.writeable
+    table = conv.connection
+    conv(Tensor(np.zeros((1, 6, 8, 8), np.float32)))
+    assert conv.connection is table  # forward does not rebuild it
 
 
 def test_other_bad_arguments():

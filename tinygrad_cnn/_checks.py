@@ -76,21 +76,26 @@ def boolean(value, name: str) -> bool:
     return bool(value)
 
 
-def pair(value, name: str, minimum: int = 1, maximum: int = MAX_EXTENT) -> tuple:
-    """An int or a pair of ints, each in ``[minimum, maximum]``, as a 2-tuple."""
+def pair(value, name: str, minimum: int = 1, maximum: int | None = MAX_EXTENT) -> tuple:
+    """An int or a pair of ints, each in ``[minimum, maximum]``, as a 2-tuple.
+
+    ``maximum=None`` leaves the upper bound to a later check that knows the
+    input's shape (:func:`window_geometry`), so that its message can name it.
+    """
     items = (value, value) if is_int(value) else value
     if not isinstance(items, (tuple, list)) or len(items) != 2 or not all(is_int(v) for v in items):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     a, b = int(items[0]), int(items[1])
     if min(a, b) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    if max(a, b) > maximum:
+    if maximum is not None and max(a, b) > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
     return a, b
 
 
 # --------------------------------------------------------------- convolution geometry
-def padding(value, kernel: tuple, stride: tuple, dilation: tuple = (1, 1)) -> tuple:
+def padding(value, kernel: tuple, stride: tuple, dilation: tuple = (1, 1),
+            maximum: int | None = MAX_EXTENT) -> tuple:
     """(top, bottom, left, right) zero padding P^d from an int, a pair or a mode name.
 
     ``'valid'`` is no padding, ``'full'`` is (extent − 1) on every side and ``'same'``
@@ -110,7 +115,7 @@ def padding(value, kernel: tuple, stride: tuple, dilation: tuple = (1, 1)) -> tu
             return (eh - 1) // 2, eh // 2, (ew - 1) // 2, ew // 2
         raise ValueError(f"padding must be an int, a pair, 'valid', 'same' or 'full', got {value!r}")
     try:
-        ph, pw = pair(value, "padding", minimum=0)
+        ph, pw = pair(value, "padding", minimum=0, maximum=maximum)
     except TypeError:
         raise TypeError(f"padding must be an int, a pair of ints or a mode name, got {value!r}") from None
     return ph, ph, pw, pw
@@ -196,8 +201,7 @@ def axis(t, value, op: str) -> int:
 
 def as_4d(x, name: str, op: str) -> tuple:
     """View a ``(H, W)`` or ``(C, H, W)`` input as ``(N, C, H, W)``; returns it and its original rank."""
-    if x.ndim not in (2, 3, 4):
-        raise ValueError(f"{op}: {name} must be (N, C, H, W), (C, H, W) or (H, W), got {x.ndim}-D shape {x.shape}")
+    rank(x, (2, 3, 4), name, op, "(N, C, H, W), (C, H, W) or (H, W)")
     if x.ndim == 4:
         return x, 4
     return x.reshape((1,) * (4 - x.ndim) + x.shape), x.ndim
@@ -258,3 +262,108 @@ def _count(shape: tuple) -> int:
     for s in shape:
         n *= int(s)
     return n
+
+
+def rank(x, ranks: tuple, name: str, op: str, layout: str) -> None:
+    """``x.ndim`` must be one of ``ranks``; ``layout`` spells the accepted shapes for the message."""
+    if x.ndim not in ranks:
+        raise ValueError(f"{op}: {name} must be {layout}, got {x.ndim}-D shape {x.shape}")
+
+
+def positive_shape(value, name: str, length: int, op: str) -> tuple:
+    """A tuple/list of ``length`` ints, each >= 1 (e.g. the ``(C, H, W)`` of ``unvec``)."""
+    if not isinstance(value, (tuple, list)) or not all(is_int(s) for s in value):
+        raise TypeError(f"{op}: {name} must be a tuple of {length} positive ints, got {value!r}")
+    if len(value) != length or min(value, default=0) < 1:
+        raise ValueError(f"{op}: {name} must be a tuple of {length} positive ints, got {value!r}")
+    return tuple(int(s) for s in value)
+
+
+def class_labels(labels, logits_shape: tuple, op: str) -> np.ndarray:
+    """Integer class indices ``(N,)`` in ``[0, classes)`` for ``(N, classes)`` logits, as int64."""
+    lab = labels.data if hasattr(labels, "data") and not isinstance(labels, np.ndarray) else np.asarray(labels)
+    if lab.dtype.kind not in "iu":
+        raise TypeError(f"{op}: labels must be integer class indices, got dtype {lab.dtype} with shape {lab.shape}")
+    n, n_classes = logits_shape
+    if lab.ndim != 1 or lab.shape[0] != n:
+        raise ValueError(f"{op}: labels must have shape ({n},) to match logits {logits_shape}, got {lab.shape}")
+    if lab.size and (lab.min() < 0 or lab.max() >= n_classes):
+        bad = lab[(lab < 0) | (lab >= n_classes)]
+        raise ValueError(
+            f"{op}: labels must lie in [0, {n_classes - 1}] for logits {logits_shape}, got {bad[:5].tolist()}"
+        )
+    if n == 0:
+        raise ValueError(f"{op}: empty batch (logits shape {logits_shape})")
+    return lab.astype(np.int64, copy=False)
+
+
+
+# --------------------------------------------------------------- shapes of the core tensor ops
+def matmul_shapes(a_shape: tuple, b_shape: tuple) -> None:
+    """``a @ b`` by numpy's rules: 1-D operands allowed, inner sizes equal, batch axes broadcast."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a_shape} and {b_shape}")
+    ka = a_shape[-1]
+    kb = b_shape[-2] if len(b_shape) >= 2 else b_shape[0]
+    if ka != kb:
+        raise ValueError(
+            f"matmul: inner dimensions differ: a has shape {a_shape} (last axis {ka}), "
+            f"b has shape {b_shape} ({'second-to-last' if len(b_shape) >= 2 else 'only'} axis {kb})"
+        )
+    try:
+        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of a {a_shape} and b {b_shape} do not broadcast") from None
+
+
+def reshape_target(shape: tuple, target) -> tuple:
+    """``target`` as a tuple of ints (at most one −1) holding exactly the elements of ``shape``."""
+    target = (target,) if is_int(target) else tuple(target)
+    if not all(is_int(s) for s in target):
+        raise TypeError(f"reshape: the new shape must be ints, got {target!r}")
+    size = int(np.prod(shape, dtype=np.int64))
+    known = int(np.prod([s for s in target if s != -1], dtype=np.int64))
+    unknown = sum(1 for s in target if s == -1)
+    fits = known == size if unknown == 0 else (unknown == 1 and known > 0 and size % known == 0)
+    if not fits or any(s < -1 for s in target):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} ({size} elements) into {target}")
+    return tuple(int(s) for s in target)
+
+
+def permutation(axes, shape: tuple):
+    """``axes`` as a tuple permuting the axes of ``shape`` (negative allowed), or None (reverse)."""
+    if axes is None:
+        return None
+    n = max(len(shape), 1)
+    if not all(is_int(a) for a in axes):
+        raise TypeError(f"transpose: axes must be ints, got {axes!r}")
+    if sorted(int(a) % n for a in axes) != list(range(len(shape))) or not all(-n <= a < n for a in axes):
+        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {len(shape)} axes of shape {shape}")
+    return tuple(int(a) % n for a in axes)
+
+
+def reduce_axes(axis, shape: tuple, op: str, nonempty: bool = False) -> tuple:
+    """``axis`` (None, an int or ints) as a sorted tuple of distinct non-negative axes of ``shape``."""
+    ndim = len(shape)
+    if axis is None:
+        axes = tuple(range(ndim))
+    else:
+        items = (axis,) if is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+        if items is None or not all(is_int(a) for a in items):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        for a in items:
+            if not -ndim <= a < max(ndim, 1):
+                raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        axes = tuple(sorted(int(a) % max(ndim, 1) for a in items))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{op}: axis {axis} repeats an axis")
+    if nonempty and any(shape[a] == 0 for a in axes):
+        raise ValueError(f"{op}: cannot reduce over an empty axis of shape {shape}")
+    return axes
+
+
+def index_arrays(index) -> None:
+    """Arrays inside an index must hold integers or booleans."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+            raise TypeError(f"index arrays must be integer or boolean, got dtype {part.dtype}")

@@ -26,9 +26,10 @@ free: the others are 0 and get exactly zero gradient (``trainable_parameter_coun
 
 from __future__ import annotations
 
+from . import _checks as check
 from . import functional as F
-from .nn import Conv2d, Linear, Module, ScaledTanh, Subsampling, _positive_int
-from .reference import LENET_C3_TABLE
+from .figures import LENET_C3_TABLE
+from .nn import Conv2d, Linear, Module, ScaledTanh, Subsampling
 from .tensor import Tensor
 
 __all__ = ["C3_TABLE", "LeNet5", "ScaledTanh", "Subsampling"]
@@ -47,7 +48,7 @@ class LeNet5(Module):
 
     def __init__(self, num_classes: int = 10):
         super().__init__()
-        self.num_classes = _positive_int(num_classes, "num_classes")
+        self.num_classes = check.positive_int(num_classes, "num_classes")
         self.c1 = Conv2d(1, 6, 5)
         self.s2 = Subsampling(6, 2)
         self.c3 = Conv2d(6, 16, 5, connection=C3_TABLE)

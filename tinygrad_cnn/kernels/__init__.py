@@ -3,7 +3,8 @@
 Plain array-in / array-out functions on C-contiguous ``(N, C, H, W)``
 float32 / float64 arrays (dtype preserved).  They perform no validation; the
 autograd layer (``tinygrad_cnn.functional``) checks arguments first.  The
-naive loop versions of the same equations are in ``tinygrad_cnn.reference``.
+naive loop version of each kernel sits right after it in its module
+(``conv.conv2d_reference``, ``pool.max_pool2d_reference``, ...).
 
 All kernels are ``parallel=True`` with ``prange`` over disjoint outputs only
 (no write races) and ``cache=True``; below ``PARALLEL_MIN_WORK`` inner-loop

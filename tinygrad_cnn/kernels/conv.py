@@ -52,10 +52,16 @@ Array requirements (not checked here; the caller guarantees them):
 Each public function is a thin Python wrapper around a compiled
 ``parallel=True`` body (``_conv2d_forward`` ...); the wrapper runs the body
 on one thread when the work is small (:func:`run_kernel`).
+
+Beside each kernel sits its naive reference, the lecture's scalar equations as
+plain Python loops (:func:`conv2d_reference`, :func:`conv2d_backward_reference`):
+slow on purpose, the oracle of the tests and the naive column of the benchmark.
 """
 import numba
 import numpy as np
 from numba import njit, prange
+
+from .. import _checks as check
 
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
 
@@ -164,7 +170,7 @@ def conv2d_forward(xp, w, bias, sh, sw, conn):
     """
     N, C, Hp, Wp = xp.shape
     O, _, kh, kw = w.shape
-    work = N * O * C * kh * kw * ((Hp - kh) // sh + 1) * Wp
+    work = N * O * C * kh * kw * check.output_size(Hp, kh, sh) * Wp
     return run_kernel(_conv2d_forward, work, xp, w, bias, sh, sw, _conn_array(conn))
 
 
@@ -220,6 +226,71 @@ def _conv2d_forward(xp, w, bias, sh, sw, conn):
                     zrow[:] = b
                     _accumulate_taps(zrow, Wo, xf[n], i * sh * Wp, offs[o], ws[o], nts[o], sw)
     return z
+
+
+# --------------------------------------------------------------- naive reference of the forward pass
+def _reference_batch(x):
+    """``x`` as a float64 ``(N, C, H, W)`` array and its original rank (2, 3 or 4)."""
+    return check.as_4d(np.asarray(x, dtype=np.float64), "x", "reference")
+
+
+def _zero_pad(x, ph, pw):
+    """Surround every map with P^d rows/columns of zeros (the lecture's padding)."""
+    N, C, H, W = x.shape
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
+    for n in range(N):
+        for c in range(C):
+            for i in range(H):
+                for j in range(W):
+                    xp[n, c, i + ph, j + pw] = x[n, c, i, j]
+    return xp
+
+
+def conv2d_reference(x, w, bias=None, stride=(1, 1), padding=(0, 0), connection=None):
+    """Naive loops for :func:`conv2d_forward`: the lecture's Z = W ⊛ V with a connection matrix.
+
+    The lecture's scalar form (1-based in the lecture, 0-based here)::
+
+        z_{i,j} = Σ_{k=1}^{r} Σ_{l=1}^{c} w_{k,l} v_{i+k-1, j+l-1}
+
+    and, with feature maps and the connection matrix C^m::
+
+        z^{m,h}_{i,j} = Σ_{l ∈ C^{m,h}} Σ_u Σ_v w^{m,(h,l)}_{u,v} a^{m-1,l}_{i+u-1, j+v-1}
+
+    plus the scalar bias b^{h} of each output map.  The input is zero-padded by
+    P^d = ``padding`` (symmetric, an int or a pair) and the window moves by
+    S^t = ``stride``.  ``x`` is ``(N, C, H, W)``, ``(C, H, W)`` or one ``(H, W)`` map
+    (then ``w`` may be one ``(kh, kw)`` kernel); ``w`` is ``(O, C, kh, kw)``,
+    ``connection`` an ``(O, C)`` 0/1 matrix or None.  Returns float64 ``(N, O, Ho, Wo)``
+    (without the batch or map axes for unbatched input).
+    """
+    x, rank = _reference_batch(x)
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim == 2:
+        w = w[None, None]
+    sh, sw = check.pair(stride, "stride")
+    ph, pw = check.pair(padding, "padding", minimum=0)
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    conn = np.ones((O, C)) if connection is None else np.asarray(connection)
+    xp = _zero_pad(x, ph, pw)
+    Ho = check.output_size(H, kh, sh, 2 * ph)
+    Wo = check.output_size(W, kw, sw, 2 * pw)
+    z = np.zeros((N, O, Ho, Wo))
+    for n in range(N):
+        for h in range(O):
+            for i in range(Ho):
+                for j in range(Wo):
+                    s = 0.0 if bias is None else float(bias[h])
+                    for l in range(C):
+                        if not conn[h, l]:
+                            continue
+                        for u in range(kh):
+                            for v in range(kw):
+                                s += w[h, l, u, v] * xp[n, l, i * sh + u, j * sw + v]
+                    z[n, h, i, j] = s
+    return check.from_4d(z, rank)
+
 
 
 def conv2d_backward_input(dz, w, sh, sw, conn, Hp, Wp):
@@ -386,3 +457,82 @@ def _conv2d_backward_weight(dz, xp, kh, kw, sh, sw, conn):
                     s += a[m]
                 dw[o, c, k, l] = s
     return dw
+
+
+# --------------------------------------------------------------- naive reference of the backward pass
+def conv2d_backward_reference(x, w, dz, stride=(1, 1), padding=(0, 0), connection=None):
+    """Naive loops for :func:`conv2d_backward_input`, :func:`conv2d_backward_weight` and db.
+
+    The lecture's scalar forms, 0-based and with stride S (the window of output
+    (u, v) starts at (u·S_r, v·S_c))::
+
+        da^{m-1,l}_{i,j} = Σ_{h ∈ C^{m,l}} Σ_u Σ_v dz^{m,h}_{u,v} w^{m,(h,l)}_{i-u+1, j-v+1}
+            i.e.  dA^{m-1,l} = Σ_h rot180(W^{m,(h,l)}) ⋆ dZ^{m,h}
+        dw^{m,h,l}_{u,v} = Σ_i Σ_j dz^{m,h}_{i,j} v^{m,l}_{u+i-1, v+j-1}
+            i.e.  dW^{m,h,l} = dZ^{m,h} ⋆ V^{m,l}
+        db^{m,h} = Σ_i Σ_j dn^{m,h}_{i,j}   (dZ = dN across the summation)
+
+    Terms whose kernel index falls outside the kernel are zero.  ``da`` is computed
+    for the zero-padded input and the padding is cropped off; weights of unconnected
+    pairs (C^m[h, l] = 0) get a zero gradient.  ``x`` ``(N, C, H, W)``, ``w``
+    ``(O, C, kh, kw)``, ``dz`` ``(N, O, Ho, Wo)``; returns float64 ``(dx, dw, db)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    dz = np.asarray(dz, dtype=np.float64)
+    sh, sw = check.pair(stride, "stride")
+    ph, pw = check.pair(padding, "padding", minimum=0)
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    _, _, Ho, Wo = dz.shape
+    conn = np.ones((O, C)) if connection is None else np.asarray(connection)
+    xp = _zero_pad(x, ph, pw)
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+
+    # da_{i,j} = Σ_h Σ_u Σ_v dz_{u,v} w_{i-u·S, j-v·S}  (on the padded input)
+    dxp = np.zeros((N, C, Hp, Wp))
+    for n in range(N):
+        for l in range(C):
+            for i in range(Hp):
+                for j in range(Wp):
+                    s = 0.0
+                    for h in range(O):
+                        if not conn[h, l]:
+                            continue
+                        for u in range(Ho):
+                            k = i - u * sh
+                            if k < 0 or k >= kh:
+                                continue
+                            for v in range(Wo):
+                                q = j - v * sw
+                                if q < 0 or q >= kw:
+                                    continue
+                                s += dz[n, h, u, v] * w[h, l, k, q]
+                    dxp[n, l, i, j] = s
+    dx = dxp[:, :, ph:ph + H, pw:pw + W].copy()
+
+    # dw_{u,v} = Σ_n Σ_i Σ_j dz_{i,j} v_{u+i·S, v+j·S}
+    dw = np.zeros((O, C, kh, kw))
+    for h in range(O):
+        for l in range(C):
+            if not conn[h, l]:
+                continue
+            for u in range(kh):
+                for v in range(kw):
+                    s = 0.0
+                    for n in range(N):
+                        for i in range(Ho):
+                            for j in range(Wo):
+                                s += dz[n, h, i, j] * xp[n, l, u + i * sh, v + j * sw]
+                    dw[h, l, u, v] = s
+
+    # db = Σ_i Σ_j dn_{i,j}  (summed over the batch as well)
+    db = np.zeros(O)
+    for h in range(O):
+        s = 0.0
+        for n in range(N):
+            for i in range(Ho):
+                for j in range(Wo):
+                    s += dz[n, h, i, j]
+        db[h] = s
+    return dx, dw, db

@@ -12,8 +12,8 @@ Notation (Lecture 8, 0-based indices, window r×c = (kh, kw), stride
     its backward     dA = w ⊠ dZ   (⊠: every dz_{i,j} is copied to each cell of
                      its window; overlapping windows accumulate)
 
-Output sizes use floor division like PyTorch: Ho = (H - kh)//sh + 1,
-Wo = (W - kw)//sw + 1; cells that no window covers get a zero gradient.
+Output sizes use floor division like PyTorch (``_checks.output_size``):
+Ho = (H - kh)//sh + 1; cells that no window covers get a zero gradient.
 
 Array requirements (not checked here; the caller guarantees them): 4-D
 ``(N, C, H, W)`` float32 or float64 arrays (the output keeps the dtype),
@@ -21,10 +21,16 @@ C-contiguous for speed (other layouts work but compile another
 specialisation), window no larger than the input, strides >= 1.
 
 Each public function is a thin Python wrapper that runs its compiled body
-on one thread when the work is small (see ``conv.run_kernel``).
+on one thread when the work is small (see ``run_kernel``).  Beside the kernels
+sit their naive references, the same equations as plain Python loops
+(``max_pool2d_reference``, ``avg_pool2d_reference`` and their backward).
 """
+import math
+
 import numpy as np
 from numba import njit, prange
+
+from .. import _checks as check
 
 from .conv import run_kernel
 
@@ -57,7 +63,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw):
     argmax : (N, C, Ho, Wo) int64.
     """
     N, C, H, W = x.shape
-    work = N * C * ((H - kh) // sh + 1) * ((W - kw) // sw + 1) * kh * kw
+    work = N * C * check.output_size(H, kh, sh) * check.output_size(W, kw, sw) * kh * kw
     return run_kernel(_max_pool2d_forward, work, x, kh, kw, sh, sw)
 
 
@@ -130,6 +136,74 @@ def _max_pool2d_backward(dz, argmax, H, W):
     return dx
 
 
+# --------------------------------------------------------------- naive reference of max pooling
+def _reference_geometry(x, kernel_size, stride):
+    """Window, stride and output size of a naive pooling loop (``stride=None``: the window)."""
+    kh, kw = check.pair(kernel_size, "kernel_size")
+    sh, sw = (kh, kw) if stride is None else check.pair(stride, "stride")
+    H, W = x.shape[2:]
+    return kh, kw, sh, sw, check.output_size(H, kh, sh), check.output_size(W, kw, sw)
+
+
+def _window_argmax(x, n, c, i0, j0, kh, kw):
+    """First maximum of one window in row-major order; NaN wins (PyTorch's rule:
+    ``if v > best or isnan(v)``, so the last NaN of the window is chosen)."""
+    best = x[n, c, i0, j0]
+    bi, bj = i0, j0
+    for k in range(kh):
+        for l in range(kw):
+            v = x[n, c, i0 + k, j0 + l]
+            if v > best or math.isnan(v):
+                best, bi, bj = v, i0 + k, j0 + l
+    return best, bi, bj
+
+
+def max_pool2d_reference(x, kernel_size, stride=None):
+    """Naive loops for :func:`max_pool2d_forward`: max pooling Z = max_{r,c} V::
+
+        z_{i,j} = max { v_{r(i-1)+k, c(j-1)+l} | k = 1..r; l = 1..c }
+
+    generalised to a stride S (window of (i, j) starts at (i·S_r, j·S_c));
+    ``stride=None`` means the window size (no overlap, the lecture's case).
+    A window containing NaN gives NaN.  ``x`` is ``(N, C, H, W)``, ``(C, H, W)`` or
+    ``(H, W)``; returns float64 of the same rank.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x4, rank = check.as_4d(x, "x", "reference")
+    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x4, kernel_size, stride)
+    N, C = x4.shape[:2]
+    z = np.zeros((N, C, Ho, Wo))
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    z[n, c, i, j] = _window_argmax(x4, n, c, i * sh, j * sw, kh, kw)[0]
+    return check.from_4d(z, rank)
+
+
+def max_pool2d_backward_reference(x, dz, kernel_size, stride=None):
+    """Naive loops for :func:`max_pool2d_backward`.
+
+    ``da`` is dz_{i,j} at the position of the maximum of window (i, j) and 0
+    elsewhere.  On ties the FIRST maximum in row-major window order gets the
+    gradient; where windows overlap, the contributions accumulate.  Returns
+    float64 dx ``(N, C, H, W)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    dz = np.asarray(dz, dtype=np.float64)
+    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x, kernel_size, stride)
+    N, C = x.shape[:2]
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    _, bi, bj = _window_argmax(x, n, c, i * sh, j * sw, kh, kw)
+                    dx[n, c, bi, bj] += dz[n, c, i, j]
+    return dx
+
+
+
 def window_sum_forward(x, kh, kw, sh, sw):
     """Window sum  ⊞_{r,c} V  (the core of average pooling).
 
@@ -148,7 +222,7 @@ def window_sum_forward(x, kh, kw, sh, sw):
     s : (N, C, Ho, Wo), same dtype as ``x``.
     """
     N, C, H, W = x.shape
-    work = N * C * ((H - kh) // sh + 1) * ((W - kw) // sw + 1) * kh * kw
+    work = N * C * check.output_size(H, kh, sh) * check.output_size(W, kw, sw) * kh * kw
     return run_kernel(_window_sum_forward, work, x, kh, kw, sh, sw)
 
 
@@ -223,3 +297,69 @@ def _window_sum_backward(ds, H, W, kh, kw, sh, sw):
                         for j in range(Wo):
                             dxrow[j * sw + l] += dsrow[j]
     return dx
+
+
+# --------------------------------------------------------------- naive reference of average pooling
+def avg_pool2d_reference(x, kernel_size, stride=None, weight=None):
+    """Naive loops for :func:`window_sum_forward` scaled: average pooling Z = w ⊞^{ave}_{r,c} V.
+
+    The lecture's form, one trainable scalar w^{h} per feature map::
+
+        z_{i,j} = { Σ_{k=1}^{r} Σ_{l=1}^{c} v_{r(i-1)+k, c(j-1)+l} } w
+
+    generalised to a stride S.  With ``weight=None`` it is the window mean
+    (w = 1/(r·c), PyTorch's avg_pool2d); otherwise ``weight`` is the ``(C,)``
+    vector of the w^{h}.  Returns float64 of the rank of ``x``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x4, rank = check.as_4d(x, "x", "reference")
+    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x4, kernel_size, stride)
+    N, C = x4.shape[:2]
+    z = np.zeros((N, C, Ho, Wo))
+    for n in range(N):
+        for c in range(C):
+            wc = 1.0 / (kh * kw) if weight is None else float(weight[c])
+            for i in range(Ho):
+                for j in range(Wo):
+                    s = 0.0
+                    for k in range(kh):
+                        for l in range(kw):
+                            s += x4[n, c, i * sh + k, j * sw + l]
+                    z[n, c, i, j] = s * wc
+    return check.from_4d(z, rank)
+
+
+def avg_pool2d_backward_reference(x, dz, kernel_size, stride=None, weight=None):
+    """Naive loops for :func:`window_sum_backward` and the weight gradient.
+
+    The lecture's scalar forms (generalised to a stride; overlapping windows
+    accumulate, cells in no window get 0)::
+
+        da_{r(i-1)+k, c(j-1)+l} = dz_{i,j} × w        for k = 1..r, l = 1..c
+            i.e.  dA = w ⊠^{ave}_{r,c} dZ
+        dw = Σ_i Σ_j dz_{i,j} { Σ_k Σ_l a_{r(i-1)+k, c(j-1)+l} }
+            i.e.  dw = ⊞(dZ ∘ (⊞^{ave}_{r,c} A))
+
+    ``dw^{h}`` is summed over the batch.  Returns float64 dx ``(N, C, H, W)``
+    when ``weight`` is None (w = 1/(r·c)), else ``(dx, dw)`` with dw ``(C,)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    dz = np.asarray(dz, dtype=np.float64)
+    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x, kernel_size, stride)
+    N, C = x.shape[:2]
+    dx = np.zeros(x.shape)
+    dw = np.zeros(C)
+    for n in range(N):
+        for c in range(C):
+            wc = 1.0 / (kh * kw) if weight is None else float(weight[c])
+            for i in range(Ho):
+                for j in range(Wo):
+                    window_sum = 0.0
+                    for k in range(kh):
+                        for l in range(kw):
+                            dx[n, c, i * sh + k, j * sw + l] += dz[n, c, i, j] * wc
+                            window_sum += x[n, c, i * sh + k, j * sw + l]
+                    dw[c] += dz[n, c, i, j] * window_sum
+    if weight is None:
+        return dx
+    return dx, dw

@@ -83,3 +83,14 @@ class Rot180(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.ascontiguousarray(grad[..., ::-1, ::-1])
+
+
+def rot180_reference(x):
+    """Naive loops for :class:`Rot180`: ``rot180(A)_{i,j} = a_{R-1-i, C-1-j}`` on the last two axes."""
+    x = np.asarray(x)
+    R, Cc = x.shape[-2], x.shape[-1]
+    out = np.empty_like(x)
+    for i in range(R):
+        for j in range(Cc):
+            out[..., i, j] = x[..., R - 1 - i, Cc - 1 - j]
+    return out

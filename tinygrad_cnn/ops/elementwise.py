@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks as check
 from ..tensor import Function
 
 
@@ -128,23 +129,13 @@ class MatMul(Function):
     dA = dC · Bᵀ and dB = Aᵀ · dC on the last two axes, summed over broadcast batch axes.
     """
 
+    @classmethod
+    def apply(cls, a, b):
+        check.matmul_shapes(a.shape, b.shape)  # before forward, which receives valid shapes
+        return super().apply(a, b)
+
     @staticmethod
     def forward(ctx, a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
-        ka = a.shape[-1]
-        kb = b.shape[-2] if b.ndim >= 2 else b.shape[0]
-        if ka != kb:
-            raise ValueError(
-                f"matmul: inner dimensions differ: a has shape {a.shape} (last axis {ka}), "
-                f"b has shape {b.shape} ({'second-to-last' if b.ndim >= 2 else 'only'} axis {kb})"
-            )
-        try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        except ValueError:
-            raise ValueError(
-                f"matmul: batch dimensions of a {a.shape} and b {b.shape} do not broadcast"
-            ) from None
         ctx.save_for_backward(a, b)
         return a @ b
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks as check
 from ..tensor import Function, Tensor
 
 
 class Reshape(Function):
+    @classmethod
+    def apply(cls, x, shape):
+        return super().apply(x, shape=check.reshape_target(x.shape, shape))
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        try:
-            return x.reshape(shape)
-        except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
+        return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -24,10 +26,12 @@ class Reshape(Function):
 class Transpose(Function):
     """Permute axes (``axes=None`` reverses them, like numpy's ``.T``)."""
 
+    @classmethod
+    def apply(cls, x, axes=None):
+        return super().apply(x, axes=check.permutation(axes, x.shape))
+
     @staticmethod
     def forward(ctx, x, axes):
-        if axes is not None and sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
         ctx.axes = axes
         return np.transpose(x, axes)
 
@@ -35,7 +39,7 @@ class Transpose(Function):
     def backward(ctx, grad):
         if ctx.axes is None:
             return np.transpose(grad)
-        return np.transpose(grad, np.argsort([int(a) % grad.ndim for a in ctx.axes]))
+        return np.transpose(grad, np.argsort(ctx.axes))
 
 
 def normalise_index(index):
@@ -61,13 +65,14 @@ class Index(Function):
     element picked several times (repeated indices) receives every share.
     """
 
+    @classmethod
+    def apply(cls, x, index):
+        check.index_arrays(index)
+        return super().apply(x, index=index)
+
     @staticmethod
     def forward(ctx, x, index):
-        parts = index if isinstance(index, tuple) else (index,)
-        for p in parts:
-            if isinstance(p, np.ndarray) and p.dtype.kind not in "iub":
-                raise TypeError(f"index arrays must be integer or boolean, got dtype {p.dtype}")
-        try:
+        try:  # numpy knows the bounds; its message gains the shape
             out = x[index]
         except IndexError as e:
             raise IndexError(f"index out of range for a tensor of shape {x.shape}: {e}") from None

@@ -1,25 +1,26 @@
-"""Reductions: sum, mean and max over some axes, with or without keepdims."""
+"""Reductions: sum, mean and max over some axes, with or without keepdims.
+
+Each ``apply`` normalises ``axis`` with ``_checks.reduce_axes`` first, so every
+``forward`` receives a sorted tuple of valid, distinct axes.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks as check
 from ..tensor import Function
 
 
-def normalise_axis(axis, ndim: int) -> tuple:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
-            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(ax) % max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"axis {axis} repeats an axis")
-    return tuple(sorted(out))
+class _Reduction(Function):
+    """A Function over ``axis``/``keepdims`` whose axes are checked before forward runs."""
+
+    empty_allowed = True
+
+    @classmethod
+    def apply(cls, x, axis=None, keepdims=False):
+        axes = check.reduce_axes(axis, x.shape, cls.__name__.lower(), nonempty=not cls.empty_allowed)
+        return super().apply(x, axis=axes, keepdims=bool(keepdims))
 
 
 def expand_reduced(grad: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
@@ -29,11 +30,10 @@ def expand_reduced(grad: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) 
     return np.broadcast_to(grad, shape)
 
 
-class Sum(Function):
+class Sum(_Reduction):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        ctx.axes = normalise_axis(axis, x.ndim)
-        ctx.keepdims, ctx.shape = keepdims, x.shape
+        ctx.axes, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
         return np.asarray(x.sum(axis=ctx.axes, keepdims=keepdims))
 
     @staticmethod
@@ -41,11 +41,10 @@ class Sum(Function):
         return expand_reduced(grad, ctx.axes, ctx.keepdims, ctx.shape)
 
 
-class Mean(Function):
+class Mean(_Reduction):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        ctx.axes = normalise_axis(axis, x.ndim)
-        ctx.keepdims, ctx.shape = keepdims, x.shape
+        ctx.axes, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
         ctx.count = int(np.prod([x.shape[a] for a in ctx.axes])) if x.ndim else 1
         return np.asarray(x.mean(axis=ctx.axes, keepdims=keepdims))
 
@@ -54,22 +53,21 @@ class Mean(Function):
         return expand_reduced(grad / grad.dtype.type(ctx.count), ctx.axes, ctx.keepdims, ctx.shape)
 
 
-class Max(Function):
+class Max(_Reduction):
     """Maximum over axes; on ties the gradient is split evenly (as PyTorch's ``amax``).
 
     A NaN is the maximum of its slice (numpy and PyTorch propagate it), so the
     gradient goes to the NaNs, split evenly among them as PyTorch's ``max()``.
     """
 
+    empty_allowed = False
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalise_axis(axis, x.ndim)
-        if any(x.shape[a] == 0 for a in axes):
-            raise ValueError(f"max: cannot reduce over an empty axis of shape {x.shape}")
-        out = x.max(axis=axes, keepdims=True)
+        out = x.max(axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
-        ctx.axes, ctx.keepdims = axes, keepdims
-        return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+        ctx.axes, ctx.keepdims = axis, keepdims
+        return out if keepdims else np.asarray(np.squeeze(out, axis=axis))
 
     @staticmethod
     def backward(ctx, grad):

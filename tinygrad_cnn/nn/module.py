@@ -1,4 +1,4 @@
-"""Layers: ``Module``, ``Parameter`` and the lecture's network building blocks.
+"""The base of every layer: ``Parameter``, ``Module``, ``Sequential`` and the seeded generator.
 
 A :class:`Module` finds its parameters by looking at its own attributes, in the
 order they were assigned: a :class:`Parameter`, another ``Module``, or a
@@ -7,39 +7,21 @@ PyTorch: ``c1.weight``, ``layers.0.bias``, and ``0.weight`` inside a
 :class:`Sequential`.  Plain Tensors (even with ``requires_grad=True``) are not
 parameters; wrap them in ``Parameter``.
 
-Initialisation follows PyTorch's defaults and draws from one module-level
-``np.random.Generator``; :func:`manual_seed` resets it, so the same seed builds
-the same network::
-
-    nn.manual_seed(0)
-    model = LeNet5()          # identical weights on every run
-
-Layer map (lecture notation → class)::
-
-    Z = W ⊛ V + b, with connection matrix C^m     Conv2d
-    Z = max_{r,c} V                              MaxPool2d
-    Z = w ⊞^{ave}_{r,c} V   (w trainable per map)  AvgPool2d(channels=...)
-    v = vec(A)                                   Vec
-    n = W p + b                                  Linear
-    poslin / tansig / logsig                     ReLU / Tanh / Sigmoid
+Initialisation draws from one module-level ``np.random.Generator``;
+:func:`manual_seed` resets it, so the same seed builds the same network.
 """
 
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 from collections.abc import Mapping
 
 import numpy as np
 
-from . import functional as F
-from .tensor import Tensor
+from .. import _checks as check
+from ..tensor import Tensor
 
-__all__ = [
-    "manual_seed", "get_rng", "Parameter", "Module",
-    "Conv2d", "MaxPool2d", "AvgPool2d", "Subsampling", "Vec", "Linear",
-    "ReLU", "Tanh", "Sigmoid", "ScaledTanh", "Sequential",
-]
+__all__ = ["manual_seed", "get_rng", "Parameter", "Module", "Sequential"]
 
 # --------------------------------------------------------------- random initialisation
 _rng = np.random.default_rng()
@@ -48,9 +30,7 @@ _rng = np.random.default_rng()
 def manual_seed(seed) -> np.random.Generator:
     """Reset the generator that every layer initialisation draws from; returns it."""
     global _rng
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"manual_seed: seed must be a non-negative int, got {seed!r}")
-    _rng = np.random.default_rng(int(seed))
+    _rng = np.random.default_rng(check.nonneg_int(seed, "manual_seed: seed"))
     return _rng
 
 
@@ -62,25 +42,6 @@ def get_rng() -> np.random.Generator:
 def _uniform(bound: float, shape) -> np.ndarray:
     """U(−bound, bound) as float32, from the module-level generator."""
     return _rng.uniform(-bound, bound, size=shape).astype(np.float32)
-
-
-# --------------------------------------------------------------- argument checks
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _pair(value, name: str, minimum: int = 1) -> tuple:
-    """An int or a pair of ints, each >= ``minimum``, as a 2-tuple."""
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    ok = len(items) == 2 and all(
-        not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= minimum for v in items
-    )
-    if not ok:
-        kind = "positive" if minimum >= 1 else "non-negative"
-        raise ValueError(f"{name} must be a {kind} int or a pair of them, got {value!r}")
-    return (int(items[0]), int(items[1]))
 
 
 def _count(n: int) -> str:
@@ -220,10 +181,9 @@ class Module:
     # ----------------------------------------------------------- modes and gradients
     def train(self, mode: bool = True):
         """Set the ``training`` flag of this module and every sub-module; returns ``self``."""
-        if not isinstance(mode, (bool, np.bool_)):
-            raise TypeError(f"train(mode): mode must be a bool, got {mode!r}")
+        mode = check.boolean(mode, "train(mode): mode")
         for m in self.modules():
-            m.training = bool(mode)
+            m.training = mode
         return self
 
     def eval(self):
@@ -325,220 +285,6 @@ class Module:
         if dense != total:
             note += f" ({_count(dense)} stored, incl. masked-out weights)"
         return self._repr_body() + "\n" + note
-
-
-# --------------------------------------------------------------- layers
-class Conv2d(Module):
-    """2-D convolution layer: Z = W ⊛ V + b for every output map (``F.conv2d``).
-
-    ``weight`` is ``(out_channels, in_channels, kh, kw)``, ``bias`` ``(out_channels,)``.
-    ``connection``: optional ``(out_channels, in_channels)`` 0/1 array, the
-    lecture's connection matrix C^m (LeNet-5's C3 table): output map h sums only
-    over input maps l with C[h, l] = 1.  It is architecture, kept as a uint8 array
-    and not part of ``state_dict``.
-
-    Initialisation is PyTorch's default (kaiming_uniform with a = √5):
-    weight and bias ~ U(−1/√fan_in, 1/√fan_in), fan_in = in_channels·kh·kw.  With a
-    connection table fan_in is taken per output map and counts only its connected
-    inputs (connected input maps · kh · kw); unconnected kernels start at exactly 0
-    and stay there, since ``F.conv2d`` gives them exactly zero gradient.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, connection=None):
-        super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        if isinstance(padding, str):
-            if padding not in ("valid", "same", "full"):
-                raise ValueError(f"padding must be an int, a pair, 'valid', 'same' or 'full', got {padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"padding='same' needs stride 1, got stride={stride!r}")
-            self.padding = padding
-        else:
-            self.padding = _pair(padding, "padding", minimum=0)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
-
-        kh, kw = self.kernel_size
-        if connection is None:
-            self.connection = None
-            fan_in = np.full(self.out_channels, self.in_channels * kh * kw)
-        else:
-            conn = np.asarray(connection.data if isinstance(connection, Tensor) else connection)
-            if conn.shape != (self.out_channels, self.in_channels):
-                raise ValueError(
-                    f"connection must have shape (out_channels, in_channels) = "
-                    f"({self.out_channels}, {self.in_channels}), got {conn.shape}"
-                )
-            if conn.dtype.kind not in "biuf" or not np.all((conn == 0) | (conn == 1)):
-                raise ValueError("connection must contain only 0 and 1")
-            self.connection = conn.astype(np.uint8)
-            self.connection.flags.writeable = False
-            fan_in = self.connection.sum(axis=1).astype(np.int64) * kh * kw
-
-        with np.errstate(divide="ignore"):
-            bound = np.where(fan_in > 0, 1.0 / np.sqrt(np.maximum(fan_in, 1)), 0.0)  # per output map
-        w = _rng.uniform(-1.0, 1.0, size=(self.out_channels, self.in_channels, kh, kw)) * bound[:, None, None, None]
-        if self.connection is not None:
-            w *= self.connection[:, :, None, None]
-        self.weight = Parameter(w.astype(np.float32))
-        self.bias = Parameter((_rng.uniform(-1.0, 1.0, size=self.out_channels) * bound).astype(np.float32)) if bias else None
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                        connection=self.connection)
-
-    def _own_trainable_parameter_count(self) -> int:
-        kh, kw = self.kernel_size
-        kernels = self.out_channels * self.in_channels if self.connection is None else int(self.connection.sum())
-        n = kernels * kh * kw if self.weight.requires_grad else 0
-        if self.bias is not None and self.bias.requires_grad:
-            n += self.bias.size
-        return n
-
-    def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding not in ((0, 0), "valid"):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.connection is not None:
-            s += f", connection={int(self.connection.sum())}/{self.connection.size} kernels"
-        return s
-
-
-class MaxPool2d(Module):
-    """Max pooling Z = max_{r,c} V over kh×kw windows (``F.max_pool2d``); stride defaults to the window."""
-
-    def __init__(self, kernel_size, stride=None):
-        super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
-
-
-class AvgPool2d(Module):
-    """Average pooling (``F.avg_pool2d``).
-
-    Without ``channels``: the window mean, as PyTorch.  With ``channels`` it is the
-    lecture's trainable form Z = w ⊞^{ave} V, i.e. z = w^h · Σ(window) with one
-    coefficient per feature map in ``weight`` ``(channels,)``, initialised to
-    1/(kh·kw) so the layer starts as the mean.
-    """
-
-    def __init__(self, kernel_size, stride=None, channels=None):
-        super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        if channels is None:
-            self.channels = None
-            self.weight = None
-        else:
-            self.channels = _positive_int(channels, "channels")
-            kh, kw = self.kernel_size
-            self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype=np.float32))
-
-    def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, weight=self.weight)
-
-    def extra_repr(self) -> str:
-        s = f"kernel_size={self.kernel_size}, stride={self.stride}"
-        return s + (f", channels={self.channels}" if self.channels is not None else "")
-
-
-class Subsampling(AvgPool2d):
-    """LeNet-5's trainable subsampling (S2, S4): z = w^h · Σ(window) + b^h per map h.
-
-    ``weight`` ``(channels,)`` starts at 1/(kh·kw) (the window mean), ``bias``
-    ``(channels,)`` at 0.  The squashing function is applied by the caller.
-    Needs batched ``(N, C, H, W)`` input.
-    """
-
-    def __init__(self, channels, kernel_size=2, stride=None):
-        super().__init__(kernel_size, stride, channels=channels)
-        self.bias = Parameter(np.zeros(self.channels, dtype=np.float32))
-
-    def forward(self, x):
-        z = F.avg_pool2d(x, self.kernel_size, self.stride, weight=self.weight)
-        return z + self.bias.reshape(1, self.channels, 1, 1)
-
-
-class Vec(Module):
-    """Feature maps to one column-stacked vector per example (``F.vec``): (N, C, H, W) → (N, C·H·W)."""
-
-    def forward(self, x):
-        return F.vec(x)
-
-
-class Linear(Module):
-    """Fully connected layer n = W p + b, batched as y = x @ Wᵀ + b.
-
-    ``weight`` ``(out_features, in_features)``, ``bias`` ``(out_features,)``, both
-    initialised U(−1/√in_features, 1/√in_features) as in PyTorch.
-    """
-
-    def __init__(self, in_features, out_features, bias=True):
-        super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
-        bound = 1.0 / math.sqrt(self.in_features)
-        self.weight = Parameter(_uniform(bound, (self.out_features, self.in_features)))
-        self.bias = Parameter(_uniform(bound, (self.out_features,))) if bias else None
-
-    def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        if x.dtype.kind != "f":
-            raise TypeError(f"Linear: input must be float32 or float64, got dtype {x.dtype} with shape {x.shape}")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear: input must have {self.in_features} features in its last axis, got shape {x.shape}"
-            )
-        y = x @ self.weight.T
-        return y + self.bias if self.bias is not None else y
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-class ReLU(Module):
-    """poslin: a = max(0, n)."""
-
-    def forward(self, x):
-        return F.relu(x)
-
-
-class Tanh(Module):
-    """tansig: a = tanh(n)."""
-
-    def forward(self, x):
-        return F.tanh(x)
-
-
-class Sigmoid(Module):
-    """logsig: a = 1 / (1 + e^{−n})."""
-
-    def forward(self, x):
-        return F.sigmoid(x)
-
-
-class ScaledTanh(Module):
-    """LeCun's squashing function a = A·tanh(S·n), A = 1.7159, S = 2/3 (so f(±1) ≈ ±1)."""
-
-    A = 1.7159
-    S = 2.0 / 3.0
-
-    def forward(self, x):
-        return F.tanh(x * self.S) * self.A
 
 
 class Sequential(Module):

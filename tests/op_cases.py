@@ -1,0 +1,327 @@
+"""One row per op: how to call it, its naive reference, its PyTorch twin, its inputs and its bad inputs.
+
+``tests/test_op_table.py`` runs every row through the same checks (forward
+against the reference in float64, gradcheck with a random upstream gradient,
+PyTorch, non-contiguous input, bad input).  Adding an op is adding a row here.
+
+A row's ``inputs(draw, contiguous)`` returns ``(arrays, params)``: the float64
+arrays that become differentiable Tensors (in the order ``call`` takes them)
+and the keyword arguments that are not differentiated (strides, labels,
+connection matrices).  ``reference(*arrays, **params)`` and
+``torch(torch, *tensors, **params)`` take the same.  ``bad`` lists
+``(thunk, exception, message pattern)``: the thunk makes the bad call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+import tinygrad_cnn.functional as F
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.kernels.conv import conv2d_reference
+from tinygrad_cnn.kernels.pool import avg_pool2d_reference, max_pool2d_reference
+from tinygrad_cnn.ops.conv import rot180_reference
+from tinygrad_cnn.ops.vec import unvec_reference, vec_reference
+from helpers import arrays
+
+
+@dataclass
+class OpCase:
+    name: str
+    family: str
+    call: Callable
+    reference: Callable
+    inputs: Callable
+    torch: Callable | None = None
+    bad: list = field(default_factory=list)
+    rtol: float = 1e-9
+
+    def __repr__(self):  # the pytest id
+        return self.name
+
+
+def _draw_array(draw, shape, contiguous, low=-2.0, high=2.0):
+    return draw(arrays(tuple(shape), low=low, high=high, contiguous=contiguous))
+
+
+# --------------------------------------------------------------- fixed inputs of the bad-input rows
+X = Tensor(np.zeros((2, 3, 8, 8), np.float32))
+W = Tensor(np.zeros((4, 3, 3, 3), np.float32))
+
+
+def _conv(**kwargs):
+    args = dict(x=X, weight=W)
+    args.update(kwargs)
+    return lambda: F.conv2d(**args)
+
+
+def _pool(fn, **kwargs):
+    return lambda: fn(X, **kwargs)
+
+
+# --------------------------------------------------------------- conv
+def conv_inputs(draw, contiguous):
+    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ph, pw = draw(st.integers(0, 1)), draw(st.integers(0, 1))
+    h = draw(st.integers(max(1, kh - 2 * ph), 5))
+    w = draw(st.integers(max(1, kw - 2 * pw), 5))
+    conn = None
+    if draw(st.booleans()):
+        conn = np.asarray(draw(st.lists(st.integers(0, 1), min_size=o * c, max_size=o * c))).reshape(o, c)
+    x = _draw_array(draw, (n, c, h, w), contiguous)
+    weight = _draw_array(draw, (o, c, kh, kw), contiguous)
+    bias = _draw_array(draw, (o,), contiguous)
+    return [x, weight, bias], dict(stride=(sh, sw), padding=(ph, pw), connection=conn)
+
+
+def conv_torch(torch, x, w, b, stride, padding, connection):
+    mask = np.ones(tuple(w.shape[:2])) if connection is None else connection
+    masked = w * torch.from_numpy(mask[:, :, None, None].astype(np.float64))
+    return torch.nn.functional.conv2d(x, masked, b, stride=stride, padding=padding)
+
+
+CONV_BAD = [
+    (_conv(weight=Tensor(np.zeros((4, 2, 3, 3), np.float32))), ValueError, r"2 input channels.*\(2, 3, 8, 8\) has 3"),
+    (_conv(weight=Tensor(np.zeros((4, 3, 9, 3), np.float32))), ValueError, r"kernel \(9, 3\).*padded input \(8, 8\)"),
+    (_conv(weight=Tensor(np.zeros((4, 3, 11, 3), np.float32)), padding=1), ValueError, r"kernel \(11, 3\).*\(10, 10\)"),
+    (_conv(stride=0), ValueError, "stride must be >= 1"),
+    (_conv(stride=(1, -2)), ValueError, "stride must be >= 1"),
+    (_conv(stride=1.5), TypeError, "stride must be an int"),
+    (_conv(padding=-1), ValueError, "padding must be >= 0"),
+    (_conv(padding="bogus"), ValueError, "padding must be"),
+    (_conv(padding=1.0), TypeError, "padding must be an int"),
+    (_conv(padding="same", stride=2), ValueError, "'same' needs stride 1"),
+    (_conv(bias=Tensor(np.zeros(3, np.float32))), ValueError, r"bias must have shape \(4,\).*\(3,\)"),
+    (_conv(connection=np.ones((3, 4))), ValueError, r"connection must have shape \(O, C\) = \(4, 3\), got \(3, 4\)"),
+    (_conv(connection=np.full((4, 3), 2)), ValueError, "only 0 and 1"),
+    (_conv(connection=np.full((4, 3), "1")), TypeError, "connection must be a 0/1 array"),
+    (_conv(weight=Tensor(np.zeros((4, 3, 3), np.float32))), ValueError, r"weight must be \(O, C, kh, kw\)"),
+    (_conv(weight=Tensor(np.zeros((4, 3, 3, 3)))), TypeError, "float32 but weight is float64"),
+    (_conv(x=Tensor(np.zeros((1, 2, 3, 8, 8), np.float32))), ValueError, r"5-D shape \(1, 2, 3, 8, 8\)"),
+    (_conv(x=Tensor(np.zeros((2, 3, 8, 8), np.int64))), TypeError, "x must be float32 or float64"),
+    (_conv(x="image"), TypeError, "x must be a Tensor or array"),
+    (lambda: F.conv2d(Tensor(np.zeros((5, 5))), Tensor(np.zeros((1, 1, 2, 2)))), ValueError, r"2-D \(kh, kw\) weight"),
+    (lambda: F.conv2d(Tensor(np.zeros((5, 5))), Tensor(np.zeros((2, 2))), Tensor(np.zeros(2))), ValueError, "scalar bias"),
+]
+
+
+# --------------------------------------------------------------- pooling
+def pool_inputs(draw, contiguous, weighted=False):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    h, w = draw(st.integers(kh, 6)), draw(st.integers(kw, 6))
+    xs = [_draw_array(draw, (n, c, h, w), contiguous)]
+    if weighted:
+        xs.append(_draw_array(draw, (c,), contiguous))
+    return xs, dict(kernel_size=(kh, kw), stride=stride)
+
+
+def pool_bad(fn):
+    return [
+        (_pool(fn, kernel_size=9), ValueError, r"kernel_size \(9, 9\) is larger.*\(8, 8\)"),
+        (_pool(fn, kernel_size=(2, 10)), ValueError, "larger than the input"),
+        (_pool(fn, kernel_size=0), ValueError, "kernel_size must be >= 1"),
+        (_pool(fn, kernel_size=2, stride=0), ValueError, "stride must be >= 1"),
+        (_pool(fn, kernel_size=2.0), TypeError, "kernel_size must be an int"),
+        (lambda: fn(Tensor(np.zeros((1, 1, 1, 4, 4))), 2), ValueError, "5-D"),
+        (lambda: fn(Tensor(np.zeros((1, 1, 4, 4), np.int32)), 2), TypeError, "x must be float32 or float64"),
+    ]
+
+
+WEIGHTED_POOL_BAD = [
+    (lambda: F.avg_pool2d(X, 2, weight=Tensor(np.ones(4, np.float32))), ValueError, r"weight must have shape \(3,\).*got \(4,\)"),
+    (lambda: F.avg_pool2d(X, 2, weight=Tensor(np.ones(3))), TypeError, "weight is float64 but x is float32"),
+]
+
+
+# --------------------------------------------------------------- shapes for the elementwise families
+def unary_inputs(draw, contiguous, low=-2.0, high=2.0, away_from_zero=False):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    x = _draw_array(draw, shape, contiguous, low, high)
+    if away_from_zero:  # keep central differences off a kink at 0
+        x = np.where(np.abs(x) < 1e-3, 0.5, x)
+    return [x], {}
+
+
+def axis_inputs(draw, contiguous):
+    xs, _ = unary_inputs(draw, contiguous, -5.0, 5.0)
+    return xs, dict(axis=draw(st.integers(-xs[0].ndim, xs[0].ndim - 1)))
+
+
+def pair_inputs(draw, contiguous, low_b=-2.0):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    b_shape = [1 if draw(st.booleans()) else s for s in shape][draw(st.integers(0, len(shape) - 1)):]
+    return [_draw_array(draw, shape, contiguous), _draw_array(draw, b_shape, contiguous, low_b, 2.0)], {}
+
+
+def matmul_inputs(draw, contiguous):
+    m, k, n = (draw(st.integers(1, 4)) for _ in range(3))
+    return [_draw_array(draw, (m, k), contiguous), _draw_array(draw, (k, n), contiguous)], {}
+
+
+def vec_inputs(draw, contiguous):
+    n, c, h, w = (draw(st.integers(1, 3)) for _ in range(4))
+    shape = (n, c, h, w) if draw(st.booleans()) else (c, h, w)
+    return [_draw_array(draw, shape, contiguous)], {}
+
+
+def unvec_inputs(draw, contiguous):
+    c, h, w = (draw(st.integers(1, 3)) for _ in range(3))
+    lead = (draw(st.integers(1, 3)),) if draw(st.booleans()) else ()
+    return [_draw_array(draw, lead + (c * h * w,), contiguous)], dict(shape=(c, h, w))
+
+
+def rot180_inputs(draw, contiguous):
+    shape = draw(st.lists(st.integers(1, 4), min_size=2, max_size=4))
+    return [_draw_array(draw, shape, contiguous)], {}
+
+
+def loss_inputs(draw, contiguous, labels=False):
+    n, k = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    if labels:
+        lab = np.asarray(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)), dtype=np.int64)
+        return [_draw_array(draw, (n, k), contiguous, -3.0, 3.0)], dict(labels=lab)
+    return [_draw_array(draw, (n, k), contiguous), _draw_array(draw, (n, k), contiguous)], {}
+
+
+def reduce_inputs(draw, contiguous):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    return [_draw_array(draw, shape, contiguous)], dict(axis=axis, keepdims=draw(st.booleans()))
+
+
+def transpose_inputs(draw, contiguous):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    return [_draw_array(draw, shape, contiguous)], dict(axes=tuple(draw(st.permutations(range(len(shape))))))
+
+
+def index_inputs(draw, contiguous):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    idx = np.asarray(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+    return [_draw_array(draw, shape, contiguous)], dict(index=idx)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _cross_entropy(x, labels):
+    """−(1/N) Σ_n log softmax(x_n)[label_n], one example at a time."""
+    return np.mean([-np.log(_softmax(row, 0)[t]) for row, t in zip(x, labels)])
+
+
+def _torch_reduce(torch, x, axis, keepdims, name):
+    dim = tuple(range(x.ndim)) if axis is None else axis
+    return getattr(x, name)(dim=dim, keepdim=keepdims)
+
+
+SHAPE_23 = Tensor(np.zeros((2, 3)))
+
+CASES = [
+    # ---- conv family: Function ops/conv.py, kernels and references kernels/conv.py
+    OpCase("conv2d", "conv",
+           call=lambda x, w, b, **p: F.conv2d(x, w, b, **p),
+           reference=lambda x, w, b, **p: conv2d_reference(x, w, b, **p),
+           inputs=conv_inputs, torch=conv_torch, bad=CONV_BAD),
+    OpCase("rot180", "conv",
+           call=F.rot180, reference=rot180_reference, inputs=rot180_inputs,
+           torch=lambda torch, x: torch.flip(x, dims=(-2, -1)),
+           bad=[(lambda: F.rot180(Tensor(np.zeros(4))), ValueError, r"rot180.*\(4,\)")]),
+    # ---- pool family: Function ops/pool.py, kernels and references kernels/pool.py
+    OpCase("max_pool2d", "pool",
+           call=F.max_pool2d, reference=max_pool2d_reference, inputs=pool_inputs,
+           torch=lambda torch, x, kernel_size, stride: torch.nn.functional.max_pool2d(x, kernel_size, stride),
+           bad=pool_bad(F.max_pool2d)),
+    OpCase("avg_pool2d", "pool",
+           call=F.avg_pool2d, reference=avg_pool2d_reference, inputs=pool_inputs,
+           torch=lambda torch, x, kernel_size, stride: torch.nn.functional.avg_pool2d(x, kernel_size, stride),
+           bad=pool_bad(F.avg_pool2d)),
+    OpCase("avg_pool2d_weighted", "pool",
+           call=lambda x, w, **p: F.avg_pool2d(x, weight=w, **p),
+           reference=lambda x, w, **p: avg_pool2d_reference(x, weight=w, **p),
+           inputs=lambda draw, contiguous: pool_inputs(draw, contiguous, weighted=True),
+           torch=lambda torch, x, w, kernel_size, stride: (
+               torch.nn.functional.avg_pool2d(x, kernel_size, stride) * (kernel_size[0] * kernel_size[1])
+               * w.reshape(1, -1, 1, 1)),
+           bad=WEIGHTED_POOL_BAD),
+    # ---- vec family: ops/vec.py (no compiled kernel; the reference sits beside the Function)
+    OpCase("vec", "vec", call=F.vec, reference=vec_reference, inputs=vec_inputs,
+           bad=[(lambda: F.vec(Tensor(np.zeros((4, 4)))), ValueError, r"vec: x must be.*\(4, 4\)")]),
+    OpCase("unvec", "vec", call=F.unvec, reference=unvec_reference, inputs=unvec_inputs,
+           bad=[(lambda: F.unvec(Tensor(np.zeros((2, 12))), (2, 3, 3)), ValueError, r"\(2, 12\).*C\*H\*W = 18"),
+                (lambda: F.unvec(Tensor(np.zeros((2, 12))), (2, 6)), ValueError, "positive ints"),
+                (lambda: F.unvec(Tensor(np.zeros((2, 12))), (2, 2.0, 3)), TypeError, "positive ints"),
+                (lambda: F.unvec(Tensor(np.zeros((1, 2, 12))), (2, 2, 3)), ValueError, r"\(N, C\*H\*W\)")]),
+    # ---- activation family: ops/activation.py
+    OpCase("relu", "activation", call=F.relu, reference=lambda x: np.maximum(x, 0.0),
+           inputs=lambda draw, contiguous: unary_inputs(draw, contiguous, away_from_zero=True),
+           torch=lambda torch, x: torch.relu(x),
+           bad=[(lambda: F.relu(Tensor(np.zeros(3, np.int64))), TypeError, r"x must be float32 or float64.*int64")]),
+    OpCase("tanh", "activation", call=F.tanh, reference=np.tanh, inputs=unary_inputs,
+           torch=lambda torch, x: torch.tanh(x),
+           bad=[(lambda: F.tanh(np.zeros(2, np.int32)), TypeError, r"x must be float32 or float64.*int32.*\(2,\)")]),
+    OpCase("sigmoid", "activation", call=F.sigmoid, reference=lambda x: 1 / (1 + np.exp(-x)),
+           inputs=unary_inputs, torch=lambda torch, x: torch.sigmoid(x),
+           bad=[(lambda: F.sigmoid(object()), TypeError, "x must be a Tensor or array")]),
+    OpCase("softmax", "activation", call=F.softmax, reference=_softmax, inputs=axis_inputs,
+           torch=lambda torch, x, axis: torch.softmax(x, dim=axis),
+           bad=[(lambda: F.softmax(SHAPE_23, axis=2), ValueError, r"axis 2.*\(2, 3\)"),
+                (lambda: F.softmax(SHAPE_23, axis=1.0), TypeError, "axis must be an int")]),
+    OpCase("log_softmax", "activation", call=F.log_softmax,
+           reference=lambda x, axis: np.log(_softmax(x, axis)), inputs=axis_inputs,
+           torch=lambda torch, x, axis: torch.log_softmax(x, dim=axis),
+           bad=[(lambda: F.log_softmax(SHAPE_23, axis=-3), ValueError, r"axis -3.*\(2, 3\)")]),
+    # ---- loss family: ops/loss.py
+    OpCase("mse_loss", "loss", call=F.mse_loss, reference=lambda p, t: np.mean((p - t) ** 2),
+           inputs=loss_inputs, torch=lambda torch, p, t: torch.nn.functional.mse_loss(p, t),
+           bad=[(lambda: F.mse_loss(SHAPE_23, Tensor(np.zeros(3))), ValueError, r"\(2, 3\).*\(3,\)")]),
+    OpCase("cross_entropy", "loss", call=F.cross_entropy, reference=_cross_entropy,
+           inputs=lambda draw, contiguous: loss_inputs(draw, contiguous, labels=True),
+           torch=lambda torch, x, labels: torch.nn.functional.cross_entropy(x, torch.from_numpy(labels)),
+           bad=[(lambda: F.cross_entropy(SHAPE_23, np.array([0, 3])), ValueError, r"\[0, 2\].*\[3\]"),
+                (lambda: F.cross_entropy(SHAPE_23, np.array([-1, 0])), ValueError, r"\[0, 2\].*\[-1\]"),
+                (lambda: F.cross_entropy(SHAPE_23, np.array([0.0, 1.0])), TypeError, "integer.*float64"),
+                (lambda: F.cross_entropy(SHAPE_23, np.array([0, 1, 1])), ValueError, r"\(2,\).*\(2, 3\).*\(3,\)"),
+                (lambda: F.cross_entropy(SHAPE_23, np.array([[0, 1]])), ValueError, r"\(2,\).*\(1, 2\)"),
+                (lambda: F.cross_entropy(Tensor(np.zeros(3)), np.array([0])), ValueError, r"logits.*\(3,\)"),
+                (lambda: F.cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, np.int64)), ValueError, "empty batch")]),
+    # ---- elementwise family: ops/elementwise.py (numpy broadcasting)
+    OpCase("mul", "elementwise", call=lambda a, b: a * b, reference=np.multiply, inputs=pair_inputs,
+           torch=lambda torch, a, b: a * b),
+    OpCase("div", "elementwise", call=lambda a, b: a / b, reference=np.divide,
+           inputs=lambda draw, contiguous: pair_inputs(draw, contiguous, low_b=0.5),
+           torch=lambda torch, a, b: a / b),
+    OpCase("matmul", "elementwise", call=lambda a, b: a @ b, reference=np.matmul,
+           inputs=matmul_inputs,
+           torch=lambda torch, a, b: a @ b,
+           bad=[(lambda: Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5))), ValueError, r"\(2, 3\).*\(4, 5\)"),
+                (lambda: Tensor(np.ones((2, 2, 3))) @ Tensor(np.ones((3, 3, 4))), ValueError,
+                 r"batch.*\(2, 2, 3\).*\(3, 3, 4\)"),
+                (lambda: Tensor(np.ones(3)) @ Tensor(np.array(2.0)), ValueError, "at least 1 dimension")]),
+    # ---- reduce family: ops/reduce.py
+    OpCase("sum", "reduce", call=lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
+           reference=lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims), inputs=reduce_inputs,
+           torch=lambda torch, x, axis, keepdims: _torch_reduce(torch, x, axis, keepdims, "sum"),
+           bad=[(lambda: SHAPE_23.sum(axis=3), ValueError, "axis 3")]),
+    OpCase("max", "reduce", call=lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+           reference=lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), inputs=reduce_inputs,
+           torch=lambda torch, x, axis, keepdims: _torch_reduce(torch, x, axis, keepdims, "amax")),
+    # ---- movement family: ops/movement.py
+    OpCase("transpose", "movement", call=lambda x, axes: x.transpose(*axes),
+           reference=lambda x, axes: np.transpose(x, axes), inputs=transpose_inputs,
+           torch=lambda torch, x, axes: x.permute(*axes),
+           bad=[(lambda: SHAPE_23.reshape(4), ValueError, r"\(2, 3\).*\(4,\)")]),
+    OpCase("index", "movement", call=lambda x, index: x[index], reference=lambda x, index: x[index],
+           inputs=index_inputs, torch=lambda torch, x, index: x[torch.from_numpy(index)],
+           bad=[(lambda: Tensor(np.zeros(3))[np.array([0.0, 1.0])], TypeError, "integer")]),
+]
+
+BY_NAME = {case.name: case for case in CASES}

@@ -1,0 +1,76 @@
+"""The convolution layer Z = W ⊛ V + b, with the lecture's connection matrix C^m."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks as check
+from .. import functional as F
+from .module import Module, Parameter, get_rng
+
+__all__ = ["Conv2d"]
+
+
+class Conv2d(Module):
+    """2-D convolution layer: Z = W ⊛ V + b for every output map (``F.conv2d``).
+
+    ``weight`` is ``(out_channels, in_channels, kh, kw)``, ``bias`` ``(out_channels,)``.
+    ``connection``: optional ``(out_channels, in_channels)`` 0/1 array, the
+    lecture's connection matrix C^m (LeNet-5's C3 table): output map h sums only
+    over input maps l with C[h, l] = 1.  It is architecture, kept as a uint8 array
+    and not part of ``state_dict``.
+
+    Initialisation is PyTorch's default (kaiming_uniform with a = √5):
+    weight and bias ~ U(−1/√fan_in, 1/√fan_in), fan_in = in_channels·kh·kw.  With a
+    connection table fan_in is taken per output map and counts only its connected
+    inputs (connected input maps · kh · kw); unconnected kernels start at exactly 0
+    and stay there, since ``F.conv2d`` gives them exactly zero gradient.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, connection=None):
+        super().__init__()
+        self.in_channels = check.positive_int(in_channels, "in_channels")
+        self.out_channels = check.positive_int(out_channels, "out_channels")
+        self.kernel_size = check.pair(kernel_size, "kernel_size")
+        self.stride = check.pair(stride, "stride")
+        # normalised once here; forward passes them straight to the convolution
+        self._pad = check.padding(padding, self.kernel_size, self.stride)
+        self.padding = padding if isinstance(padding, str) else check.pair(padding, "padding", minimum=0)
+        check.boolean(bias, "bias")
+
+        kh, kw = self.kernel_size
+        table = check.connection(connection, self.out_channels, self.in_channels, op="Conv2d")
+        table.flags.writeable = False
+        self._table = table  # all ones without a connection matrix
+        self.connection = None if connection is None else table
+        fan_in = table.sum(axis=1).astype(np.int64) * kh * kw
+
+        with np.errstate(divide="ignore"):
+            bound = np.where(fan_in > 0, 1.0 / np.sqrt(np.maximum(fan_in, 1)), 0.0)  # per output map
+        w = get_rng().uniform(-1.0, 1.0, size=(self.out_channels, self.in_channels, kh, kw)) * bound[:, None, None, None]
+        if self.connection is not None:
+            w *= self.connection[:, :, None, None]
+        self.weight = Parameter(w.astype(np.float32))
+        self.bias = Parameter((get_rng().uniform(-1.0, 1.0, size=self.out_channels) * bound).astype(np.float32)) if bias else None
+
+    def forward(self, x):
+        x, weight, bias = F.conv2d_tensors(x, self.weight, self.bias)
+        return F.conv2d_normalised(x, weight, bias, self.stride, self._pad, self._table, self.padding)
+
+    def _own_trainable_parameter_count(self) -> int:
+        kh, kw = self.kernel_size
+        kernels = self.out_channels * self.in_channels if self.connection is None else int(self.connection.sum())
+        n = kernels * kh * kw if self.weight.requires_grad else 0
+        if self.bias is not None and self.bias.requires_grad:
+            n += self.bias.size
+        return n
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in ((0, 0), "valid"):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.connection is not None:
+            s += f", connection={int(self.connection.sum())}/{self.connection.size} kernels"
+        return s
