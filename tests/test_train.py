@@ -378,7 +378,7 @@ def test_kernels_cached_reads_numba_index_files(tmp_path):
     cache = kernels / "__pycache__"
     cache.mkdir(parents=True)
     (kernels / "conv.py").write_text("@njit(cache=True)\ndef f(): pass\n")
-    (kernels / "__init__.py").write_text("# no cached functions here\n")
+    (kernels / "__init__.py").write_text('"""kernels use ``cache=True``"""  # none here\n')
     assert not kernels_cached(kernels, [cache])
     index = cache / "conv.f-1.py311.nbi"
     index.write_bytes(b"")

@@ -22,6 +22,7 @@ module level, so the command line can check its arguments before anything heavy 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -296,6 +297,10 @@ def _num_threads() -> int:
     return numba.get_num_threads()
 
 
+#: a decorator line that asks Numba for an on-disk cache, e.g. ``@njit(parallel=True, cache=True)``
+_CACHED_JIT = re.compile(r"^[ \t]*@[\w.]*jit\(.*\bcache\s*=\s*True", re.MULTILINE)
+
+
 def kernels_cached(kernels_dir=None, cache_dirs=None) -> bool:
     """Whether Numba's on-disk cache holds the compiled kernels (cheap: no compilation).
 
@@ -312,7 +317,7 @@ def kernels_cached(kernels_dir=None, cache_dirs=None) -> bool:
         cache_dirs = _numba_cache_dirs(kernels_dir)
     for source in sorted(kernels_dir.glob("*.py")):
         try:
-            if "cache=True" not in source.read_text(encoding="utf-8"):
+            if not _CACHED_JIT.search(source.read_text(encoding="utf-8")):
                 continue
             built = source.stat().st_mtime
         except OSError:
