@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import Function, nn, optim
-from tinygrad_cnn.data import load_digits
 from tinygrad_cnn import recipe as recipe_module
-from tinygrad_cnn.data import random_shift
+from tinygrad_cnn.data import load_digits, random_shift
 from tinygrad_cnn.optim.lr_scheduler import CosineAnnealingLR, cosine_schedule
 from tinygrad_cnn.plots import plot_history
 from tinygrad_cnn.recipe import OPTIMIZER_DEFAULTS, TrainingRecipe, kernels_cached
