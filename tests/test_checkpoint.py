@@ -240,3 +240,37 @@ def test_written_file_is_valid_zip(tmp_path):
     with zipfile.ZipFile(io.BytesIO(p.read_bytes())) as zf:
         assert zf.testzip() is None
         assert all(n.endswith(".npy") for n in zf.namelist())
+
+
+# ------------------------------------------------------------------------- training format
+
+def test_training_checkpoint_round_trip(tmp_path):
+    from tinygrad_cnn import nn, optim
+
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.8, weight_decay=1e-3)
+    settings = dict(optimizer="sgd", dataset="digits", seed=4, lr=0.1, schedule="cosine",
+                    augment="none", batch_size=16)
+    history = {"epoch": [1, 2], "loss": [0.5, 0.25]}
+    path = tmp_path / "ck.npz"
+    save(checkpoint.training_state(model, opt, settings, 2, history), path)
+    ck = checkpoint.read_training_checkpoint(path, choices={"augment": ("none", "affine")})
+    assert ck.epoch == 2 and ck.path == str(path)
+    assert ck.settings == {**settings, "momentum": 0.8, "weight_decay": 1e-3}
+    assert ck.history == history
+    assert ck.model_state.keys() == model.state_dict().keys()
+    assert "lr" in ck.optim_state
+    with pytest.raises(ValueError, match="meta.augment"):
+        checkpoint.read_training_checkpoint(path, choices={"augment": ("affine",)})
+    save({"w": np.zeros(2)}, tmp_path / "w.npz")
+    with pytest.raises(ValueError, match="not a training checkpoint"):
+        checkpoint.read_training_checkpoint(tmp_path / "w.npz")
+
+
+def test_merge_history_pads_incomplete_curves():
+    previous = {"epoch": [1, 2], "loss": [1.0, 0.5], "test_acc": [0.3]}
+    current = {"epoch": [3], "loss": [0.25], "test_acc": [0.9]}
+    merged = checkpoint.merge_history(previous, current)
+    assert merged["epoch"] == [1, 2, 3] and merged["loss"] == [1.0, 0.5, 0.25]
+    assert np.isnan(merged["test_acc"][:2]).all() and merged["test_acc"][2] == 0.9
+    assert checkpoint.merge_history({}, current) == current

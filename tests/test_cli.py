@@ -249,3 +249,36 @@ def test_bench_delegates_remaining_arguments(monkeypatch):
     assert main(["bench", "--quick", "--out", "x"]) == 3
     assert main(["bench", "--help"]) == 3
     assert calls == [["--quick", "--out", "x"], ["--help"]]
+
+
+# ------------------------------------------------------------------------------- first run
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_first_run_notice_comes_before_training(monkeypatch, capsys, cached):
+    from tinygrad_cnn import recipe
+
+    monkeypatch.setattr(recipe, "kernels_cached", lambda: cached)
+    lines, _ = run_ok(capsys, "--epochs", "1")
+    notice = "compiling kernels (first run only, about 20 s)..."
+    assert (notice in lines) is not cached
+    if not cached:
+        assert lines.index(notice) < min(i for i, line in enumerate(lines)
+                                         if line.startswith("epoch"))
+
+
+def test_plot_without_matplotlib_names_a_working_install_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    line = run_error(capsys, "--plot", str(tmp_path / "p.png"))
+    assert 'pip install -e ".[plot]"' in line and "pip install matplotlib" in line
+    assert "tinygrad-cnn[plot]" not in line
+
+
+def test_defaults_come_from_the_recipe(capsys):
+    from tinygrad_cnn.recipe import TrainingRecipe
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    r = TrainingRecipe()
+    assert f"(default: {r.epochs})" in out and f"(default: {r.lr:g} for sgd" in out
+    assert r.describe_augmentation() in out

@@ -1,4 +1,4 @@
-"""Tests for tinygrad_cnn.data: digits, MNIST IDX reading, resize and mini-batching."""
+"""Tests for tinygrad_cnn.data: digits, MNIST IDX reading, resize, mini-batching, augmentation."""
 
 import gzip
 import os
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import data
-from tinygrad_cnn.data import batches, load_digits, load_mnist, read_idx, resize_bilinear
+from tinygrad_cnn.data import (batches, load_digits, load_mnist, random_affine, random_shift,
+                               read_idx, resize_bilinear)
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,3 +387,66 @@ def test_batches_empty():
 def test_module_exports():
     for name in ("load_digits", "load_mnist", "read_idx", "batches"):
         assert callable(getattr(data, name))
+
+
+# --------------------------------------------------------------------------------------------
+# augmentation
+# --------------------------------------------------------------------------------------------
+
+def test_random_shift_matches_a_loop():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 2, 5, 7)).astype(np.float32)
+    out = random_shift(2)(x, np.random.default_rng(1))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    r = np.random.default_rng(1)
+    dy, dx = r.integers(0, 5, size=6), r.integers(0, 5, size=6)
+    padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), mode="edge")
+    for i in range(6):
+        np.testing.assert_array_equal(out[i], padded[i, :, dy[i]:dy[i] + 5, dx[i]:dx[i] + 7])
+    assert random_shift(0)(x, rng) is x
+    # a single shifted pixel moves by at most max_shift
+    img = np.zeros((50, 1, 9, 9))
+    img[:, 0, 4, 4] = 1.0
+    moved = random_shift(1)(img, np.random.default_rng(2))
+    pos = np.argwhere(moved[:, 0] == 1.0)[:, 1:]
+    assert len(pos) == 50 and np.abs(pos - 4).max() == 1
+
+
+def test_random_affine_properties():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, 12, 12)).astype(np.float32)
+    aug = random_affine(10, 0.1, 2)
+    out = aug(x, np.random.default_rng(3))
+    assert out.shape == x.shape and out.dtype == x.dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, aug(x, np.random.default_rng(3)))  # reproducible
+    assert not np.array_equal(out, x)
+    assert random_affine(0, 0, 0)(x, rng) is x
+    # a constant image stays constant; values stay within the input's range (bilinear)
+    const = np.full((3, 1, 8, 8), 0.25, dtype=np.float64)
+    np.testing.assert_allclose(random_affine(30, 0.2, 3)(const, rng), 0.25, rtol=1e-12)
+    assert out.min() >= x.min() - 1e-6 and out.max() <= x.max() + 1e-6
+    # a blob at the centre moves by at most the shift (rotation and scale keep the centre)
+    img = np.zeros((40, 1, 21, 21))
+    img[:, 0, 9:12, 9:12] = 1.0
+    moved = random_affine(15, 0.1, 1.5)(img, np.random.default_rng(4))
+    yy, xx = np.mgrid[:21, :21]
+    mass = moved[:, 0].sum(axis=(1, 2))
+    cy = (moved[:, 0] * yy).sum(axis=(1, 2)) / mass
+    cx = (moved[:, 0] * xx).sum(axis=(1, 2)) / mass
+    assert np.abs(cy - 10).max() <= 2.0 and np.abs(cx - 10).max() <= 2.0  # 1.5 + resampling
+    assert np.abs(cy - 10).max() > 0.3  # it does move
+    # channels of one image get the same transform
+    two = np.repeat(x[:, :1], 2, axis=1)
+    out2 = aug(two, np.random.default_rng(1))
+    np.testing.assert_array_equal(out2[:, 0], out2[:, 1])
+    with pytest.raises(ValueError, match="max_scale"):
+        random_affine(10, 1.0, 2)
+    with pytest.raises(ValueError, match="max_rotation"):
+        random_affine(-1, 0.1, 2)
+
+
+def test_augment_keeps_its_old_import_path():
+    import tinygrad_cnn.train as train
+
+    assert train.random_shift is random_shift and train.random_affine is random_affine
+    assert data.random_affine is random_affine

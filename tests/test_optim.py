@@ -7,6 +7,7 @@ import pytest
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, load, nn, optim, save
 from tinygrad_cnn.models import LeNet5
+from tinygrad_cnn.optim.lr_scheduler import CosineAnnealingLR, cosine_schedule
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((6, 3))
@@ -232,3 +233,79 @@ def test_lenet_training_lowers_loss(make):
     assert all(p.dtype == np.float32 for p in model.parameters())
     # the masked C3 kernels are still exactly zero after training
     assert np.all(model.c3.weight.data[model.c3.connection == 0] == 0)
+
+
+# ------------------------------------------------------------------------------ schedulers
+
+def test_cosine_schedule():
+    f = cosine_schedule(1.0, 4, min_lr=0.2)
+    assert [f(e) for e in (1, 3, 5)] == pytest.approx([1.0, 0.6, 0.2])
+    with pytest.raises(ValueError, match="total_epochs"):
+        cosine_schedule(1.0, 0)
+
+
+def sgd(lr=0.05):
+    return optim.SGD([nn.Parameter(np.zeros(2))], lr=lr, momentum=0.9)
+
+
+def test_cosine_annealing_gives_the_cosine_schedule_bit_for_bit():
+    opt = sgd(0.05)
+    sched = CosineAnnealingLR(opt, T_max=25)
+    f = cosine_schedule(0.05, 25)
+    seen = []
+    for epoch in range(1, 26):
+        seen.append(opt.lr)
+        assert sched.get_last_lr() == [opt.lr]
+        sched.step()
+    assert seen == [f(e) for e in range(1, 26)]  # exactly, not approximately
+    assert seen[0] == 0.05 and opt.initial_lr == 0.05
+    assert opt.lr == pytest.approx(0.0, abs=1e-18)  # after T_max steps: eta_min
+    with_min = CosineAnnealingLR(sgd(1.0), T_max=4, eta_min=0.2)
+    rates = [with_min.get_last_lr()[0]]
+    for _ in range(4):
+        with_min.step()
+        rates.append(with_min.get_last_lr()[0])
+    assert rates == pytest.approx([1.0, 0.8828427, 0.6, 0.3171573, 0.2])
+
+
+def test_cosine_annealing_resumes_from_last_epoch_and_state_dict():
+    full = CosineAnnealingLR(sgd(), T_max=10)
+    for _ in range(4):
+        full.step()
+    opt = sgd()
+    opt.lr = 0.001  # e.g. what a checkpoint restored: the schedule does not depend on it
+    opt.initial_lr = 0.05
+    resumed = CosineAnnealingLR(opt, T_max=10, last_epoch=3)
+    assert resumed.last_epoch == full.last_epoch == 4
+    assert opt.lr == full.optimizer.lr
+    other = CosineAnnealingLR(sgd(), T_max=10)
+    other.load_state_dict(full.state_dict())
+    other.step()
+    full.step()
+    assert other.get_last_lr() == full.get_last_lr()
+    assert "optimizer" not in full.state_dict()
+    with pytest.raises(ValueError, match="unexpected"):
+        other.load_state_dict({"bogus": 1})
+
+
+def test_cosine_annealing_bad_arguments():
+    with pytest.raises(ValueError, match="initial_lr"):
+        CosineAnnealingLR(sgd(), T_max=10, last_epoch=3)
+    with pytest.raises(ValueError, match="T_max"):
+        CosineAnnealingLR(sgd(), T_max=0)
+    with pytest.raises(TypeError, match="T_max"):
+        CosineAnnealingLR(sgd(), T_max=2.5)
+    with pytest.raises(ValueError, match="eta_min"):
+        CosineAnnealingLR(sgd(), T_max=3, eta_min=-1)
+    with pytest.raises(TypeError, match="lr"):
+        CosineAnnealingLR(object(), T_max=3)
+
+
+def test_old_import_paths():
+    import tinygrad_cnn.train as train
+    from tinygrad_cnn.optim import lr_scheduler
+
+    assert train.cosine_schedule is cosine_schedule is lr_scheduler.cosine_schedule
+    assert optim.lr_scheduler.CosineAnnealingLR is CosineAnnealingLR
+    for name in ("Optimizer", "SGD", "Adam"):
+        assert isinstance(getattr(optim, name), type)

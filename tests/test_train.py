@@ -1,4 +1,4 @@
-"""Tests for tinygrad_cnn.train: fit, evaluate, plot_history."""
+"""Tests for the training loop (tinygrad_cnn.train: fit, evaluate), the plots and the recipe."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import Function, nn, optim
-from tinygrad_cnn.data import load_digits
-from tinygrad_cnn.train import (HISTORY_KEYS, cosine_schedule, evaluate, fit, plot_history,
-                                random_affine, random_shift)
+from tinygrad_cnn import recipe as recipe_module
+from tinygrad_cnn.data import load_digits, random_shift
+from tinygrad_cnn.optim.lr_scheduler import CosineAnnealingLR, cosine_schedule
+from tinygrad_cnn.plots import plot_history
+from tinygrad_cnn.recipe import OPTIMIZER_DEFAULTS, TrainingRecipe, kernels_cached
+from tinygrad_cnn.train import HISTORY_KEYS, evaluate, fit
 
 LINE = re.compile(r"^epoch +(\d+)/(\d+)  loss \d+\.\d{4}  train acc [01]\.\d{4}"
                   r"(  test acc [01]\.\d{4})?  \d+\.\ds$")
@@ -140,7 +143,7 @@ def test_fit_stops_on_nan(digits8):
 
 @pytest.mark.parametrize("kw, exc, match", [
     (dict(epochs=0), ValueError, "epochs"),
-    (dict(epochs=1.5), ValueError, "epochs"),
+    (dict(epochs=1.5), TypeError, "epochs"),  # the wrong type: TypeError, by the one policy
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(seed=-1), ValueError, "seed"),
     (dict(start_epoch=-1), ValueError, "start_epoch"),
@@ -184,65 +187,6 @@ def test_fit_lr_schedule_and_augment(digits8):
     assert h2["loss"] == h["loss"]
     with pytest.raises(TypeError, match="augment"):
         run(digits8, epochs=1, augment=3)
-
-
-def test_cosine_schedule():
-    f = cosine_schedule(1.0, 4, min_lr=0.2)
-    assert [f(e) for e in (1, 3, 5)] == pytest.approx([1.0, 0.6, 0.2])
-    with pytest.raises(ValueError, match="total_epochs"):
-        cosine_schedule(1.0, 0)
-
-
-def test_random_shift_matches_a_loop():
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((6, 2, 5, 7)).astype(np.float32)
-    out = random_shift(2)(x, np.random.default_rng(1))
-    assert out.shape == x.shape and out.dtype == x.dtype
-    r = np.random.default_rng(1)
-    dy, dx = r.integers(0, 5, size=6), r.integers(0, 5, size=6)
-    padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), mode="edge")
-    for i in range(6):
-        np.testing.assert_array_equal(out[i], padded[i, :, dy[i]:dy[i] + 5, dx[i]:dx[i] + 7])
-    assert random_shift(0)(x, rng) is x
-    # a single shifted pixel moves by at most max_shift
-    img = np.zeros((50, 1, 9, 9))
-    img[:, 0, 4, 4] = 1.0
-    moved = random_shift(1)(img, np.random.default_rng(2))
-    pos = np.argwhere(moved[:, 0] == 1.0)[:, 1:]
-    assert len(pos) == 50 and np.abs(pos - 4).max() == 1
-
-
-def test_random_affine_properties():
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((5, 2, 12, 12)).astype(np.float32)
-    aug = random_affine(10, 0.1, 2)
-    out = aug(x, np.random.default_rng(3))
-    assert out.shape == x.shape and out.dtype == x.dtype and out.flags.c_contiguous
-    np.testing.assert_array_equal(out, aug(x, np.random.default_rng(3)))  # reproducible
-    assert not np.array_equal(out, x)
-    assert random_affine(0, 0, 0)(x, rng) is x
-    # a constant image stays constant; values stay within the input's range (bilinear)
-    const = np.full((3, 1, 8, 8), 0.25, dtype=np.float64)
-    np.testing.assert_allclose(random_affine(30, 0.2, 3)(const, rng), 0.25, rtol=1e-12)
-    assert out.min() >= x.min() - 1e-6 and out.max() <= x.max() + 1e-6
-    # a blob at the centre moves by at most the shift (rotation and scale keep the centre)
-    img = np.zeros((40, 1, 21, 21))
-    img[:, 0, 9:12, 9:12] = 1.0
-    moved = random_affine(15, 0.1, 1.5)(img, np.random.default_rng(4))
-    yy, xx = np.mgrid[:21, :21]
-    mass = moved[:, 0].sum(axis=(1, 2))
-    cy = (moved[:, 0] * yy).sum(axis=(1, 2)) / mass
-    cx = (moved[:, 0] * xx).sum(axis=(1, 2)) / mass
-    assert np.abs(cy - 10).max() <= 2.0 and np.abs(cx - 10).max() <= 2.0  # 1.5 + resampling
-    assert np.abs(cy - 10).max() > 0.3  # it does move
-    # channels of one image get the same transform
-    two = np.repeat(x[:, :1], 2, axis=1)
-    out2 = aug(two, np.random.default_rng(1))
-    np.testing.assert_array_equal(out2[:, 0], out2[:, 1])
-    with pytest.raises(ValueError, match="max_scale"):
-        random_affine(10, 1.0, 2)
-    with pytest.raises(ValueError, match="max_rotation"):
-        random_affine(-1, 0.1, 2)
 
 
 # ------------------------------------------------------------------------------- evaluate
@@ -329,5 +273,115 @@ def test_plot_history_without_matplotlib(monkeypatch, tmp_path):
         if name == "matplotlib" or name.startswith("matplotlib."):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
-    with pytest.raises(ImportError, match=r"pip install tinygrad-cnn\[plot\]"):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[plot\]".*pip install matplotlib'):
         plot_history({"loss": [1.0]}, tmp_path / "x.png")
+
+
+# ------------------------------------------------------------------------------- schedulers
+
+def test_fit_with_a_scheduler_equals_the_lr_schedule(digits8):
+    _, _, h_fn = run(digits8, epochs=3, lr=0.1, lr_schedule=cosine_schedule(0.1, 3))
+    model = small_cnn(0)
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    h = fit(model, opt, *digits8, epochs=3, batch_size=32, seed=0, progress=False, log=None,
+            scheduler=CosineAnnealingLR(opt, T_max=3))
+    for key in HISTORY_KEYS:
+        if key != "seconds":
+            assert h[key] == h_fn[key], key
+    assert opt.lr == pytest.approx(0.0, abs=1e-15)  # stepped after the last epoch too
+    with pytest.raises(ValueError, match="not both"):
+        fit(model, opt, *digits8, epochs=1, progress=False, log=None,
+            scheduler=CosineAnnealingLR(opt, T_max=3), lr_schedule=cosine_schedule(0.1, 3))
+    with pytest.raises(TypeError, match="scheduler"):
+        fit(model, opt, *digits8, epochs=1, progress=False, log=None, scheduler=0.1)
+
+
+def test_old_import_paths_of_train():
+    import tinygrad_cnn.train as train
+
+    assert train.plot_history is plot_history and train.cosine_schedule is cosine_schedule
+
+
+# ----------------------------------------------------------------------------------- recipe
+
+def test_recipe_defaults_and_optimizer_defaults():
+    r = TrainingRecipe()
+    assert (r.dataset, r.size, r.epochs, r.batch_size, r.optimizer, r.seed) == \
+        ("digits", 32, 25, 32, "sgd", 0)
+    assert (r.lr, r.momentum, r.weight_decay) == (0.05, 0.9, 5e-4)
+    assert (r.schedule, r.augment) == ("cosine", "affine")
+    assert (r.max_rotation, r.max_scale, r.max_shift) == (10.0, 0.1, 2.0)
+    a = TrainingRecipe(optimizer="adam")
+    assert (a.lr, a.momentum, a.weight_decay) == (OPTIMIZER_DEFAULTS["adam"]["lr"], None, 0.0)
+    assert TrainingRecipe(lr=0.01).lr == 0.01
+    assert "rotation <= 10 degrees, scale 0.9-1.1 and shift <= 2 px" in r.describe_augmentation()
+    assert r.augmentation().params == (10.0, 0.1, 2.0)
+    assert TrainingRecipe(augment="shift").augmentation().max_shift == 2
+    assert TrainingRecipe(augment="none").augmentation() is None
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(epochs=0), ValueError, "epochs"),
+    (dict(epochs=2.5), TypeError, "epochs"),
+    (dict(optimizer="rmsprop"), ValueError, "optimizer"),
+    (dict(optimizer="adam", momentum=0.9), ValueError, "sgd only"),
+    (dict(lr=0.0), ValueError, "lr"),
+    (dict(momentum=1.0), ValueError, "momentum"),
+    (dict(schedule="step"), ValueError, "schedule"),
+    (dict(augment=None), TypeError, "augment"),
+    (dict(dataset="mnist"), ValueError, "data_dir"),
+    (dict(seed=-1), ValueError, "seed"),
+])
+def test_recipe_rejects_bad_settings(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        TrainingRecipe(**kw)
+
+
+def test_recipe_run_and_resume(tmp_path, monkeypatch):
+    monkeypatch.setattr(recipe_module, "kernels_cached", lambda: True)
+    lines = []
+    recipe = TrainingRecipe(limit=48, epochs=2, batch_size=16, augment="shift", seed=2)
+    result = recipe.run(progress=False, log=lines.append)
+    assert lines[0].startswith("LeNet-5") and "48 train / 48 test" in lines[0]
+    assert len(lines) == 3 and result.history["epoch"] == [1, 2]
+    assert result.test_accuracy == result.history["test_acc"][-1]
+    # one epoch, saved, then one more resumed: the same weights as two in one go
+    ck = tmp_path / "ck.npz"
+    TrainingRecipe(limit=48, epochs=1, batch_size=16, augment="shift", seed=2,
+                   schedule="constant").run(progress=False, log=None, save=ck)
+    again = TrainingRecipe(limit=48, epochs=1, batch_size=16, augment="shift", seed=2,
+                           schedule="constant").run(progress=False, log=lines.append, resume=ck)
+    assert any(line == f"resumed from {ck} after epoch 1" for line in lines)
+    whole = TrainingRecipe(limit=48, epochs=2, batch_size=16, augment="shift", seed=2,
+                           schedule="constant").run(progress=False, log=None)
+    assert again.history["epoch"] == [1, 2]
+    for k, v in params_of(whole.model).items():
+        np.testing.assert_array_equal(again.model.state_dict()[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_first_run_notice_before_the_first_epoch(monkeypatch, cached):
+    monkeypatch.setattr(recipe_module, "kernels_cached", lambda: cached)
+    lines = []
+    TrainingRecipe(limit=16, epochs=1).run(progress=False, log=lines.append)
+    notices = [line for line in lines if "compiling kernels" in line]
+    assert notices == ([] if cached else ["compiling kernels (first run only, about 20 s)..."])
+    if not cached:
+        assert lines.index(notices[0]) == 1 and lines[2].startswith("epoch")
+
+
+def test_kernels_cached_reads_numba_index_files(tmp_path):
+    import os
+
+    kernels = tmp_path / "kernels"
+    cache = kernels / "__pycache__"
+    cache.mkdir(parents=True)
+    (kernels / "conv.py").write_text("@njit(cache=True)\ndef f(): pass\n")
+    (kernels / "__init__.py").write_text('"""kernels use ``cache=True``"""  # none here\n')
+    assert not kernels_cached(kernels, [cache])
+    index = cache / "conv.f-1.py311.nbi"
+    index.write_bytes(b"")
+    assert kernels_cached(kernels, [cache])
+    os.utime(index, (0, 0))  # an index older than its source is stale
+    assert not kernels_cached(kernels, [cache])
+    assert isinstance(kernels_cached(), bool)  # the package's own kernels

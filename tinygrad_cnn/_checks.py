@@ -76,6 +76,15 @@ def boolean(value, name: str) -> bool:
     return bool(value)
 
 
+def one_of(value, name: str, choices) -> str:
+    """One of the names in ``choices`` (a setting such as an optimiser or dataset name)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, choices))}; got {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 def pair(value, name: str, minimum: int = 1, maximum: int | None = MAX_EXTENT) -> tuple:
     """An int or a pair of ints, each in ``[minimum, maximum]``, as a 2-tuple.
 

@@ -4,19 +4,38 @@
 flushed and fsynced, then ``os.replace``-d onto the path, so a crash or error mid-write leaves
 any previous checkpoint intact. ``load`` returns a plain ``dict[str, np.ndarray]`` and turns
 any malformed file into a ``ValueError`` naming the path and the reason.
+
+A *training* checkpoint (``python -m tinygrad_cnn train --save``, or
+``TrainingRecipe.run(save=...)``) is such an archive with a fixed layout, written by
+:func:`training_state` and read back by :func:`read_training_checkpoint`:
+
+``model.<name>``
+    the model's state dict;
+``optim.<key>``
+    the optimiser's state dict (its hyperparameters included);
+``meta.epoch``
+    the number of epochs done;
+``meta.optimizer``, ``meta.lr`` (initial learning rate), ``meta.schedule``, ``meta.augment``,
+``meta.batch_size``, ``meta.seed``, ``meta.dataset``
+    the run's settings (:data:`TRAINING_META`);
+``meta.history.<key>``
+    the per-epoch curves so far (:func:`merge_history` joins a resumed run's to them).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import zipfile
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "TrainingCheckpoint", "training_state", "read_training_checkpoint",
+           "merge_history", "TRAINING_META"]
 
 
 def _to_array(key, value):
@@ -148,4 +167,119 @@ def load(path):
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
                 KeyError, NotImplementedError) as exc:
             raise invalid(f"{type(exc).__name__}: {exc}") from exc
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the training checkpoint
+# --------------------------------------------------------------------------------------------
+
+#: the run settings stored in a training checkpoint as ``meta.<name>``, with their Python type
+TRAINING_META = {"epoch": int, "seed": int, "optimizer": str, "dataset": str, "lr": float,
+                 "schedule": str, "augment": str, "batch_size": int}
+
+#: optimiser hyperparameters that a resumed run takes from ``optim.<name>`` unless given again
+_OPTIM_SETTINGS = ("momentum", "weight_decay")
+
+
+@dataclass
+class TrainingCheckpoint:
+    """A training checkpoint as read by :func:`read_training_checkpoint`."""
+
+    path: str
+    model_state: dict
+    optim_state: dict
+    epoch: int
+    #: the stored run settings (``meta.*`` but the epoch, and the optimiser's momentum and
+    #: weight decay), only those present in the file
+    settings: dict = field(default_factory=dict)
+    #: the per-epoch curves, ``{key: list}``
+    history: dict = field(default_factory=dict)
+
+
+def _scalar(state, key, kind, positive=True):
+    """``state[key]`` as a Python int/float/str, or ``None`` if absent; ValueError if malformed.
+
+    Integers must be >= 0; numbers finite and > 0 (``positive``) or >= 0.
+    """
+    if key not in state:
+        return None
+    arr = state[key]
+    if arr.shape != ():
+        raise ValueError(f"{key} must be a scalar, got shape {arr.shape}")
+    if kind is int:
+        if arr.dtype.kind not in "iu" or int(arr) < 0:
+            raise ValueError(f"{key} must be a non-negative integer, got {arr!r}")
+        return int(arr)
+    if kind is float:
+        ok = arr.dtype.kind in "iuf" and math.isfinite(float(arr))
+        if not ok or float(arr) < 0 or (positive and float(arr) == 0):
+            raise ValueError(f"{key} must be a {'positive' if positive else 'non-negative'} "
+                             f"number, got {arr!r}")
+        return float(arr)
+    if arr.dtype.kind not in "US":
+        raise ValueError(f"{key} must be a string, got dtype {arr.dtype}")
+    value = arr.item()
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def read_training_checkpoint(path, choices=None) -> TrainingCheckpoint:
+    """Read a training checkpoint; ``ValueError`` (naming the entry) if it is not one.
+
+    ``choices``: optional ``{setting: allowed values}``; a stored setting outside them is
+    refused. Raises what :func:`load` raises for a missing or malformed file.
+    """
+    state = load(path)
+    model_state = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
+    optim_state = {k[len("optim."):]: v for k, v in state.items() if k.startswith("optim.")}
+    if not model_state or "meta.epoch" not in state:
+        raise ValueError(f"{path} is not a training checkpoint written by --save (it needs "
+                         f"'model.*' and 'meta.epoch' entries; found "
+                         f"{', '.join(sorted(state)[:5]) or 'no entries'})")
+    meta = {name: _scalar(state, f"meta.{name}", kind) for name, kind in TRAINING_META.items()}
+    for name, allowed in (choices or {}).items():
+        if meta.get(name) is not None and meta[name] not in allowed:
+            raise ValueError(f"meta.{name} is {meta[name]!r}, expected one of {tuple(allowed)}")
+    if meta["batch_size"] == 0:
+        raise ValueError("meta.batch_size must be >= 1")
+    for name in _OPTIM_SETTINGS:
+        meta[name] = _scalar(state, f"optim.{name}", float, positive=False)
+    history = {}
+    prefix = "meta.history."
+    for key, value in state.items():
+        if key.startswith(prefix) and value.ndim == 1:
+            history[key[len(prefix):]] = value.tolist()
+    epoch = meta.pop("epoch")
+    settings = {k: v for k, v in meta.items() if v is not None}
+    return TrainingCheckpoint(os.fspath(path), model_state, optim_state, epoch, settings, history)
+
+
+def training_state(model, optimizer, settings, epoch, history) -> dict:
+    """The arrays of a training checkpoint (for :func:`save`).
+
+    ``settings`` maps every name of :data:`TRAINING_META` but ``epoch`` to its value.
+    """
+    state = {f"model.{k}": v for k, v in model.state_dict().items()}
+    state.update({f"optim.{k}": v for k, v in optimizer.state_dict().items()})
+    for name, kind in TRAINING_META.items():
+        value = epoch if name == "epoch" else settings[name]
+        state[f"meta.{name}"] = np.array(value, dtype=np.int64 if kind is int else None)
+    for key, values in history.items():
+        state[f"meta.history.{key}"] = np.asarray(values, dtype=np.float64)
+    return state
+
+
+def merge_history(previous, current, keys=None) -> dict:
+    """``previous`` (from a checkpoint) followed by ``current`` (this run), key by key.
+
+    ``keys`` defaults to ``current``'s. A curve missing from, or shorter than the epochs of,
+    ``previous`` is padded with NaN so that every list has one entry per epoch.
+    """
+    n_prev = len(previous.get("epoch", []))
+    out = {}
+    for key in (current if keys is None else keys):
+        old = list(previous.get(key, []))
+        if len(old) != n_prev:  # an incomplete curve in the checkpoint: pad with NaN
+            old = [float("nan")] * n_prev
+        out[key] = old + list(current.get(key, []))
     return out

@@ -1,19 +1,19 @@
-"""Training loop: :func:`fit`, :func:`evaluate` and :func:`plot_history`.
+"""The training loop: :func:`fit` and :func:`evaluate`.
 
 ::
 
-    from tinygrad_cnn import nn, optim
-    from tinygrad_cnn.data import load_digits
-    from tinygrad_cnn.models import LeNet5
-    from tinygrad_cnn.train import cosine_schedule, fit, plot_history, random_affine
+    from tinygrad_cnn.recipe import TrainingRecipe
+    from tinygrad_cnn.train import fit
 
-    x_train, y_train, x_test, y_test = load_digits(size=32)
-    nn.manual_seed(0)
-    model = LeNet5()
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    history = fit(model, opt, x_train, y_train, x_test, y_test, epochs=25, batch_size=32, seed=0,
-                  augment=random_affine(10, 0.1, 2), lr_schedule=cosine_schedule(0.05, 25))
-    plot_history(history, "curves.png")     # test accuracy ~0.98-0.99 (the CLI's defaults)
+    recipe = TrainingRecipe()                          # the command line's defaults
+    x_train, y_train, x_test, y_test = recipe.load_data()
+    model, opt = recipe.build()                        # seeded LeNet-5 and its SGD
+    history = fit(model, opt, x_train, y_train, x_test, y_test, epochs=recipe.epochs,
+                  batch_size=recipe.batch_size, seed=recipe.seed,
+                  augment=recipe.augmentation(), scheduler=recipe.scheduler(opt))
+
+That is what ``TrainingRecipe().run()`` does (:mod:`tinygrad_cnn.recipe`); any model, any
+optimiser with ``zero_grad()``/``step()`` and any scheduler with ``step()`` work the same way.
 
 Reproducibility: the order of the mini-batches of epoch ``e`` is a permutation drawn from
 ``numpy.random.default_rng((seed, e))``, so it depends only on the seed and the epoch number.
@@ -25,23 +25,31 @@ the uninterrupted run would have.
 Memory: nothing of a step's graph outlives the step (the loss is read with ``.item()``, the
 backward pass releases the graph and evaluation runs under ``no_grad``), so the resident
 memory stays flat from epoch to epoch.
+
+``random_shift``, ``random_affine`` (now in :mod:`tinygrad_cnn.data.augment`),
+``cosine_schedule`` (:mod:`tinygrad_cnn.optim.lr_scheduler`) and ``plot_history``
+(:mod:`tinygrad_cnn.plots`) are still importable from here.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 
 import numpy as np
 
+from . import _checks
 from . import functional as F
 from .data import batches
+from .data.augment import random_affine, random_shift
+from .optim.lr_scheduler import cosine_schedule
+from .plots import plot_history
 from .tensor import Tensor, no_grad
 
-__all__ = ["fit", "evaluate", "plot_history", "random_shift", "random_affine", "cosine_schedule",
-           "HISTORY_KEYS"]
+__all__ = ["fit", "evaluate", "HISTORY_KEYS",
+           # kept here for existing imports; they live in data.augment, optim.lr_scheduler, plots
+           "random_shift", "random_affine", "cosine_schedule", "plot_history"]
 
 #: keys of the history dict returned by :func:`fit`, one list entry per epoch
 HISTORY_KEYS = ("epoch", "loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")
@@ -50,12 +58,6 @@ HISTORY_KEYS = ("epoch", "loss", "train_acc", "test_loss", "test_acc", "lr", "se
 # --------------------------------------------------------------------------------------------
 # argument checks
 # --------------------------------------------------------------------------------------------
-
-def _int_at_least(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _arrays(x, y, name):
     """(x, y) as numpy arrays with matching, non-zero sample counts and integer labels."""
@@ -80,124 +82,6 @@ def _restore_mode(model, training):
 
 
 # --------------------------------------------------------------------------------------------
-# augmentation and learning-rate schedule
-# --------------------------------------------------------------------------------------------
-
-def random_shift(max_shift=2):
-    """Data augmentation for :func:`fit`: translate each image by a random whole number of
-    pixels in ``[-max_shift, max_shift]`` along each of the last two axes, independently per
-    image; the vacated border is filled by replicating the edge pixels (background for digits).
-
-    Returns ``augment(x_batch, rng) -> new batch`` (same shape and dtype; the input is not
-    modified). ``max_shift=0`` returns the batch unchanged.
-    """
-    max_shift = _int_at_least(max_shift, "max_shift", 0)
-
-    def augment(xb, rng):
-        if max_shift == 0:
-            return xb
-        xb = np.asarray(xb)
-        if xb.ndim < 2:
-            raise ValueError(f"random_shift: images must have at least 2 axes (N, ..., H, W), "
-                             f"got shape {xb.shape}")
-        s = max_shift
-        n, (h, w) = xb.shape[0], xb.shape[-2:]
-        pad = [(0, 0)] * (xb.ndim - 2) + [(s, s), (s, s)]
-        padded = np.pad(xb, pad, mode="edge")
-        dy = rng.integers(0, 2 * s + 1, size=n)
-        dx = rng.integers(0, 2 * s + 1, size=n)
-        rows = (dy[:, None] + np.arange(h))  # (n, h)
-        cols = (dx[:, None] + np.arange(w))  # (n, w)
-        # move the sample axis next to the spatial ones, gather, move it back
-        p = np.moveaxis(padded, 0, -3)  # (..., n, H+2s, W+2s)
-        out = p[..., np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
-        return np.ascontiguousarray(np.moveaxis(out, -3, 0))
-
-    augment.max_shift = max_shift
-    return augment
-
-
-def _nonneg_float(value, name, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or value < 0 or (high is not None and value >= high):
-        bound = f"in [0, {high})" if high is not None else "finite and >= 0"
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
-    return float(value)
-
-
-def random_affine(max_rotation=10.0, max_scale=0.1, max_shift=2.0):
-    """Data augmentation for :func:`fit`: a random affine distortion of each image.
-
-    Each image (all its channels alike) is rotated about its centre by an angle drawn
-    uniformly from ``[-max_rotation, max_rotation]`` degrees, scaled by a factor from
-    ``[1 - max_scale, 1 + max_scale]`` and translated by ``[-max_shift, max_shift]`` pixels
-    (real-valued) along each axis, then resampled bilinearly; points that fall outside the
-    image take the nearest edge pixel (the background for digits).
-
-    Returns ``augment(x_batch, rng) -> new batch`` of the same shape and dtype (the input is not
-    modified); the images are the last two axes, the first axis indexes them. With all three
-    ranges 0 the batch is returned unchanged.
-    """
-    max_rotation = _nonneg_float(max_rotation, "max_rotation")
-    max_scale = _nonneg_float(max_scale, "max_scale", high=1.0)
-    max_shift = _nonneg_float(max_shift, "max_shift")
-
-    def augment(xb, rng):
-        if max_rotation == max_scale == max_shift == 0:
-            return xb
-        xb = np.asarray(xb)
-        if xb.ndim < 3:
-            raise ValueError(f"random_affine: images must be (N, ..., H, W), got shape {xb.shape}")
-        shape = xb.shape
-        n, h, w = shape[0], shape[-2], shape[-1]
-        x = xb.reshape(n, -1, h, w)
-        angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
-        scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, n)
-        ty = rng.uniform(-max_shift, max_shift, n)
-        tx = rng.uniform(-max_shift, max_shift, n)
-        cy, cx = (h - 1) / 2, (w - 1) / 2
-        yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
-        cos = (np.cos(angle) / scale)[:, None, None]
-        sin = (np.sin(angle) / scale)[:, None, None]
-        # output pixel (i, j) samples the input at the inverse transform of (i, j)
-        sy = np.clip(cos * yy - sin * xx + cy - ty[:, None, None], 0, h - 1)
-        sx = np.clip(sin * yy + cos * xx + cx - tx[:, None, None], 0, w - 1)
-        y0 = np.floor(sy).astype(np.intp)
-        x0 = np.floor(sx).astype(np.intp)
-        y1 = np.minimum(y0 + 1, h - 1)
-        x1 = np.minimum(x0 + 1, w - 1)
-        fy = (sy - y0)[:, None]
-        fx = (sx - x0)[:, None]
-        ni = np.arange(n)[:, None, None]
-
-        def gather(yi, xi):  # (n, C, h, w)
-            return np.moveaxis(x[ni, :, yi, xi], -1, 1)
-
-        out = (gather(y0, x0) * (1 - fy) * (1 - fx) + gather(y0, x1) * (1 - fy) * fx
-               + gather(y1, x0) * fy * (1 - fx) + gather(y1, x1) * fy * fx)
-        return np.ascontiguousarray(out.astype(xb.dtype, copy=False).reshape(shape))
-
-    augment.params = (max_rotation, max_scale, max_shift)
-    return augment
-
-
-def cosine_schedule(lr, total_epochs, min_lr=0.0):
-    """Cosine learning-rate decay for :func:`fit`'s ``lr_schedule``.
-
-    Returns ``schedule(epoch) -> learning rate`` for epochs numbered from 1:
-    ``min_lr + (lr - min_lr) * (1 + cos(pi * (epoch - 1) / total_epochs)) / 2``, i.e. ``lr`` in
-    the first epoch, decreasing smoothly towards ``min_lr`` in the last.
-    """
-    total_epochs = _int_at_least(total_epochs, "total_epochs", 1)
-    lr, min_lr = float(lr), float(min_lr)
-
-    def schedule(epoch):
-        return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / total_epochs))
-
-    return schedule
-
-
-# --------------------------------------------------------------------------------------------
 # evaluation
 # --------------------------------------------------------------------------------------------
 
@@ -210,7 +94,7 @@ def evaluate(model, x, y, batch_size=500):
     examples whose largest logit is at the true label. Both are Python floats.
     """
     x, y = _arrays(x, y, "evaluate")
-    batch_size = _int_at_least(batch_size, "batch_size", 1)
+    batch_size = _checks.positive_int(batch_size, "batch_size")
     training = getattr(model, "training", None)
     if hasattr(model, "eval"):
         model.eval()
@@ -239,7 +123,7 @@ def _progress_bar(total, desc, enabled):
 
 
 def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
-        batch_size=32, seed=0, *, start_epoch=0, augment=None, lr_schedule=None,
+        batch_size=32, seed=0, *, start_epoch=0, augment=None, scheduler=None, lr_schedule=None,
         eval_batch_size=500, progress=True, log=print, on_epoch=None, stop_on_nan=True):
     """Train ``model`` with ``optimizer`` on ``(x_train, y_train)`` for ``epochs`` epochs.
 
@@ -267,9 +151,14 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
         ``augment(x_batch, rng) -> x_batch`` applied to every training batch (e.g.
         :func:`random_affine`, :func:`random_shift`); ``rng`` is the epoch's generator, so
         training stays reproducible.
+    scheduler : LRScheduler or None
+        A learning-rate scheduler of ``optimizer`` (e.g.
+        :class:`~tinygrad_cnn.optim.lr_scheduler.CosineAnnealingLR`); its ``step()`` is called
+        once at the end of every epoch, after the evaluation, as in PyTorch.
     lr_schedule : callable or None
-        ``lr_schedule(epoch) -> learning rate``, set as ``optimizer.lr`` before each epoch
-        (e.g. :func:`cosine_schedule`); ``None`` leaves the learning rate alone.
+        The older form: ``lr_schedule(epoch) -> learning rate``, set as ``optimizer.lr``
+        before each epoch (e.g. :func:`cosine_schedule`). Give at most one of ``scheduler``
+        and ``lr_schedule``; with neither the learning rate is left alone.
     eval_batch_size : int >= 1
         Batch size of the evaluation pass.
     progress : bool
@@ -301,15 +190,20 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
         if x_test is None or y_test is None:
             raise ValueError("fit: pass both x_test and y_test, or neither")
         x_test, y_test = _arrays(x_test, y_test, "fit (test set)")
-    epochs = _int_at_least(epochs, "epochs", 1)
-    batch_size = _int_at_least(batch_size, "batch_size", 1)
-    seed = _int_at_least(seed, "seed", 0)
-    start_epoch = _int_at_least(start_epoch, "start_epoch", 0)
-    eval_batch_size = _int_at_least(eval_batch_size, "eval_batch_size", 1)
+    epochs = _checks.positive_int(epochs, "epochs")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    seed = _checks.nonneg_int(seed, "seed")
+    start_epoch = _checks.nonneg_int(start_epoch, "start_epoch")
+    eval_batch_size = _checks.positive_int(eval_batch_size, "eval_batch_size")
     for name, fn in (("augment", augment), ("lr_schedule", lr_schedule), ("log", log),
                      ("on_epoch", on_epoch)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
+    if scheduler is not None:
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(f"scheduler must have a step() method, got {type(scheduler).__name__}")
+        if lr_schedule is not None:
+            raise ValueError("fit: give a scheduler or an lr_schedule, not both")
     if log is None:
         def log(_line):
             return None
@@ -361,6 +255,8 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
                 test_loss, test_acc = evaluate(model, x_test, y_test, eval_batch_size)
             else:
                 test_loss = test_acc = float("nan")
+            if scheduler is not None:
+                scheduler.step()  # the next epoch's rate
             seconds = time.perf_counter() - t0
             for key, value in zip(HISTORY_KEYS,
                                   (epoch, train_loss, train_acc, test_loss, test_acc, lr,
@@ -376,63 +272,3 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
     finally:
         _restore_mode(model, training)
     return history
-
-
-# --------------------------------------------------------------------------------------------
-# plotting
-# --------------------------------------------------------------------------------------------
-
-def plot_history(history, path=None, title=None):
-    """Loss and accuracy curves of a :func:`fit` history, side by side; saved as PNG at ``path``.
-
-    Left panel: training loss (and test loss when present); right panel: training and test
-    accuracy, both against the epoch. The format follows the suffix of ``path`` (PNG when it has
-    none). Uses Matplotlib's object API with the Agg canvas (no
-    pyplot, no change to the global backend). Returns the ``matplotlib.figure.Figure``.
-    Needs Matplotlib: ``pip install tinygrad-cnn[plot]``.
-    """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError("plot_history needs matplotlib; install it with "
-                          "`pip install tinygrad-cnn[plot]` (or `pip install matplotlib`)") from exc
-    if not hasattr(history, "get") or not history.get("loss"):
-        raise ValueError("plot_history: history must be the dict returned by fit, with at least "
-                         "one epoch of 'loss'")
-    loss = np.asarray(history["loss"], dtype=float)
-    epochs = np.asarray(history.get("epoch") or range(1, len(loss) + 1), dtype=float)
-    if len(epochs) != len(loss):
-        raise ValueError(f"plot_history: {len(epochs)} epochs but {len(loss)} loss values")
-
-    def series(key):
-        values = history.get(key)
-        if values is None or len(values) != len(loss):
-            return None
-        values = np.asarray(values, dtype=float)
-        return None if np.all(np.isnan(values)) else values
-
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    marker = "o" if len(loss) <= 30 else None
-    ax_loss.plot(epochs, loss, marker=marker, label="train")
-    test_loss = series("test_loss")
-    if test_loss is not None:
-        ax_loss.plot(epochs, test_loss, marker=marker, label="test")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
-    for key, label in (("train_acc", "train"), ("test_acc", "test")):
-        values = series(key)
-        if values is not None:
-            ax_acc.plot(epochs, values, marker=marker, label=label)
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(True, alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend()
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    if title:
-        fig.suptitle(title)
-    if path is not None:
-        fig.savefig(path, dpi=100)  # format from the suffix; PNG when there is none
-    return fig

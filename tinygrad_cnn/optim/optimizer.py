@@ -1,28 +1,23 @@
-"""Optimisers: plain/momentum SGD and Adam, with PyTorch's exact update rules.
+"""The optimiser base class: parameter list, per-parameter state and the state dict.
 
-Each ``step()`` updates every parameter's array IN PLACE (``p.data`` stays the same
-array object, so views and references remain valid; the dtype is kept) and skips
-parameters whose ``grad`` is ``None``.  ``state_dict()`` returns plain
-``{str: np.ndarray}`` (npz-friendly: ``tinygrad_cnn.save(optimizer, path)`` works)
-with keys::
+``state_dict()`` returns plain ``{str: np.ndarray}`` (npz-friendly:
+``tinygrad_cnn.save(optimizer, path)`` works) with keys::
 
     step                         number of step() calls so far
     lr, momentum, ...            the hyperparameters (restored by load_state_dict, as PyTorch)
-    state.<i>.momentum_buffer    SGD, parameter i (in the order given to the optimiser)
-    state.<i>.step / exp_avg / exp_avg_sq    Adam
+    state.<i>.<name>             per-parameter state of parameter i (in the order given)
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 
 import numpy as np
 
-from .tensor import Tensor
+from ..tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer"]
 
 
 def _real(value, name: str, high: float | None = None) -> float:
@@ -165,92 +160,3 @@ class Optimizer:
         hp = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._hyper_names)
         return f"{type(self).__name__}({len(self.params)} parameters, {hp})"
 
-
-class SGD(Optimizer):
-    """Stochastic gradient descent, PyTorch's rule.
-
-    With g the gradient, λ ``weight_decay``, μ ``momentum``, τ ``dampening``::
-
-        g ← g + λ·p
-        b ← g                         (first step)
-        b ← μ·b + (1 − τ)·g           (later steps)
-        g ← g + μ·b  (nesterov)   or   g ← b
-        p ← p − lr·g
-    """
-
-    _state_names = ("momentum_buffer",)
-    _hyper_names = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
-
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False, *, dampening=0.0):
-        super().__init__(params)
-        self.lr = _real(lr, "lr")
-        self.momentum = _real(momentum, "momentum")
-        self.weight_decay = _real(weight_decay, "weight_decay")
-        self.dampening = _real(dampening, "dampening")
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = bool(nesterov)
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
-
-    def step(self) -> None:
-        lr, mu, wd, tau = self.lr, self.momentum, self.weight_decay, self.dampening
-        for i, p, g in self._grads():
-            if wd != 0:
-                g = g + wd * p.data
-            if mu != 0:
-                st = self.state[i]
-                buf = st.get("momentum_buffer")
-                if buf is None:
-                    buf = st["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
-                else:
-                    buf *= mu
-                    buf += (1 - tau) * g
-                g = g + mu * buf if self.nesterov else buf
-            p.data -= lr * g
-        self.step_count += 1
-
-
-class Adam(Optimizer):
-    """Adam (Kingma & Ba), PyTorch's rule (L2 ``weight_decay`` added to the gradient)::
-
-        g ← g + λ·p
-        m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
-        p ← p − lr/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε)
-
-    t counts the steps at which this parameter had a gradient.
-    """
-
-    _state_names = ("step", "exp_avg", "exp_avg_sq")
-    _hyper_names = ("lr", "betas", "eps", "weight_decay")
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params)
-        self.lr = _real(lr, "lr")
-        self.eps = _real(eps, "eps")
-        self.weight_decay = _real(weight_decay, "weight_decay")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_real(betas[0], "betas[0]", high=1.0),
-                      _real(betas[1], "betas[1]", high=1.0))
-
-    def step(self) -> None:
-        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
-        for i, p, g in self._grads():
-            if wd != 0:
-                g = g + wd * p.data
-            st = self.state[i]
-            if not st:
-                st["step"] = 0
-                st["exp_avg"] = np.zeros_like(p.data)
-                st["exp_avg_sq"] = np.zeros_like(p.data)
-            st["step"] += 1
-            t = st["step"]
-            m, v = st["exp_avg"], st["exp_avg_sq"]
-            m += (1 - b1) * (g - m)          # = β1·m + (1 − β1)·g, PyTorch's lerp
-            v *= b2
-            v += (1 - b2) * (g * g)
-            step_size = lr / (1 - b1**t)
-            denom = np.sqrt(v) / math.sqrt(1 - b2**t) + eps
-            p.data -= step_size * (m / denom)
-        self.step_count += 1

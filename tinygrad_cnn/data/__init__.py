@@ -1,0 +1,23 @@
+"""Datasets, mini-batching and augmentation.
+
+- :func:`load_digits`: scikit-learn's bundled 8x8 handwritten digits (no download), optionally
+  resized by bilinear interpolation (e.g. to 32x32 for LeNet-5), with a fixed seeded
+  stratified train/test split (:mod:`.digits`).
+- :func:`load_mnist`: the standard MNIST IDX files (raw or ``.gz``) from a directory;
+  :func:`read_idx`: parser for a single IDX file (:mod:`.mnist`).
+- :func:`batches`: mini-batch generator with reproducible shuffling (:mod:`.batching`).
+- :func:`resize_bilinear`: numpy bilinear resize, ``align_corners=False`` (:mod:`.resize`).
+- :func:`random_shift`, :func:`random_affine`: random distortions of training batches
+  (:mod:`.augment`).
+
+Images are float32 ``(N, 1, H, W)``; labels are int64.
+"""
+
+from .augment import random_affine, random_shift
+from .batching import batches
+from .digits import load_digits
+from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, read_idx
+from .resize import resize_bilinear
+
+__all__ = ["load_digits", "load_mnist", "read_idx", "batches", "resize_bilinear",
+           "random_shift", "random_affine", "MNIST_MEAN", "MNIST_STD"]
