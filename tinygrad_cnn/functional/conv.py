@@ -1,0 +1,101 @@
+"""The convolution weight function Z = W ⊛ V + b and rot180."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks as check
+from ..ops import conv as _conv
+from ..tensor import Tensor
+
+_IMAGE = "(N, C, H, W), (C, H, W) or (H, W)"
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, connection=None) -> Tensor:
+    """The convolution weight function Z = W ⊛ V (+ b), cross-correlation as in PyTorch.
+
+    z_{i,j} = Σ_k Σ_l w_{k,l} v_{i+k-1, j+l-1} (1-based, stride 1), summed over
+    the connected input maps l ∈ C^{h} of each output map h.
+
+    Args:
+        x: ``(N, C, H, W)``, ``(C, H, W)`` or the lecture's single matrix ``(H, W)``.
+        weight: ``(O, C, kh, kw)``; ``(kh, kw)`` with a 2-D ``x``.
+        bias: ``(O,)``, one scalar per feature map (``()`` or ``(1,)`` with a 2-D ``x``).
+        stride: S^t, an int or ``(sh, sw)``, each >= 1.
+        padding: P^d, an int, ``(ph, pw)``, ``'valid'``, ``'same'`` (stride 1) or ``'full'``.
+        connection: optional ``(O, C)`` 0/1 connection matrix C^m; output map h sums only
+            over input maps l with ``connection[h, l] == 1`` and unconnected kernels get
+            exactly zero gradient (their work is skipped).
+
+    Returns ``(N, O, Ho, Wo)`` (``(O, Ho, Wo)`` or ``(Ho, Wo)`` for unbatched input) with
+    Ho = ``_checks.output_size(H, kh, sh, pad_top + pad_bottom)``.
+    """
+    x, weight, bias = conv2d_tensors(x, weight, bias)
+    O, C, kh, kw = weight.shape
+    # the upper bounds are checked by window_geometry, which names the shapes
+    stride = check.pair(stride, "stride", maximum=None)
+    pad = check.padding(padding, (kh, kw), stride, maximum=None)
+    conn = check.connection(connection, O, C)
+    return conv2d_normalised(x, weight, bias, stride, pad, conn, padding)
+
+
+def conv2d_tensors(x, weight, bias) -> tuple:
+    """Check the tensors of a convolution; a 2-D ``x`` takes a 2-D weight and a scalar bias,
+    which come back as ``(1, 1, kh, kw)`` and ``(1,)``.  Returns ``(x, weight, bias)``."""
+    x = check.float_tensor(x, "x")
+    weight = check.float_tensor(weight, "weight")
+    if bias is not None:
+        bias = check.float_tensor(bias, "bias")
+    if x.ndim == 2:
+        if weight.ndim != 2:
+            raise ValueError(f"conv2d: a 2-D input {x.shape} takes a 2-D (kh, kw) weight, got shape {weight.shape}")
+        weight = weight.reshape((1, 1) + weight.shape)
+        if bias is not None:
+            if bias.shape not in ((), (1,)):
+                raise ValueError(f"conv2d: a 2-D input takes a scalar bias, got shape {bias.shape}")
+            bias = bias.reshape(1)
+    check.rank(x, (2, 3, 4), "x", "conv2d", _IMAGE)
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be (O, C, kh, kw), got shape {weight.shape} for input {x.shape}")
+    O, Cw = weight.shape[:2]
+    C = x.shape[-3] if x.ndim > 2 else 1
+    if Cw != C:
+        raise ValueError(f"conv2d: weight {weight.shape} expects {Cw} input channels but x {x.shape} has {C}")
+    if min(weight.shape) < 1 or min(x.shape) < 1:
+        raise ValueError(f"conv2d: empty dimension in x {x.shape} or weight {weight.shape}")
+    check.same_dtype(x, weight, "x", "weight", "conv2d")
+    if bias is not None:
+        if bias.shape != (O,):
+            raise ValueError(f"conv2d: bias must have shape ({O},) for weight {weight.shape}, got {bias.shape}")
+        check.same_dtype(bias, weight, "bias", "weight", "conv2d")
+    return x, weight, bias
+
+
+def conv2d_normalised(x: Tensor, weight: Tensor, bias, stride: tuple, pad: tuple, conn: np.ndarray,
+                      padding_arg=None) -> Tensor:
+    """:func:`conv2d` on tensors from :func:`conv2d_tensors` and geometry already normalised
+    (``stride`` a pair, ``pad`` (top, bottom, left, right), ``conn`` a uint8 ``(O, C)`` array),
+    as ``nn.Conv2d`` stores them; only the fit of the kernel in the padded input is checked."""
+    x4, rank = check.as_4d(x, "x", "conv2d")
+    H, W = x4.shape[2:]
+    kh, kw = weight.shape[2:]
+    Ho = check.output_size(H, kh, stride[0], pad[0] + pad[1])
+    Wo = check.output_size(W, kw, stride[1], pad[2] + pad[3])
+    if Ho < 1 or Wo < 1:
+        raise ValueError(
+            f"conv2d: kernel ({kh}, {kw}) is larger than the padded input "
+            f"({H + pad[0] + pad[1]}, {W + pad[2] + pad[3]}) "
+            f"(x {x.shape}, padding {pad if padding_arg is None else padding_arg!r})"
+        )
+    check.window_geometry("conv2d", x4.shape, (kh, kw), stride, pad, out_channels=weight.shape[0], kernel_name="kernel")
+    tensors = (x4, weight) if bias is None else (x4, weight, bias)
+    z = _conv.Conv2d.apply(*tensors, stride=stride, padding=pad, conn=conn)
+    return check.from_4d(z, rank)
+
+
+def rot180(x) -> Tensor:
+    """Rotate the last two axes by 180 degrees (differentiable): rot180(W)_{k,l} = w_{r−1−k, c−1−l}."""
+    x = check.float_tensor(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"rot180: x needs at least 2 dimensions, got shape {x.shape}")
+    return _conv.Rot180.apply(x)
