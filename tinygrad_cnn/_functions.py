@@ -8,6 +8,8 @@ Python builtin.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from . import _checks
@@ -32,7 +34,9 @@ _METHOD_FUNCTIONS = (
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)
-__all__ += list(_METHOD_FUNCTIONS)
+# Names that are also Python builtins (sum, max, min, abs, pow) stay attributes only, so that
+# ``from tinygrad_cnn import *`` does not replace the builtins.
+__all__ += [n for n in _METHOD_FUNCTIONS if not hasattr(builtins, n)]
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:

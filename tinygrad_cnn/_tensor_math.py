@@ -192,8 +192,13 @@ class MathMethods:
         return X.Var.apply(self, axis=axes, correction=correction, keepdims=keep)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        """√var, with the same arguments as :meth:`var`."""
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        """√var, with the same arguments as :meth:`var` (zero gradient where the slice is constant)."""
+        if isinstance(dim, (bool, np.bool_)):
+            dim, unbiased = None, dim
+        correction = self._correction(unbiased, correction, "std")
+        axes, keep = self._reduce_args("std", dim, keepdim, axis, keepdims)
+        _checks.float_dtype(self.dtype, "std: input", self.shape)
+        return X.Std.apply(self, axis=axes, correction=correction, keepdims=keep)
 
     @staticmethod
     def _correction(unbiased, correction, op: str):

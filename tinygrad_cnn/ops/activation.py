@@ -110,7 +110,8 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis):
         axis = None if x.ndim == 0 else axis
         shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        with np.errstate(divide="ignore"):  # log 0 only where the axis is empty (the result is too)
+            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out

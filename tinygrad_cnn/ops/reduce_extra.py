@@ -38,6 +38,15 @@ class Min(Function):
         return np.where(winners, grad / count.astype(x.dtype), x.dtype.type(0))
 
 
+def _centred(x, axis, correction):
+    """x − x̄ over the axes and the corrected count max(0, N − correction), for Var and Std."""
+    axes = normalise_axis(axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(invalid="ignore"):
+        centred = x - x.mean(axis=axes, keepdims=True)
+    return axes, centred, x.dtype.type(max(0, n - correction))
+
+
 class Var(Function):
     """s² = Σ (x − x̄)² / max(0, N − correction) over the axes (N elements each);
     dx = 2 (x − x̄) dy / max(0, N − correction).  (The −x̄ term's own gradient sums to
@@ -45,11 +54,8 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdims):
-        axes = normalise_axis(axis, x.ndim)
-        n = int(np.prod([x.shape[a] for a in axes]))
+        axes, centred, denom = _centred(x, axis, correction)
         with np.errstate(divide="ignore", invalid="ignore"):
-            centred = x - x.mean(axis=axes, keepdims=True)
-            denom = x.dtype.type(max(0, n - correction))
             out = (centred * centred).sum(axis=axes, keepdims=keepdims) / denom
         ctx.save_for_backward(centred)
         ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
@@ -61,6 +67,29 @@ class Var(Function):
         g = expand_reduced(grad, ctx.axes, ctx.keepdims, centred.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             return 2 * centred * g / ctx.denom
+
+
+class Std(Function):
+    """s = √(s²) with s² as in :class:`Var`; dx = (x − x̄) dy / (s · max(0, N − correction)),
+    and 0 where s = 0 (a constant slice: PyTorch's choice, not the 0 · ∞ of the chain rule)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, correction, keepdims):
+        axes, centred, denom = _centred(x, axis, correction)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.sqrt((centred * centred).sum(axis=axes, keepdims=True) / denom)
+        ctx.save_for_backward(centred, out)
+        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        centred, out = ctx.saved_tensors
+        if not ctx.keepdims:
+            grad = np.expand_dims(grad, ctx.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, centred.dtype.type(0), grad / (out * ctx.denom))
+        return centred * scale
 
 
 def var_reference(x: np.ndarray, axis: int, correction: int) -> np.ndarray:
