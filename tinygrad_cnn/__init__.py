@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "save", "load"]
 __all__ += ["device", "cuda", "float32", "float64", "int32", "int64", "set_default_dtype", "get_default_dtype",
-            "Size", *_factory_names, *_function_names]
+            "Size", "MaxResult", "MinResult", *_factory_names, *_function_names]
 
 # PyTorch's dtype aliases (torch.long, torch.float, ...) as attributes only: kept out of __all__ so
 # that ``from tinygrad_cnn import *`` does not hide Python's float, int and bool.

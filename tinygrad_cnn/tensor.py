@@ -387,7 +387,6 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
 from .ops import activation as A  # noqa: E402
 from .ops import elementwise as E  # noqa: E402
 from .ops import movement as M  # noqa: E402
-from .ops import reduce as R  # noqa: E402
 from . import _tensor_methods  # noqa: E402
 
 _tensor_methods._bind_late()
