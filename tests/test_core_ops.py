@@ -163,7 +163,7 @@ def test_max_splits_gradient_among_ties_like_amax():
 def test_reshape_transpose(shape, data):
     a = data.draw(arrays(shape))
     perm = tuple(data.draw(st.permutations(range(len(shape)))))
-    assert_close(leaf(a).transpose(*perm).data, a.transpose(perm), rtol=0)
+    assert_close(leaf(a).transpose(perm).data, a.transpose(perm), rtol=0)  # a tuple: numpy's permutation
     assert_close(leaf(a).T.data, a.T, rtol=0)
     assert_close(leaf(a).reshape(-1).data, a.reshape(-1), rtol=0)
     assert gradcheck(lambda t: t.transpose(perm).reshape(-1, 1) * 1.5, [leaf(a)])

@@ -221,6 +221,7 @@ def from_4d(z, rank: int):
     return z if rank == 4 else z.reshape(z.shape[4 - rank:])
 
 
+<<<<<<< HEAD
 # --------------------------------------------------------------- sizes of conv/pool arrays
 #: The most elements a padded input or an output of one conv/pool call may hold
 #: (2**31: 8 GiB in float32, 16 GiB in float64), far beyond any network here.
@@ -376,3 +377,45 @@ def index_arrays(index) -> None:
     for part in index if isinstance(index, tuple) else (index,):
         if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
             raise TypeError(f"index arrays must be integer or boolean, got dtype {part.dtype}")
+=======
+# --------------------------------------------------------------- PyTorch-style dims and sizes
+def dim(value, ndim: int, op: str, name: str = "dim", extra: int = 0) -> int:
+    """One dimension of an ``ndim``-D tensor as a non-negative int (negative counts from the end).
+
+    ``extra=1`` allows the position one past the last (``unsqueeze``'s range).  A 0-d
+    tensor accepts 0 and -1, as PyTorch does.
+    """
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {value!r} ({type(value).__name__})")
+    n = max(ndim + extra, 1)
+    if not -n <= value < n:
+        raise ValueError(f"{op}: {name} {value} is out of range for a {ndim}-D tensor (expected [{-n}, {n - 1}])")
+    return int(value) % n
+
+
+def dims(value, ndim: int, op: str, name: str = "dim"):
+    """None, an int or a sequence of ints as a sorted tuple of distinct dimensions of an
+    ``ndim``-D tensor; ``None`` stays ``None`` (all dimensions).  On a 0-d tensor the
+    dimensions 0 and -1 name the tensor itself and give ``()``."""
+    if value is None:
+        return None
+    items = (value,) if is_int(value) else value
+    if not isinstance(items, (tuple, list)) or not all(is_int(v) for v in items):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {value!r}")
+    out = [dim(v, ndim, op, name) for v in items]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: {name} {value!r} names a dimension twice")
+    return () if ndim == 0 else tuple(sorted(out))
+
+
+def size_args(args: tuple, op: str, name: str = "size", allow_infer: bool = False) -> tuple:
+    """The sizes of ``f(2, 3)`` or ``f((2, 3))`` as a tuple of ints (>= 0, or -1 where the
+    size is inferred and ``allow_infer``)."""
+    items = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+    if not all(is_int(v) for v in items):
+        raise TypeError(f"{op}: {name} must be ints or one tuple of ints, got {args!r}")
+    low = -1 if allow_infer else 0
+    if any(v < low for v in items):
+        raise ValueError(f"{op}: {name} must not be negative{' (except one -1)' if allow_infer else ''}, got {items}")
+    return tuple(int(v) for v in items)
+>>>>>>> wave1-torchsurface

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._dtypes import get_default_dtype
+from ._tensor_methods import TensorMethods
+
 _grad_enabled = True
 
 
@@ -166,16 +169,19 @@ def _to_array(data) -> np.ndarray:
     if arr.dtype == object:
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} (ragged or non-numeric data)")
     if arr.dtype.kind in "biuf":
-        return arr.astype(np.float32)
+        return arr.astype(get_default_dtype())
     raise TypeError(f"Tensor: unsupported data of dtype {arr.dtype}")
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that remembers how it was computed.
 
     ``Tensor(data, requires_grad=False)``: ``data`` is a numpy array (float32 or
     float64 kept as is; integer arrays allowed for labels and indices), a
-    nested list or a scalar (both become float32).
+    nested list or a scalar (both get the default dtype, float32 unless
+    ``set_default_dtype`` changed it).  The methods under PyTorch's names
+    (``size()``, ``view``, ``permute``, ``max(dim)``, ...) come from
+    :class:`~tinygrad_cnn._tensor_methods.TensorMethods`.
 
     Numpy arrays become plain ndarrays (``np.matrix`` loses its matrix
     semantics, so ``*`` stays the Hadamard product; a masked array is refused)
@@ -211,10 +217,6 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -392,31 +394,10 @@ class Tensor:
         return M.Index.apply(self, index=M.normalise_index(index))
 
     # ----------------------------------------------------------- methods
-    def sum(self, axis=None, keepdims: bool = False):
-        return R.Sum.apply(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims: bool = False):
-        return R.Mean.apply(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims: bool = False):
-        return R.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis=None) -> "Tensor":
-        return Tensor(np.argmax(self.data, axis=axis))
-
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return M.Reshape.apply(self, shape=shape)
-
-    def flatten(self, start_dim: int = 0):
-        start = start_dim % max(self.ndim, 1)
-        return self.reshape(self.shape[:start] + (-1,))
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return M.Transpose.apply(self, axes=axes or None)
 
     @property
     def T(self):
@@ -424,12 +405,6 @@ class Tensor:
 
     def astype(self, dtype):
         return E.Cast.apply(self, dtype=np.dtype(dtype))
-
-    def float(self):
-        return self.astype(np.float32)
-
-    def double(self):
-        return self.astype(np.float64)
 
     def exp(self):
         return A.Exp.apply(self)
@@ -445,20 +420,6 @@ class Tensor:
 
     def relu(self):
         return A.ReLU.apply(self)
-
-    # ----------------------------------------------------------- factories
-    @staticmethod
-    def zeros(*shape, dtype=np.float32, requires_grad=False):
-        return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
-
-    @staticmethod
-    def ones(*shape, dtype=np.float32, requires_grad=False):
-        return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
-
-    @staticmethod
-    def randn(*shape, dtype=np.float32, requires_grad=False, seed=None):
-        rng = np.random.default_rng(seed)
-        return Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
 
 
 _RELEASED = (
@@ -585,4 +546,6 @@ _CONSTANT = Tensor(np.zeros(0))
 from .ops import activation as A  # noqa: E402
 from .ops import elementwise as E  # noqa: E402
 from .ops import movement as M  # noqa: E402
-from .ops import reduce as R  # noqa: E402
+from . import _tensor_methods  # noqa: E402
+
+_tensor_methods._bind_late()

@@ -62,7 +62,7 @@ class Conv2d(Module):
         kernels = self.out_channels * self.in_channels if self.connection is None else int(self.connection.sum())
         n = kernels * kh * kw if self.weight.requires_grad else 0
         if self.bias is not None and self.bias.requires_grad:
-            n += self.bias.size
+            n += self.bias.numel()
         return n
 
     def extra_repr(self) -> str:

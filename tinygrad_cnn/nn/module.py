@@ -162,14 +162,14 @@ class Module:
 
     def num_parameters(self) -> int:
         """Number of elements in all parameter tensors (connection-masked weights included)."""
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     def _own_trainable_parameter_count(self) -> int:
         """Trainable elements held directly by this module (layers with masks override this)."""
         total = 0
         for _, value in self._own_items():
             if isinstance(value, Parameter) and value.requires_grad:
-                total += value.size
+                total += value.numel()
         return total
 
     def trainable_parameter_count(self) -> int:

@@ -87,7 +87,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
+        axis = None if x.ndim == 0 else axis  # a 0-d tensor is its own softmax axis
+        # initial=-inf: an empty axis has no maximum; the result is then empty too
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         e = np.exp(shifted)
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -106,8 +108,10 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        axis = None if x.ndim == 0 else axis
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # log 0 only where the axis is empty (the result is too)
+            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out

@@ -1,0 +1,169 @@
+"""More reductions: min, variance, the 2-norm, and picking values at indices (max/min with dim).
+
+``Min`` over axes splits the gradient evenly among tied minima, as ``Max`` in
+``reduce.py`` does (PyTorch's ``amin``).  ``max(dim)``/``min(dim)`` in PyTorch
+return values *and* indices and route the whole gradient to the index returned;
+that is :class:`TakeAlong`: the values are picked by the (non-differentiable)
+indices and the backward scatters dy back to exactly those places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Function
+from .reduce import expand_reduced, normalise_axis
+
+
+class Min(Function):
+    """y = min over axes; dx = dy / (number of tied minima) at every minimum, 0 elsewhere."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = normalise_axis(axis, x.ndim)
+        if any(x.shape[a] == 0 for a in axes):
+            raise ValueError(f"min: cannot reduce over an empty axis of shape {x.shape}")
+        out = x.min(axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if not ctx.keepdims:
+            grad = np.expand_dims(grad, ctx.axes)
+        winners = x == out
+        count = winners.sum(axis=ctx.axes, keepdims=True)
+        return np.where(winners, grad / count.astype(x.dtype), x.dtype.type(0))
+
+
+def _centred(x, axis, correction):
+    """x − x̄ over the axes and the corrected count max(0, N − correction), for Var and Std."""
+    axes = normalise_axis(axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(invalid="ignore"):
+        centred = x - x.mean(axis=axes, keepdims=True)
+    return axes, centred, x.dtype.type(max(0, n - correction))
+
+
+class Var(Function):
+    """s² = Σ (x − x̄)² / max(0, N − correction) over the axes (N elements each);
+    dx = 2 (x − x̄) dy / max(0, N − correction).  (The −x̄ term's own gradient sums to
+    zero because Σ (x − x̄) = 0.)  N ≤ correction gives inf or nan, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, axis, correction, keepdims):
+        axes, centred, denom = _centred(x, axis, correction)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (centred * centred).sum(axis=axes, keepdims=keepdims) / denom
+        ctx.save_for_backward(centred)
+        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        return np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centred,) = ctx.saved_tensors
+        g = expand_reduced(grad, ctx.axes, ctx.keepdims, centred.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 2 * centred * g / ctx.denom
+
+
+class Std(Function):
+    """s = √(s²) with s² as in :class:`Var`; dx = (x − x̄) dy / (s · max(0, N − correction)),
+    and 0 where s = 0 (a constant slice: PyTorch's choice, not the 0 · ∞ of the chain rule)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, correction, keepdims):
+        axes, centred, denom = _centred(x, axis, correction)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.sqrt((centred * centred).sum(axis=axes, keepdims=True) / denom)
+        ctx.save_for_backward(centred, out)
+        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        centred, out = ctx.saved_tensors
+        if not ctx.keepdims:
+            grad = np.expand_dims(grad, ctx.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, centred.dtype.type(0), grad / (out * ctx.denom))
+        return centred * scale
+
+
+def var_reference(x: np.ndarray, axis: int, correction: int) -> np.ndarray:
+    """Two passes of plain loops along one axis: the mean, then the corrected sum of squares."""
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty(moved.shape[:-1])
+    n = moved.shape[-1]
+    for k in np.ndindex(out.shape):
+        mean = 0.0
+        for v in moved[k]:
+            mean += v
+        mean /= n
+        ss = 0.0
+        for v in moved[k]:
+            ss += (v - mean) ** 2
+        out[k] = ss / max(0, n - correction) if n > correction else (np.inf if ss > 0 else np.nan)
+    return out
+
+
+class Norm(Function):
+    """‖x‖₂ = √(Σ x²) over the axes; dx = x dy / ‖x‖₂, and 0 where ‖x‖₂ = 0 (PyTorch's choice)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = normalise_axis(axis, x.ndim)
+        out = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if not ctx.keepdims:
+            grad = np.expand_dims(grad, ctx.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, x.dtype.type(0), grad / out)
+        return x * scale
+
+
+def arg_extreme(x: np.ndarray, axis: int, largest: bool) -> np.ndarray:
+    """Index of the first maximum (minimum) along ``axis``, keeping the axis; NaN counts as the
+    extreme, as in PyTorch and numpy."""
+    return (np.argmax if largest else np.argmin)(x, axis=axis, keepdims=True)
+
+
+def arg_extreme_reference(x: np.ndarray, axis: int, largest: bool) -> np.ndarray:
+    """Plain loop: scan each line along ``axis`` and keep the first strictly better value (NaN wins)."""
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty(moved.shape[:-1], dtype=np.int64)
+    for k in np.ndindex(out.shape):
+        best = 0
+        for i, v in enumerate(moved[k]):
+            b = moved[k][best]
+            if np.isnan(b):
+                break
+            if np.isnan(v) or (v > b if largest else v < b):
+                best = i
+        out[k] = best
+    return np.expand_dims(out, axis)
+
+
+class TakeAlong(Function):
+    """y = x at ``indices`` along ``axis`` (indices keep the axis, of length 1 here);
+    dx = dy scattered to those indices, zeros elsewhere: max(dim)'s gradient goes to the
+    one index it returned."""
+
+    @staticmethod
+    def forward(ctx, x, indices, axis):
+        ctx.indices, ctx.axis, ctx.shape = indices, axis, x.shape
+        return np.take_along_axis(x, indices, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        full = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.put_along_axis(full, ctx.indices, grad, axis=ctx.axis)
+        return full

@@ -1,0 +1,107 @@
+"""Shape ops PyTorch users reach for: expand, flip, cat, where, clone.
+
+Each moves or copies elements without computing with them, so each backward
+routes the incoming gradient back to where the element came from.  (permute,
+transpose, view, squeeze and unsqueeze are the ``Transpose`` and ``Reshape`` of
+``ops/movement.py``; ``stack`` is ``cat`` of unsqueezed inputs.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Function
+from .elementwise import unbroadcast
+
+
+class Expand(Function):
+    """y = x broadcast to ``shape`` (a read-only view, no copy); dx = Σ dy over the broadcast axes."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.shape)
+
+
+class Flip(Function):
+    """y = x reversed along ``axes``; dx = dy reversed along the same axes (flip is its own inverse)."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.ascontiguousarray(np.flip(x, axes)) if axes else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.axes) if ctx.axes else grad
+
+
+class Cat(Function):
+    """y = [x_1; x_2; ...] joined along ``axis``; dx_k = the slice of dy that x_k filled.
+
+    Inputs of different dtypes are promoted as numpy promotes them; each gradient
+    is cast back to its input's dtype.
+    """
+
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        ctx.dtypes = [x.dtype for x in xs]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        bounds = np.cumsum(ctx.sizes)[:-1]
+        parts = np.split(grad, bounds, axis=ctx.axis)
+        return tuple(p.astype(d, copy=False) for p, d in zip(parts, ctx.dtypes))
+
+
+def cat_reference(xs: list, axis: int) -> np.ndarray:
+    """Plain-loop concatenation: copy each input's slices one index of ``axis`` at a time."""
+    shape = list(xs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    out = np.empty(shape, dtype=np.result_type(*xs))
+    at = 0
+    for x in xs:
+        for i in range(x.shape[axis]):
+            dst = [slice(None)] * len(shape)
+            src = [slice(None)] * len(shape)
+            dst[axis], src[axis] = at + i, i
+            out[tuple(dst)] = x[tuple(src)]
+        at += x.shape[axis]
+    return out
+
+
+class Where(Function):
+    """y = cond ? a : b with broadcasting; da = dy where cond (else 0), db = dy where not cond,
+    each summed back over the axes it was broadcast along.  ``cond`` is a boolean array, not a
+    differentiable input."""
+
+    @staticmethod
+    def forward(ctx, a, b, cond):
+        ctx.cond, ctx.shapes = cond, (a.shape, b.shape)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = grad.dtype.type(0)
+        da = unbroadcast(np.where(ctx.cond, grad, zero), ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(np.where(ctx.cond, zero, grad), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Clone(Function):
+    """y = a C-contiguous copy of x; dx = dy (the identity)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, order="C", copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
