@@ -221,7 +221,6 @@ def from_4d(z, rank: int):
     return z if rank == 4 else z.reshape(z.shape[4 - rank:])
 
 
-<<<<<<< HEAD
 # --------------------------------------------------------------- sizes of conv/pool arrays
 #: The most elements a padded input or an output of one conv/pool call may hold
 #: (2**31: 8 GiB in float32, 16 GiB in float64), far beyond any network here.
@@ -377,7 +376,8 @@ def index_arrays(index) -> None:
     for part in index if isinstance(index, tuple) else (index,):
         if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
             raise TypeError(f"index arrays must be integer or boolean, got dtype {part.dtype}")
-=======
+
+
 # --------------------------------------------------------------- PyTorch-style dims and sizes
 def dim(value, ndim: int, op: str, name: str = "dim", extra: int = 0) -> int:
     """One dimension of an ``ndim``-D tensor as a non-negative int (negative counts from the end).
@@ -418,4 +418,3 @@ def size_args(args: tuple, op: str, name: str = "size", allow_infer: bool = Fals
     if any(v < low for v in items):
         raise ValueError(f"{op}: {name} must not be negative{' (except one -1)' if allow_infer else ''}, got {items}")
     return tuple(int(v) for v in items)
->>>>>>> wave1-torchsurface
