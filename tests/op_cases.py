@@ -315,7 +315,7 @@ CASES = [
            reference=lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), inputs=reduce_inputs,
            torch=lambda torch, x, axis, keepdims: _torch_reduce(torch, x, axis, keepdims, "amax")),
     # ---- movement family: ops/movement.py
-    OpCase("transpose", "movement", call=lambda x, axes: x.transpose(*axes),
+    OpCase("transpose", "movement", call=lambda x, axes: x.transpose(tuple(axes)),  # a tuple: a full permutation, numpy style
            reference=lambda x, axes: np.transpose(x, axes), inputs=transpose_inputs,
            torch=lambda torch, x, axes: x.permute(*axes),
            bad=[(lambda: SHAPE_23.reshape(4), ValueError, r"\(2, 3\).*\(4,\)")]),

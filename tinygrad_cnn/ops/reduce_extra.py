@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks as check
 from ..tensor import Function
-from .reduce import expand_reduced, normalise_axis
+from .reduce import expand_reduced
 
 
 class Min(Function):
@@ -20,9 +21,7 @@ class Min(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalise_axis(axis, x.ndim)
-        if any(x.shape[a] == 0 for a in axes):
-            raise ValueError(f"min: cannot reduce over an empty axis of shape {x.shape}")
+        axes = check.reduce_axes(axis, x.shape, "min", nonempty=True)
         out = x.min(axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdims = axes, keepdims
@@ -40,7 +39,7 @@ class Min(Function):
 
 def _centred(x, axis, correction):
     """x − x̄ over the axes and the corrected count max(0, N − correction), for Var and Std."""
-    axes = normalise_axis(axis, x.ndim)
+    axes = check.reduce_axes(axis, x.shape, "var")
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore"):
         centred = x - x.mean(axis=axes, keepdims=True)
@@ -114,7 +113,7 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalise_axis(axis, x.ndim)
+        axes = check.reduce_axes(axis, x.shape, "norm")
         out = np.sqrt((x * x).sum(axis=axes, keepdims=True))
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdims = axes, keepdims
