@@ -21,11 +21,11 @@ _rng = np.random.default_rng()
 def manual_seed(seed) -> np.random.Generator:
     """Seed every random draw of the package; returns the generator.
 
-    ``seed`` is any int (negative seeds are taken modulo 2**64, as PyTorch does).
+    ``seed`` is a non-negative int (numpy's seeding takes no negative seeds, and a
+    silent wrap-around would make two different seeds give one stream).
     """
-    if not _checks.is_int(seed):
-        raise TypeError(f"manual_seed: seed must be an int, got {seed!r} ({type(seed).__name__})")
-    _rng.bit_generator.state = np.random.PCG64(int(seed) % (1 << 64)).state
+    seed = _checks.nonneg_int(seed, "manual_seed: seed")
+    _rng.bit_generator.state = np.random.PCG64(seed).state
     return _rng
 
 

@@ -7,14 +7,14 @@ and the shapes) before any Function or compiled kernel runs; the Functions in
 ``activation``, ``loss``, ``conv``, ``pooling``, ``vec``.
 """
 
-from .activation import log_softmax, logsig, poslin, purelin, relu, sigmoid, softmax, tanh, tansig
-from .conv import conv2d, conv2d_normalised, conv2d_tensors, rot180  # noqa: F401 (nn.Conv2d uses the last two)
-from .loss import cross_entropy, mse_loss
-from .pooling import avg_pool2d, max_pool2d
-from .vec import unvec, vec
+# Each module lists its public functions in its own __all__; a new function is
+# exported by adding its name there.
+from . import activation, conv, loss, pooling, vec as _vec_module
+from .activation import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .conv import conv2d_normalised, conv2d_tensors  # noqa: F401 (nn.Conv2d calls these)
+from .loss import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .vec import *  # noqa: F401,F403
 
-__all__ = [
-    "relu", "tanh", "sigmoid", "softmax", "log_softmax", "poslin", "tansig", "logsig", "purelin",
-    "mse_loss", "cross_entropy",
-    "conv2d", "rot180", "max_pool2d", "avg_pool2d", "vec", "unvec",
-]
+__all__ = activation.__all__ + loss.__all__ + conv.__all__ + pooling.__all__ + _vec_module.__all__

@@ -6,6 +6,8 @@ from .. import _checks as check
 from ..ops import activation as _act
 from ..tensor import Tensor
 
+__all__ = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "poslin", "tansig", "logsig", "purelin"]
+
 
 def relu(x) -> Tensor:
     """poslin: a = max(0, n)."""

@@ -8,6 +8,8 @@ from .. import _checks as check
 from ..ops import conv as _conv
 from ..tensor import Tensor
 
+__all__ = ["conv2d", "rot180"]
+
 _IMAGE = "(N, C, H, W), (C, H, W) or (H, W)"
 
 

@@ -6,6 +6,8 @@ from .. import _checks as check
 from ..ops import loss as _loss
 from ..tensor import Tensor
 
+__all__ = ["mse_loss", "cross_entropy"]
+
 
 def mse_loss(pred, target) -> Tensor:
     """Mean squared error over all elements; ``pred`` and ``target`` must have one shape."""

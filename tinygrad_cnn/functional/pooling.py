@@ -6,6 +6,8 @@ from .. import _checks as check
 from ..ops import pool as _pool
 from ..tensor import Tensor
 
+__all__ = ["max_pool2d", "avg_pool2d"]
+
 
 def _pool_args(x, kernel_size, stride, op: str) -> tuple:
     """The checked 4-D view of ``x``, its rank, the window and the stride of a pooling."""

@@ -6,6 +6,8 @@ from .. import _checks as check
 from ..ops import vec as _vec
 from ..tensor import Tensor
 
+__all__ = ["vec", "unvec"]
+
 
 def vec(x) -> Tensor:
     """The lecture's vec: stack the columns of each feature map, first map to last.

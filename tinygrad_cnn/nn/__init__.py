@@ -20,14 +20,13 @@ One module per concern: ``module`` (Module, Parameter, Sequential, seeding),
 ``conv``, ``pooling``, ``linear`` (Linear, Vec) and ``activation``.
 """
 
-from .activation import ReLU, ScaledTanh, Sigmoid, Tanh
-from .conv import Conv2d
-from .linear import Linear, Vec
-from .module import Module, Parameter, Sequential, get_rng, manual_seed
-from .pooling import AvgPool2d, MaxPool2d, Subsampling
+# Each module lists its public names in its own __all__; a new layer is exported
+# by adding its name there.
+from . import activation, conv, linear, module, pooling
+from .activation import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .module import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
 
-__all__ = [
-    "manual_seed", "get_rng", "Parameter", "Module",
-    "Conv2d", "MaxPool2d", "AvgPool2d", "Subsampling", "Vec", "Linear",
-    "ReLU", "Tanh", "Sigmoid", "ScaledTanh", "Sequential",
-]
+__all__ = module.__all__ + conv.__all__ + pooling.__all__ + linear.__all__ + activation.__all__

@@ -24,24 +24,14 @@ from ..tensor import Tensor
 __all__ = ["manual_seed", "get_rng", "Parameter", "Module", "Sequential"]
 
 # --------------------------------------------------------------- random initialisation
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed) -> np.random.Generator:
-    """Reset the generator that every layer initialisation draws from; returns it."""
-    global _rng
-    _rng = np.random.default_rng(check.nonneg_int(seed, "manual_seed: seed"))
-    return _rng
-
-
-def get_rng() -> np.random.Generator:
-    """The module-level generator used by all initialisations."""
-    return _rng
+# One generator for the whole package (init, dropout, shuffling, randn): seeding it
+# here is seeding it everywhere, as torch.manual_seed.
+from .._random import get_rng, manual_seed  # noqa: E402
 
 
 def _uniform(bound: float, shape) -> np.ndarray:
     """U(−bound, bound) as float32, from the module-level generator."""
-    return _rng.uniform(-bound, bound, size=shape).astype(np.float32)
+    return get_rng().uniform(-bound, bound, size=shape).astype(np.float32)
 
 
 def _count(n: int) -> str:
