@@ -10,7 +10,11 @@ __all__ = ["linear"]
 
 
 def linear(x, weight, bias=None) -> Tensor:
-    """y = x Wᵀ + b: x ``(*, in_features)``, weight ``(out_features, in_features)``, bias ``(out_features,)``."""
+    """y = x Wᵀ + b: x ``(*, in_features)``, weight ``(out_features, in_features)``, bias ``(out_features,)``.
+
+    Mixed float32/float64 operands promote to float64, as ``x @ W.T + b`` does here
+    (PyTorch refuses them); each gradient comes back in its input's dtype.
+    """
     x = check.float_tensor(x, "x")
     weight = check.float_tensor(weight, "weight")
     if weight.ndim != 2:
@@ -20,7 +24,6 @@ def linear(x, weight, bias=None) -> Tensor:
             f"linear: x must have {weight.shape[1]} features in its last axis to match weight {weight.shape}, "
             f"got shape {x.shape}"
         )
-    check.same_dtype(x, weight, "x", "weight", "linear")
     if bias is not None:
-        bias = check.channel_vector(bias, weight.shape[0], "bias", "linear", like=x)
+        bias = check.channel_vector(bias, weight.shape[0], "bias", "linear")
     return _linear.Linear.apply(x, weight, bias)

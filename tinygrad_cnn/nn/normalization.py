@@ -1,7 +1,7 @@
 """Batch normalisation layers, PyTorch's ``BatchNorm1d`` and ``BatchNorm2d``.
 
 State, under PyTorch's names: ``weight`` (γ, ones) and ``bias`` (β, zeros) when
-``affine``; buffers ``running_mean`` (zeros), ``running_var`` (ones) and
+``affine`` (no ``bias`` with ``bias=False``); buffers ``running_mean`` (zeros), ``running_var`` (ones) and
 ``num_batches_tracked`` (int64 0) when ``track_running_stats``.  Training mode
 normalises with the batch's statistics and updates the running ones; eval mode
 uses the running statistics (or, without them, the batch's).
@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _checks as check
 from .. import functional as F
+from .. import _dtypes
 from .._dtypes import get_default_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -25,7 +26,7 @@ class _BatchNorm(Module):
     _layout: str = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
-                 track_running_stats: bool = True):
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
         self.num_features = check.positive_int(num_features, f"{name}: num_features")
@@ -33,12 +34,12 @@ class _BatchNorm(Module):
         self.momentum = None if momentum is None else check.real(momentum, f"{name}: momentum", 0.0, 1.0)
         self.affine = check.boolean(affine, f"{name}: affine")
         self.track_running_stats = check.boolean(track_running_stats, f"{name}: track_running_stats")
-        dtype = get_default_dtype()
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-        else:
-            self.weight = self.bias = None
+        use_bias = check.boolean(bias, f"{name}: bias")
+        if device is not None:
+            _dtypes.device(device)  # only 'cpu' passes
+        dtype = get_default_dtype() if dtype is None else _dtypes.as_dtype(dtype, f"{name}: dtype")
+        self.weight = Parameter(np.ones(self.num_features, dtype=dtype)) if self.affine else None
+        self.bias = Parameter(np.zeros(self.num_features, dtype=dtype)) if self.affine and use_bias else None
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype=dtype)))
@@ -58,6 +59,7 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.data[...] = 1
+        if self.bias is not None:
             self.bias.data[...] = 0
 
     def forward(self, x):
@@ -79,7 +81,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
