@@ -92,7 +92,10 @@ class Linear(Module):
             raise ValueError(
                 f"Linear: input must have {self.in_features} features in its last axis, got shape {x.shape}"
             )
-        return F.linear(x, self.weight, self.bias)
+        # composed of matmul, transpose and add (not F.linear's fused Function) so that the
+        # graph drawn by tinygrad_cnn.viz shows the lecture's n = W p + b step by step
+        y = x @ self.weight.T
+        return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
