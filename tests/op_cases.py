@@ -14,6 +14,7 @@ connection matrices).  ``reference(*arrays, **params)`` and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,7 +25,13 @@ import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.kernels.conv import conv2d_reference
 from tinygrad_cnn.kernels.pool import avg_pool2d_reference, max_pool2d_reference
+from tinygrad_cnn import manual_seed
+from tinygrad_cnn.ops.activation import gelu_reference
 from tinygrad_cnn.ops.conv import rot180_reference
+from tinygrad_cnn.ops.dropout import dropout_reference
+from tinygrad_cnn.ops.linear import linear_reference
+from tinygrad_cnn.ops.normalization import batch_norm_reference
+from tinygrad_cnn.ops.shape import pad_reference
 from tinygrad_cnn.ops.vec import unvec_reference, vec_reference
 from helpers import arrays
 
@@ -223,6 +230,104 @@ def _torch_reduce(torch, x, axis, keepdims, name):
     return getattr(x, name)(dim=dim, keepdim=keepdims)
 
 
+# --------------------------------------------------------------- PyTorch-named activations, dropout, batch norm, pad, linear
+def slope_inputs(draw, contiguous, name):
+    xs, _ = unary_inputs(draw, contiguous, away_from_zero=True)
+    return xs, {name: draw(st.sampled_from([0.01, 0.2, 1.5]))}
+
+
+def gelu_inputs(draw, contiguous):
+    xs, _ = unary_inputs(draw, contiguous, -4.0, 4.0)
+    return xs, dict(approximate=draw(st.sampled_from(["none", "tanh"])))
+
+
+def dropout_inputs(draw, contiguous, channels=False):
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4)))
+    if channels and draw(st.booleans()):
+        shape += (draw(st.integers(1, 3)),)
+    elif not channels:
+        shape = shape[:draw(st.integers(1, 3))]
+    p = draw(st.sampled_from([0.0, 0.3, 0.5, 0.9, 1.0]))
+    return [_draw_array(draw, shape, contiguous)], dict(p=p, training=draw(st.booleans()), seed=draw(st.integers(0, 99)))
+
+
+def _seeded(fn):
+    """``fn(x, p, training)`` right after ``manual_seed(seed)``: the same mask on every call
+    (gradcheck calls the op many times)."""
+    def call(x, p, training, seed):
+        manual_seed(seed)
+        return fn(x, p=p, training=training)
+
+    return call
+
+
+def _dropout_ref(channels):
+    def ref(x, p, training, seed):
+        return dropout_reference(x, p, seed, channels=channels) if training else x
+
+    return ref
+
+
+def _dropout_torch(fn_name, channels):
+    """PyTorch's dropout in eval mode and at p = 0 or 1; in training with 0 < p < 1 its generator
+    differs, so the mask is taken from ours (this checks the 1/(1 − p) scaling and the gradient)."""
+    def twin(torch, x, p, training, seed):
+        if not training or p in (0.0, 1.0):
+            with warnings.catch_warnings():  # PyTorch warns that 3-D input to dropout2d means (N, C, L)
+                warnings.simplefilter("ignore")
+                return getattr(torch.nn.functional, fn_name)(x, p, training)
+        mask = dropout_reference(np.ones(tuple(x.shape[:2]) if channels else tuple(x.shape)), p, seed,
+                                 channels=False) != 0
+        mask = torch.from_numpy(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)))
+        return torch.where(mask, x * (1.0 / (1.0 - p)), torch.zeros_like(x))
+
+    return twin
+
+
+def batch_norm_inputs(draw, contiguous):
+    shape = (draw(st.integers(2, 3)), draw(st.integers(1, 3)))
+    shape += tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+    C = shape[1]
+    training = draw(st.booleans())
+    arrays = [_draw_array(draw, shape, contiguous)]
+    if draw(st.booleans()):
+        arrays += [_draw_array(draw, (C,), contiguous, 0.5, 2.0), _draw_array(draw, (C,), contiguous)]
+    rng = np.random.default_rng(draw(st.integers(0, 99)))
+    return arrays, dict(running_mean=rng.uniform(-1, 1, C), running_var=rng.uniform(0.5, 2, C),
+                        training=training, eps=draw(st.sampled_from([1e-5, 0.1])))
+
+
+def _batch_norm_call(x, *weight_bias, running_mean, running_var, training, eps):
+    # copies: training mode updates the running statistics in place
+    return F.batch_norm(x, running_mean.copy(), running_var.copy(), *weight_bias, training=training, eps=eps)
+
+
+def _batch_norm_torch(torch, x, *weight_bias, running_mean, running_var, training, eps):
+    return torch.nn.functional.batch_norm(x, torch.tensor(running_mean), torch.tensor(running_var), *weight_bias,
+                                          training=training, eps=eps)
+
+
+def pad_inputs(draw, contiguous):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    pad = []
+    for size in shape[::-1][:draw(st.integers(1, len(shape)))]:
+        before = draw(st.integers(-(size - 1), 2))
+        pad += [before, draw(st.integers(-(size + before - 1) if before < 0 else -(size - 1), 2))]
+    return [_draw_array(draw, shape, contiguous)], dict(pad=tuple(pad), value=draw(st.sampled_from([0.0, -1.5])))
+
+
+def linear_inputs(draw, contiguous):
+    lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    i, o = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    arrays = [_draw_array(draw, lead + (i,), contiguous), _draw_array(draw, (o, i), contiguous)]
+    if draw(st.booleans()):
+        arrays.append(_draw_array(draw, (o,), contiguous))
+    return arrays, {}
+
+
+BN_X = Tensor(np.zeros((4, 3, 2, 2)))
+BN_STATS = dict(running_mean=Tensor(np.zeros(3)), running_var=Tensor(np.ones(3)))
+
 SHAPE_23 = Tensor(np.zeros((2, 3)))
 
 CASES = [
@@ -279,6 +384,73 @@ CASES = [
            reference=lambda x, axis: np.log(_softmax(x, axis)), inputs=axis_inputs,
            torch=lambda torch, x, axis: torch.log_softmax(x, dim=axis),
            bad=[(lambda: F.log_softmax(SHAPE_23, axis=-3), ValueError, r"axis -3.*\(2, 3\)")]),
+    OpCase("leaky_relu", "activation", call=F.leaky_relu,
+           reference=lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
+           inputs=lambda draw, contiguous: slope_inputs(draw, contiguous, "negative_slope"),
+           torch=lambda torch, x, negative_slope: torch.nn.functional.leaky_relu(x, negative_slope),
+           bad=[(lambda: F.leaky_relu(SHAPE_23, "0.1"), TypeError, "negative_slope must be a real"),
+                (lambda: F.leaky_relu(Tensor(np.zeros(2, np.int64))), TypeError, "x must be float32 or float64")]),
+    OpCase("elu", "activation", call=F.elu,
+           reference=lambda x, alpha: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
+           inputs=lambda draw, contiguous: slope_inputs(draw, contiguous, "alpha"),
+           torch=lambda torch, x, alpha: torch.nn.functional.elu(x, alpha),
+           bad=[(lambda: F.elu(SHAPE_23, alpha=float("nan")), ValueError, "alpha must be a finite number")]),
+    OpCase("gelu", "activation", call=F.gelu, reference=gelu_reference, inputs=gelu_inputs,
+           torch=lambda torch, x, approximate: torch.nn.functional.gelu(x, approximate=approximate),
+           bad=[(lambda: F.gelu(SHAPE_23, approximate="erf"), ValueError, "approximate must be one of"),
+                (lambda: F.gelu(SHAPE_23, approximate=None), TypeError, "approximate must be a str")]),
+    OpCase("softmax_dim", "activation", call=lambda x, axis: F.softmax(x, dim=axis), reference=_softmax,
+           inputs=axis_inputs, torch=lambda torch, x, axis: torch.nn.functional.softmax(x, dim=axis),
+           bad=[(lambda: F.softmax(SHAPE_23, dim=0, axis=1), ValueError, "disagree"),
+                (lambda: F.log_softmax(SHAPE_23, dim=2), ValueError, r"axis 2.*\(2, 3\)")]),
+    # ---- dropout family: ops/dropout.py (mask from the package generator; reference redraws it from the seed)
+    OpCase("dropout", "dropout", call=_seeded(F.dropout), reference=_dropout_ref(False),
+           inputs=dropout_inputs, torch=_dropout_torch("dropout", False),
+           bad=[(lambda: F.dropout(SHAPE_23, p=1.5), ValueError, r"dropout: p must lie in \[0, 1\]"),
+                (lambda: F.dropout(SHAPE_23, p=-0.1), ValueError, "p must lie in"),
+                (lambda: F.dropout(SHAPE_23, p="0.5"), TypeError, "p must be a real number"),
+                (lambda: F.dropout(SHAPE_23, training=1), TypeError, "training must be True or False"),
+                (lambda: F.dropout(Tensor(np.zeros(3, np.int64))), TypeError, "x must be float32 or float64")]),
+    OpCase("dropout2d", "dropout", call=_seeded(F.dropout2d), reference=_dropout_ref(True),
+           inputs=lambda draw, contiguous: dropout_inputs(draw, contiguous, channels=True),
+           torch=_dropout_torch("dropout2d", True),
+           bad=[(lambda: F.dropout2d(SHAPE_23), ValueError, r"dropout2d: x must be \(N, C, H, W\).*\(2, 3\)"),
+                (lambda: F.dropout2d(BN_X, p=2), ValueError, "p must lie in")]),
+    # ---- normalization family: ops/normalization.py
+    OpCase("batch_norm", "normalization", call=_batch_norm_call,
+           reference=lambda x, *wb, running_mean, running_var, training, eps: batch_norm_reference(
+               x, *wb, running_mean=running_mean, running_var=running_var, training=training, eps=eps),
+           inputs=batch_norm_inputs, torch=_batch_norm_torch,
+           bad=[(lambda: F.batch_norm(BN_X, Tensor(np.zeros(2)), Tensor(np.ones(3))), ValueError,
+                 r"running_mean must have shape \(3,\) for 3 channels, got \(2,\)"),
+                (lambda: F.batch_norm(BN_X, None, None), ValueError, "needed when training=False"),
+                (lambda: F.batch_norm(BN_X, Tensor(np.zeros(3)), None, training=True), ValueError, "both"),
+                (lambda: F.batch_norm(Tensor(np.zeros((1, 3))), None, None, training=True), ValueError,
+                 r"more than 1 value per channel.*\(1, 3\)"),
+                (lambda: F.batch_norm(Tensor(np.zeros(3)), None, None, training=True), ValueError, r"1-D shape \(3,\)"),
+                (lambda: F.batch_norm(BN_X, **BN_STATS, weight=Tensor(np.ones(3, np.float32))), TypeError,
+                 "input is float64 but weight is float32"),
+                (lambda: F.batch_norm(BN_X, **BN_STATS, training=True, momentum=1.5), ValueError,
+                 r"momentum must lie in \[0, 1\]"),
+                (lambda: F.batch_norm(BN_X, **BN_STATS, training=True, momentum=None), TypeError,
+                 "momentum must be a real number"),
+                (lambda: F.batch_norm(BN_X, **BN_STATS, eps=0), ValueError, r"eps must lie in \(0, inf\)")]),
+    # ---- pad (constant mode): ops/shape.py
+    OpCase("pad", "shape", call=F.pad, reference=pad_reference, inputs=pad_inputs,
+           torch=lambda torch, x, pad, value: torch.nn.functional.pad(x, pad, value=value),
+           bad=[(lambda: F.pad(SHAPE_23, (1,)), ValueError, r"even number of ints.*\(2, 3\)"),
+                (lambda: F.pad(SHAPE_23, (1, 1) * 3), ValueError, "at most 2 per dimension"),
+                (lambda: F.pad(SHAPE_23, (1.0, 1)), TypeError, "pad must be a tuple of ints"),
+                (lambda: F.pad(SHAPE_23, (-2, -2)), ValueError, r"dimension 1 of \(2, 3\) a size of -1"),
+                (lambda: F.pad(SHAPE_23, (1, 1), mode="reflect"), ValueError, "mode must be one of 'constant'")]),
+    # ---- linear: ops/linear.py
+    OpCase("linear", "linear", call=F.linear, reference=linear_reference, inputs=linear_inputs,
+           torch=lambda torch, x, w, *b: torch.nn.functional.linear(x, w, *b),
+           bad=[(lambda: F.linear(SHAPE_23, Tensor(np.zeros((4, 2)))), ValueError, r"2 features.*\(4, 2\).*\(2, 3\)"),
+                (lambda: F.linear(SHAPE_23, Tensor(np.zeros(3))), ValueError, r"weight must be \(out_features"),
+                (lambda: F.linear(SHAPE_23, Tensor(np.zeros((4, 3))), Tensor(np.zeros(3))), ValueError,
+                 r"bias must have shape \(4,\)"),
+                (lambda: F.linear(SHAPE_23, "w"), TypeError, "weight must be a Tensor or array")]),
     # ---- loss family: ops/loss.py
     OpCase("mse_loss", "loss", call=F.mse_loss, reference=lambda p, t: np.mean((p - t) ** 2),
            inputs=loss_inputs, torch=lambda torch, p, t: torch.nn.functional.mse_loss(p, t),

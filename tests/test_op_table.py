@@ -113,7 +113,7 @@ def test_bad_input(case, i):
 
 def test_every_family_has_a_row():
     assert {c.family for c in CASES} >= {"conv", "pool", "vec", "activation", "loss", "elementwise", "reduce",
-                                         "movement"}
+                                         "movement", "dropout", "normalization", "shape", "linear"}
 
 
 # --------------------------------------------------------------- negative control
@@ -153,9 +153,11 @@ def test_no_argument_checks_inside_forward():
     raises a ValueError or TypeError of its own."""
     import inspect
 
-    from tinygrad_cnn.ops import activation, conv, elementwise, loss, movement, pool, reduce, vec
+    from tinygrad_cnn.ops import (activation, conv, dropout, elementwise, linear, loss, movement, normalization,
+                                  pool, reduce, shape, vec)
 
-    for module in (activation, conv, elementwise, loss, movement, pool, reduce, vec):
+    for module in (activation, conv, dropout, elementwise, linear, loss, movement, normalization, pool, reduce,
+                   shape, vec):
         for name, obj in vars(module).items():
             if isinstance(obj, type) and issubclass(obj, Function) and "forward" in vars(obj):
                 source = inspect.getsource(obj.forward)

@@ -418,3 +418,38 @@ def size_args(args: tuple, op: str, name: str = "size", allow_infer: bool = Fals
     if any(v < low for v in items):
         raise ValueError(f"{op}: {name} must not be negative{' (except one -1)' if allow_infer else ''}, got {items}")
     return tuple(int(v) for v in items)
+
+
+# --------------------------------------------------------------- per-channel vectors, pads, classes
+def channel_vector(v, channels: int, name: str, op: str, like=None):
+    """``v`` as a float Tensor of shape ``(channels,)`` (batch norm's weight, bias, running
+    statistics); with ``like`` it must also share that tensor's dtype."""
+    v = float_tensor(v, f"{op}: {name}")
+    if v.shape != (channels,):
+        raise ValueError(f"{op}: {name} must have shape ({channels},) for {channels} channels, got {v.shape}")
+    if like is not None:
+        same_dtype(like, v, "input", name, op)
+    return v
+
+
+def pad_widths(pad, shape: tuple, op: str = "pad") -> tuple:
+    """PyTorch's pad tuple (last axis first: ``(left, right, top, bottom, ...)``) as per-axis
+    ``(crop slices, (before, after) widths)``; negative entries crop.  The result must keep
+    every axis at a size >= 0."""
+    if not isinstance(pad, (tuple, list)) or not all(is_int(p) for p in pad):
+        raise TypeError(f"{op}: pad must be a tuple of ints, got {pad!r}")
+    if len(pad) % 2 or len(pad) // 2 > len(shape):
+        raise ValueError(
+            f"{op}: pad must hold an even number of ints, at most 2 per dimension of the input {shape}; "
+            f"got {len(pad)}: {tuple(pad)}"
+        )
+    crop, widths = [slice(None)] * len(shape), [(0, 0)] * len(shape)
+    for k in range(len(pad) // 2):
+        axis_ = len(shape) - 1 - k
+        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        size = shape[axis_]
+        if size + before + after < 0 or max(before, after) > MAX_EXTENT:
+            raise ValueError(f"{op}: pad {tuple(pad)} gives dimension {axis_} of {shape} a size of {size + before + after}")
+        crop[axis_] = slice(max(-before, 0), size - max(-after, 0))
+        widths[axis_] = (max(before, 0), max(after, 0))
+    return tuple(crop), tuple(widths)

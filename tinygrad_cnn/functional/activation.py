@@ -6,7 +6,8 @@ from .. import _checks as check
 from ..ops import activation as _act
 from ..tensor import Tensor
 
-__all__ = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "poslin", "tansig", "logsig", "purelin"]
+__all__ = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "leaky_relu", "elu", "gelu",
+           "poslin", "tansig", "logsig", "purelin"]
 
 
 def relu(x) -> Tensor:
@@ -32,11 +33,52 @@ def purelin(x) -> Tensor:
 poslin, tansig, logsig = relu, tanh, sigmoid
 
 
-def softmax(x, axis: int = -1) -> Tensor:
-    x = check.float_tensor(x, "x")
-    return _act.Softmax.apply(x, axis=check.axis(x, axis, "softmax"))
+def _softmax_axis(x, dim, axis, op: str) -> int:
+    """The axis of a softmax from PyTorch's ``dim`` or numpy's ``axis`` (default: the last).
+
+    PyTorch's deprecated implicit choice for ``dim=None`` (0 for 0-, 1- and 3-D input) is
+    not reproduced: without an axis the last one is used, which is PyTorch's choice for
+    the usual 1-D and 2-D inputs.
+    """
+    if dim is not None and axis is not None and dim != axis:
+        raise ValueError(f"{op}: dim={dim!r} and axis={axis!r} disagree; give one of them")
+    chosen = dim if dim is not None else axis
+    return check.axis(x, -1 if chosen is None else chosen, op)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
+def softmax(x, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None) -> Tensor:
+    """a_i = e^{n_i} / Σ_j e^{n_j} along ``dim`` (or ``axis``; the last by default).
+
+    ``dtype`` casts the input first, as PyTorch's.
+    """
+    x = check.float_tensor(x if dtype is None else check.tensor(x, "x").to(dtype), "x")
+    return _act.Softmax.apply(x, axis=_softmax_axis(x, dim, axis, "softmax"))
+
+
+def log_softmax(x, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None) -> Tensor:
+    """a_i = n_i − log Σ_j e^{n_j} along ``dim`` (or ``axis``; the last by default)."""
+    x = check.float_tensor(x if dtype is None else check.tensor(x, "x").to(dtype), "x")
+    return _act.LogSoftmax.apply(x, axis=_softmax_axis(x, dim, axis, "log_softmax"))
+
+
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """a = n for n > 0, else ``negative_slope``·n.  ``inplace`` is accepted and ignored (a new tensor)."""
     x = check.float_tensor(x, "x")
-    return _act.LogSoftmax.apply(x, axis=check.axis(x, axis, "log_softmax"))
+    slope = check.real(negative_slope, "leaky_relu: negative_slope")
+    check.boolean(inplace, "leaky_relu: inplace")
+    return _act.LeakyReLU.apply(x, negative_slope=slope)
+
+
+def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """a = n for n > 0, else α(eⁿ − 1).  ``inplace`` is accepted and ignored."""
+    x = check.float_tensor(x, "x")
+    alpha = check.real(alpha, "elu: alpha")
+    check.boolean(inplace, "elu: inplace")
+    return _act.ELU.apply(x, alpha=alpha)
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """a = n·Φ(n) (Φ the standard normal CDF); ``approximate='tanh'`` uses PyTorch's tanh formula."""
+    x = check.float_tensor(x, "x")
+    approximate = check.one_of(approximate, "gelu: approximate", ("none", "tanh"))
+    return _act.GELU.apply(x, approximate=approximate)

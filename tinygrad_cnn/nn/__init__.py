@@ -12,21 +12,28 @@ Layer map (lecture notation → class)::
     Z = W ⊛ V + b, with connection matrix C^m     Conv2d
     Z = max_{r,c} V                              MaxPool2d
     Z = w ⊞^{ave}_{r,c} V   (w trainable per map)  AvgPool2d(channels=...)
-    v = vec(A)                                   Vec
+    v = vec(A)  (column stacking)                Vec     (PyTorch's row-major Flatten also exists)
     n = W p + b                                  Linear
     poslin / tansig / logsig                     ReLU / Tanh / Sigmoid
 
-One module per concern: ``module`` (Module, Parameter, Sequential, seeding),
-``conv``, ``pooling``, ``linear`` (Linear, Vec) and ``activation``.
+One module per concern: ``module`` (Module, Parameter, seeding), ``container``
+(Sequential, ModuleList, ModuleDict), ``conv``, ``pooling``, ``linear`` (Linear,
+Vec, Flatten, Identity), ``activation``, ``dropout``, ``normalization`` (BatchNorm)
+and ``init`` (``nn.init.xavier_uniform_`` …).  ``nn.functional`` is
+``tinygrad_cnn.functional``.
 """
 
 # Each module lists its public names in its own __all__; a new layer is exported
 # by adding its name there.
-from . import activation, conv, linear, module, pooling
+from . import activation, container, conv, dropout, functional, init, linear, module, normalization, pooling
 from .activation import *  # noqa: F401,F403
+from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 
-__all__ = module.__all__ + conv.__all__ + pooling.__all__ + linear.__all__ + activation.__all__
+__all__ = (module.__all__ + container.__all__ + conv.__all__ + pooling.__all__ + linear.__all__
+           + activation.__all__ + dropout.__all__ + normalization.__all__)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _checks as check
 from .. import functional as F
+from .._dtypes import get_default_dtype
 from .module import Module, Parameter, get_rng
 
 __all__ = ["Conv2d"]
@@ -50,8 +51,8 @@ class Conv2d(Module):
         w = get_rng().uniform(-1.0, 1.0, size=(self.out_channels, self.in_channels, kh, kw)) * bound[:, None, None, None]
         if self.connection is not None:
             w *= self.connection[:, :, None, None]
-        self.weight = Parameter(w.astype(np.float32))
-        self.bias = Parameter((get_rng().uniform(-1.0, 1.0, size=self.out_channels) * bound).astype(np.float32)) if bias else None
+        self.weight = Parameter(w.astype(get_default_dtype()))
+        self.bias = Parameter((get_rng().uniform(-1.0, 1.0, size=self.out_channels) * bound).astype(get_default_dtype())) if bias else None
 
     def forward(self, x):
         x, weight, bias = F.conv2d_tensors(x, self.weight, self.bias)

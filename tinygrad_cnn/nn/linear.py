@@ -1,4 +1,4 @@
-"""The fully connected part of a network: vec (feature maps to a vector) and ``Linear``."""
+"""The fully connected part of a network: vec and flatten (feature maps to a vector), ``Linear``, ``Identity``."""
 
 from __future__ import annotations
 
@@ -8,21 +8,73 @@ from .. import _checks as check
 from .. import functional as F
 from .module import Module, Parameter, _uniform
 
-__all__ = ["Vec", "Linear"]
+__all__ = ["Vec", "Flatten", "Unflatten", "Identity", "Linear"]
 
 
 class Vec(Module):
-    """Feature maps to one column-stacked vector per example (``F.vec``): (N, C, H, W) → (N, C·H·W)."""
+    """Feature maps to one column-stacked vector per example (``F.vec``): (N, C, H, W) → (N, C·H·W).
+
+    The lecture's vec stacks the *columns* of each map; PyTorch's :class:`Flatten` stacks
+    its *rows*.  Both give (N, C·H·W) but in different orders: a Linear layer trained
+    after one does not fit after the other.
+    """
 
     def forward(self, x):
         return F.vec(x)
+
+
+class Flatten(Module):
+    """PyTorch's flatten: dimensions ``start_dim..end_dim`` merged row by row (C order),
+    (N, C, H, W) → (N, C·H·W) with element (c, i, j) at c·H·W + i·W + j.
+
+    Not the lecture's :class:`Vec`, which stacks columns (c·H·W + j·H + i).
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = check.integer(start_dim, "Flatten: start_dim")
+        self.end_dim = check.integer(end_dim, "Flatten: end_dim")
+
+    def forward(self, x):
+        return check.tensor(x, "x").flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`, row-major)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim = check.integer(dim, "Unflatten: dim")
+        self.unflattened_size = check.size_args((unflattened_size,), "Unflatten", "unflattened_size",
+                                                allow_infer=True)
+
+    def forward(self, x):
+        x = check.tensor(x, "x")
+        d = check.dim(self.dim, x.ndim, "Unflatten")
+        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Identity(Module):
+    """a = n; any constructor arguments are accepted and ignored, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
 
 
 class Linear(Module):
     """Fully connected layer n = W p + b, batched as y = x @ Wᵀ + b.
 
     ``weight`` ``(out_features, in_features)``, ``bias`` ``(out_features,)``, both
-    initialised U(−1/√in_features, 1/√in_features) as in PyTorch.
+    initialised U(−1/√in_features, 1/√in_features) as in PyTorch, in the default dtype.
     """
 
     def __init__(self, in_features, out_features, bias=True):
@@ -40,6 +92,8 @@ class Linear(Module):
             raise ValueError(
                 f"Linear: input must have {self.in_features} features in its last axis, got shape {x.shape}"
             )
+        # composed of matmul, transpose and add (not F.linear's fused Function) so that the
+        # graph drawn by tinygrad_cnn.viz shows the lecture's n = W p + b step by step
         y = x @ self.weight.T
         return y + self.bias if self.bias is not None else y
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _checks as check
 from .. import functional as F
+from .._dtypes import get_default_dtype
 from .module import Module, Parameter
 
 __all__ = ["MaxPool2d", "AvgPool2d", "Subsampling"]
@@ -45,7 +46,7 @@ class AvgPool2d(Module):
         else:
             self.channels = check.positive_int(channels, "channels")
             kh, kw = self.kernel_size
-            self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype=np.float32))
+            self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype=get_default_dtype()))
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, weight=self.weight)
@@ -65,7 +66,7 @@ class Subsampling(AvgPool2d):
 
     def __init__(self, channels, kernel_size=2, stride=None):
         super().__init__(kernel_size, stride, channels=channels)
-        self.bias = Parameter(np.zeros(self.channels, dtype=np.float32))
+        self.bias = Parameter(np.zeros(self.channels, dtype=get_default_dtype()))
 
     def forward(self, x):
         z = F.avg_pool2d(x, self.kernel_size, self.stride, weight=self.weight)

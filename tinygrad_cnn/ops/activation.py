@@ -6,8 +6,11 @@ backward pass is its Hadamard product ∘ with the incoming gradient dA.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..kernels.elementwise import erf
 from ..tensor import Function
 
 
@@ -120,3 +123,83 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+class LeakyReLU(Function):
+    """a = n for n > 0, else s·n (s = ``negative_slope``); Ḟ = 1 for n > 0, else s (PyTorch's choice at 0)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = x.dtype.type(negative_slope)
+        return np.where(x > 0, x, x * ctx.slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * ctx.slope)
+
+
+class ELU(Function):
+    """a = n for n > 0, else α(eⁿ − 1); Ḟ = 1 for n > 0, else α·eⁿ."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        alpha = x.dtype.type(alpha)
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * ctx.alpha * np.exp(np.minimum(x, 0)))
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+class GELU(Function):
+    """a = n·Φ(n), Φ the standard normal CDF ½(1 + erf(n/√2)); Ḟ = Φ(n) + n·φ(n), φ(n) = e^{−n²/2}/√(2π).
+
+    ``approximate='tanh'``: a = ½n(1 + t), t = tanh(u), u = √(2/π)(n + 0.044715n³);
+    Ḟ = ½(1 + t) + ½n(1 − t²)·√(2/π)(1 + 3·0.044715n²).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+            return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
+        return (x * normal_cdf(x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return grad * (normal_cdf(x) + x * pdf)
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Φ(x) = ½(1 + erf(x/√2)), elementwise (erf from the C library, through the compiled ``erf``)."""
+    return 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def gelu_reference(x, approximate="none"):
+    """Naive GELU, one element at a time with Python's math.erf / math.tanh (float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        v = float(x[idx])
+        if approximate == "tanh":
+            out[idx] = 0.5 * v * (1 + math.tanh(_SQRT_2_OVER_PI * (v + _GELU_CUBIC * v ** 3)))
+        else:
+            out[idx] = v * 0.5 * (1 + math.erf(v / math.sqrt(2.0)))
+    return out

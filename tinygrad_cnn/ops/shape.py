@@ -13,6 +13,8 @@ import numpy as np
 from ..tensor import Function
 from .elementwise import unbroadcast
 
+__all__ = ["Expand", "Flip", "Cat", "cat_reference", "Where", "Clone", "Pad", "pad_reference"]
+
 
 class Expand(Function):
     """y = x broadcast to ``shape`` (a read-only view, no copy); dx = Σ dy over the broadcast axes."""
@@ -105,3 +107,40 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+class Pad(Function):
+    """Constant padding: y = x surrounded by ``value``, ``widths`` ((before, after) per axis) ≥ 0
+    after ``crop`` (slices per axis, from negative pads) removed from x first.
+
+    dx = dy at the positions x landed on (the padding gets no gradient; cropped elements get 0).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, crop, widths, value):
+        ctx.in_shape, ctx.crop = x.shape, crop
+        ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x[crop].shape))
+        return np.pad(x[crop], widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        dx = np.zeros(ctx.in_shape, dtype=grad.dtype)
+        dx[ctx.crop] = grad[ctx.inner]
+        return dx
+
+
+def pad_reference(x, pad, value=0.0):
+    """Naive constant pad (PyTorch's pad order: last axis first, negative pads crop): each output
+    element looks up its source index one axis at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    before = [0] * x.ndim
+    after = [0] * x.ndim
+    for k in range(len(pad) // 2):
+        before[x.ndim - 1 - k], after[x.ndim - 1 - k] = pad[2 * k], pad[2 * k + 1]
+    out_shape = tuple(s + b + a for s, b, a in zip(x.shape, before, after))
+    out = np.empty(out_shape)
+    for idx in np.ndindex(out_shape):
+        src = tuple(i - b for i, b in zip(idx, before))
+        inside = all(0 <= s < n for s, n in zip(src, x.shape))
+        out[idx] = x[src] if inside else value
+    return out

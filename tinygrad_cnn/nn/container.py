@@ -1,0 +1,192 @@
+"""Containers: ``Sequential`` (layers in order), ``ModuleList`` and ``ModuleDict``.
+
+Their children are named as PyTorch names them (``0``, ``1``, … or the dict's keys),
+so ``state_dict`` keys match a PyTorch model built the same way.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import _checks as check
+from .module import Module
+
+__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+
+
+def _module(value, where: str):
+    if not isinstance(value, Module):
+        raise TypeError(f"{where}: expected a Module, got {type(value).__name__}")
+    return value
+
+
+class Sequential(Module):
+    """Layers applied in order.  Indexable, iterable, ``len``; parameter names ``0.weight``, ``1.bias``, …
+
+    ``Sequential(OrderedDict(name=layer, ...))`` names the layers instead.
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            for name, layer in layers[0].items():
+                self.add_module(str(name), _module(layer, f"Sequential: argument {name!r}"))
+            return
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: argument {i} must be a Module, got {type(layer).__name__}")
+            setattr(self, str(i), layer)
+
+    def _layers(self) -> list:
+        return [v for _, v in self._own_items() if isinstance(v, Module)]
+
+    def append(self, layer):
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got {type(layer).__name__}")
+        setattr(self, str(len(self)), layer)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._layers())
+
+    def __iter__(self):
+        return iter(self._layers())
+
+    def __getitem__(self, index):
+        layers = self._layers()
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"Sequential indices must be int or slice, got {type(index).__name__}")
+        if not -len(layers) <= index < len(layers):
+            raise IndexError(f"Sequential index {index} out of range for {len(layers)} layers")
+        return layers[index]
+
+    def forward(self, x):
+        for layer in self._layers():
+            x = layer(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the owner sees (``layers.0.weight``, …); no ``forward``."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        object.__setattr__(self, "_items", [])
+        if modules is not None:
+            self.extend(modules)
+
+    def _own_entries(self):
+        for i, m in enumerate(self._items):
+            yield str(i), m, "module"
+
+    def _index(self, index) -> int:
+        if isinstance(index, bool) or not check.is_int(index):
+            raise TypeError(f"ModuleList indices must be int or slice, got {type(index).__name__}")
+        if not -len(self._items) <= index < len(self._items):
+            raise IndexError(f"ModuleList index {index} out of range for {len(self._items)} modules")
+        return int(index) % len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(self._items[index])
+        return self._items[self._index(index)]
+
+    def __setitem__(self, index, module):
+        self._items[self._index(index)] = _module(module, "ModuleList")
+
+    def __delitem__(self, index):
+        if isinstance(index, slice):
+            del self._items[index]
+        else:
+            del self._items[self._index(index)]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        self._items.append(_module(module, "ModuleList.append"))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module) -> None:
+        self._items.insert(check.integer(index, "ModuleList.insert: index"), _module(module, "ModuleList.insert"))
+
+    def _child_lines(self) -> list:
+        """PyTorch's layout: runs of modules that print alike collapse to ``(0-2): 3 x Linear(...)``."""
+        lines, i = [], 0
+        texts = [m._repr_body() for m in self._items]
+        while i < len(texts):
+            j = i
+            while j + 1 < len(texts) and texts[j + 1] == texts[i]:
+                j += 1
+            lines.append(f"({i}): {texts[i]}" if i == j else f"({i}-{j}): {j - i + 1} x {texts[i]}")
+            i = j + 1
+        return lines
+
+
+class ModuleDict(Module):
+    """A dict of modules (insertion order) whose parameters the owner sees (``heads.a.weight``, …)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        object.__setattr__(self, "_items", OrderedDict())
+        if modules is not None:
+            self.update(modules)
+
+    def _own_entries(self):
+        for key, m in self._items.items():
+            yield key, m, "module"
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __setitem__(self, key, module):
+        self._check_new_name(key, "module")
+        self._items[key] = _module(module, f"ModuleDict[{key!r}]")
+
+    def __delitem__(self, key):
+        del self._items[key]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def pop(self, key):
+        return self._items.pop(key)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, m in pairs:
+            self[key] = m

@@ -1,0 +1,44 @@
+"""The fully connected layer's affine map, batched: y = x Wᵀ + b."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Function
+
+__all__ = ["Linear", "linear_reference"]
+
+
+class Linear(Function):
+    """y = x Wᵀ + b for x ``(*, in)``, W ``(out, in)``, b ``(out,)`` or None (the lecture's n = W p + b, per row).
+
+    dx = dy W,  dW = Σ_rows dyᵀ x,  db = Σ_rows dy  (rows: every leading index of x).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        y = np.matmul(x, weight.T)
+        return y + bias if bias is not None else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dx = np.matmul(grad, weight) if ctx.needs_input_grad[0] else None
+        rows_dy = grad.reshape(-1, weight.shape[0])
+        dw = rows_dy.T @ x.reshape(-1, weight.shape[1]) if ctx.needs_input_grad[1] else None
+        db = rows_dy.sum(axis=0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return dx, dw, db
+
+
+def linear_reference(x, weight, bias=None):
+    """Naive y[..., o] = Σ_i x[..., i] W[o, i] + b[o], one output element at a time."""
+    x, weight = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    out = np.zeros(x.shape[:-1] + (weight.shape[0],))
+    for idx in np.ndindex(x.shape[:-1]):
+        for o in range(weight.shape[0]):
+            out[idx + (o,)] = sum(x[idx + (i,)] * weight[o, i] for i in range(weight.shape[1]))
+            if bias is not None:
+                out[idx + (o,)] += bias[o]
+    return out
