@@ -21,12 +21,12 @@ C-contiguous for speed (other layouts work but compile another
 specialisation), window no larger than the input, strides >= 1.
 
 Each public function is a thin Python wrapper that runs its compiled body
-on one thread when the work is small (see ``conv.run_kernel``).
+on one thread when the work is small (see ``_parallel.run_kernel``).
 """
 import numpy as np
 from numba import njit, prange
 
-from .conv import run_kernel
+from ._parallel import run_kernel
 
 __all__ = [
     "max_pool2d_forward",
