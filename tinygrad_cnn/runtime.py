@@ -12,13 +12,21 @@
   not the environment, so child processes that never import tinygrad_cnn
   (and so lack the TBB loading below) keep Numba's own default.
 
-  Measured on 2 cores, median of 3 interleaved runs of
-  ``python benchmarks/threads_compare.py`` (a LeNet-5 step: batch 64,
-  forward + loss + backward; and ``train --epochs 3 --no-progress``), idle /
-  beside two ``python -c "while True: pass"``::
+  Measured on a shared 2-core machine with ``python benchmarks/threads_compare.py``
+  (fresh process per run; a LeNet-5 step: batch 64, forward + loss +
+  backward, median and p90 of 40 steps; ``train --epochs 3 --no-progress``
+  wall time; median of 3 interleaved runs, the collapsed layers 1 run),
+  idle / beside two ``python -c "while True: pass"``::
 
-      layer        step median, p90 ms (idle)   (loaded)       train 3 epochs s (idle / loaded)
-      (filled in from the measurements; see the module's commit message)
+      layer                      step ms (p90)      train s       | loaded: step ms (p90)   train s
+      tbb                        7.8  (8.1)         2.4           |         9.2  (9.6)      5.3
+      workqueue                  12.9 (13.5)        2.9           |         31   (39)       7.8
+      omp, OMP_WAIT_POLICY=passive 8.8 (9.3)        2.7           |         28   (32)       7.1
+      omp (spinning, as before)  7.7  (8.0)         2.3           |         498  (797)      91
+
+  TBB is as fast as spinning OpenMP when idle and keeps a fair share
+  (about 2x) under load; the others lose 3x there.  Timings on a shared
+  machine are noisy: the ratios, not the absolute times, carry over.
 
 * **Thread count.**  :func:`set_num_threads` / :func:`get_num_threads`;
   the default is ``min(2, cores)`` or ``TINYGRAD_CNN_NUM_THREADS``.  Two
@@ -31,7 +39,11 @@
   convolution's chunks) run with BLAS on one thread
   (:func:`single_threaded_blas`): they are small, and BLAS's spinning
   worker threads would otherwise compete with the kernel threads for the
-  same two cores.  The user's own numpy calls keep BLAS's setting.
+  same two cores.  The user's own numpy calls keep BLAS's setting.  Setting
+  the limit per call costs about 17 us (threadpoolctl's ``limit()`` 56 us,
+  ``threadpool_limits`` 2.4 ms); beside two busy processes a LeNet-sized
+  product (64x400 @ 400x120) took 0.68 ms on one BLAS thread and 4.7 ms on
+  BLAS's default two.
 
 * **fork().**  Locks and counters kept here are reset in a forked child
   (``os.register_at_fork``); TBB and workqueue restart their pools there.
@@ -40,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import os
 import sys
 import threading
@@ -82,7 +95,8 @@ def _load_tbb() -> bool:
         except OSError:
             continue
         try:
-            from numba.np.ufunc import parallel, tbbpool  # noqa: F401
+            importlib.import_module("numba.np.ufunc.tbbpool")  # links libtbb
+            from numba.np.ufunc import parallel
             parallel._check_tbb_version_compatible()
         except Exception:  # too old, or the extension is missing
             return False
@@ -120,18 +134,23 @@ def threading_layer() -> str:
         return _LAYER_ASKED
 
 
-def _needs_kernel_lock() -> bool:
-    # workqueue is not thread-safe: two threads launching parallel kernels at
-    # once abort the process, so the framework serialises its launches.
-    return threading_layer() == "workqueue"
-
-
 _kernel_lock = threading.Lock()
+_layer_in_use = None   # known once Numba's pool has started
 
 
 def kernel_guard():
-    """Context held around one parallel kernel launch (a lock under workqueue only)."""
-    return _kernel_lock if _needs_kernel_lock() else contextlib.nullcontext()
+    """Context held around one parallel kernel launch: a lock under workqueue, else nothing.
+
+    workqueue is not thread-safe (two threads launching parallel kernels at
+    once abort the process), so there the framework serialises its launches.
+    """
+    global _layer_in_use
+    if _layer_in_use is None:
+        try:
+            _layer_in_use = numba.threading_layer()
+        except ValueError:  # the pool starts with the first launch: guard that one
+            return _kernel_lock
+    return _kernel_lock if _layer_in_use == "workqueue" else contextlib.nullcontext()
 
 
 # ---------------------------------------------------------------- thread count
