@@ -1,7 +1,7 @@
 """Compare Numba threading layers for tinygrad_cnn, idle and on a busy machine.
 
     python benchmarks/threads_compare.py [--repeats 3] [--epochs 3] [--configs tbb workqueue omp omp-passive]
-                                         [--baseline DIR]
+                                         [--baseline DIR] [--phases idle loaded]
 
 For every configuration (a Numba threading layer, plus environment), in a
 fresh process each time and interleaved over repeats:
@@ -92,9 +92,13 @@ def main():
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     p.add_argument("--baseline", metavar="DIR", help="another checkout to run with Numba's defaults")
+    p.add_argument("--phases", nargs="+", default=["idle", "loaded"], choices=["idle", "loaded"])
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per child process")
     a = p.parse_args()
-    report("idle", measure(a.configs, a.repeats, a.epochs, a.timeout, a.baseline))
+    if "idle" in a.phases:
+        report("idle", measure(a.configs, a.repeats, a.epochs, a.timeout, a.baseline))
+    if "loaded" not in a.phases:
+        return
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
         report("beside two CPU-bound processes", measure(a.configs, a.repeats, a.epochs, a.timeout, a.baseline))
