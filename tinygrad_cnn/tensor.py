@@ -18,45 +18,87 @@ reaches a compiled kernel.
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import numpy as np
 
 from ._dtypes import get_default_dtype
 from ._tensor_methods import TensorMethods
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether Functions record a graph, per thread (as in PyTorch): a
+    ``no_grad()`` block in one thread leaves every other thread recording."""
+
+    enabled = True
 
 
-class no_grad:
-    """Context manager (and decorator) in which no graph is recorded.
+_grad_mode = _GradMode()
 
-    >>> with no_grad():
-    ...     y = model(x)        # y.requires_grad is False
-    """
+
+class _GradModeContext:
+    """Base of :class:`no_grad` and :class:`enable_grad`: a context manager
+    that sets the calling thread's grad mode to ``_mode`` and restores it on
+    exit, and a decorator that does the same around every call."""
+
+    _mode = True
 
     def __enter__(self):
-        global _grad_enabled
-        self._prev = _grad_enabled
-        _grad_enabled = False
+        self._prev = _grad_mode.enabled
+        _grad_mode.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._prev
+        _grad_mode.enabled = self._prev
         return False
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
+class no_grad(_GradModeContext):
+    """Context manager (and decorator) in which no graph is recorded, in the calling thread.
+
+    >>> with no_grad():
+    ...     y = model(x)        # y.requires_grad is False
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager (and decorator) that records the graph again inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+class set_grad_enabled:
+    """Set the calling thread's grad mode to ``mode`` now; used in a ``with``
+    block, restore the previous mode on exit (as PyTorch's)."""
+
+    def __init__(self, mode: bool):
+        from ._checks import boolean
+
+        self._prev = _grad_mode.enabled
+        _grad_mode.enabled = boolean(mode, "set_grad_enabled: mode")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._prev
+        return False
+
+
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    """Whether Functions called in this thread record a graph."""
+    return _grad_mode.enabled
 
 
 class Function:
@@ -105,7 +147,7 @@ class Function:
                 constants = True
         needs = tuple(needs)
         ctx.needs_input_grad = needs
-        record = _grad_enabled and any(needs)
+        record = _grad_mode.enabled and any(needs)
         data = cls.forward(ctx, *arrays, **params)
         if type(data) is not np.ndarray:
             data = _forward_result(cls, data)

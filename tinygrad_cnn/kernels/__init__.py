@@ -8,10 +8,11 @@ naive loop version of each kernel sits right after it in its module
 
 All kernels are ``parallel=True`` with ``prange`` over disjoint outputs only
 (no write races) and ``cache=True``; below ``PARALLEL_MIN_WORK`` inner-loop
-operations they run on the calling thread.
+operations they run on the calling thread.  Threads, BLAS and chunking
+follow ``tinygrad_cnn.runtime`` through ``_parallel``.
 """
+from ._parallel import PARALLEL_MIN_WORK
 from .conv import (
-    PARALLEL_MIN_WORK,
     conv2d_backward_input,
     conv2d_backward_weight,
     conv2d_forward,

@@ -51,56 +51,19 @@ Array requirements (not checked here; the caller guarantees them):
 
 Each public function is a thin Python wrapper around a compiled
 ``parallel=True`` body (``_conv2d_forward`` ...); the wrapper runs the body
-on one thread when the work is small (:func:`run_kernel`).
+on one thread when the work is small (``_parallel.run_kernel``).
 
 Beside each kernel sits its naive reference, the lecture's scalar equations as
 plain Python loops (:func:`conv2d_reference`, :func:`conv2d_backward_reference`):
 slow on purpose, the oracle of the tests and the naive column of the benchmark.
 """
-import numba
 import numpy as np
 from numba import njit, prange
 
 from .. import _checks as check
+from ._parallel import conn_array, run_kernel
 
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"]
-
-#: Below this many multiply-adds a kernel runs on the calling thread only:
-#: waking Numba's thread pool costs more than it saves for small maps (and
-#: far more on a loaded machine).
-PARALLEL_MIN_WORK = 1 << 17
-
-
-def run_kernel(kernel, work, *args):
-    """Call a compiled ``parallel=True`` kernel, on one thread when ``work``
-    (an estimate of its inner-loop operations) is below PARALLEL_MIN_WORK.
-
-    The thread count is switched here, in Python, because Numba cannot cache
-    a compiled function that calls ``numba.set_num_threads`` itself.
-    """
-    if work >= PARALLEL_MIN_WORK:
-        return kernel(*args)
-    nthreads = numba.get_num_threads()
-    if nthreads == 1:
-        return kernel(*args)
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(nthreads)
-
-
-def _conn_array(conn):
-    """The connection matrix as a writeable C-contiguous uint8 array.
-
-    Numba compiles a separate specialisation for every dtype, layout and
-    read-only flag; a small (O, C) table is copied rather than trigger one
-    (constant tables such as LeNet's are often marked read-only).
-    """
-    if conn.dtype == np.uint8 and conn.flags.c_contiguous and conn.flags.writeable:
-        return conn
-    return np.array(conn, dtype=np.uint8, order="C")
-
 
 @njit(cache=True)
 def _accumulate_taps(out, L, src, base, offs, ws, nt, step):
@@ -171,7 +134,7 @@ def conv2d_forward(xp, w, bias, sh, sw, conn):
     N, C, Hp, Wp = xp.shape
     O, _, kh, kw = w.shape
     work = N * O * C * kh * kw * check.output_size(Hp, kh, sh) * Wp
-    return run_kernel(_conv2d_forward, work, xp, w, bias, sh, sw, _conn_array(conn))
+    return run_kernel(_conv2d_forward, work, xp, w, bias, sh, sw, conn_array(conn))
 
 
 @njit(cache=True)
@@ -325,7 +288,7 @@ def conv2d_backward_input(dz, w, sh, sw, conn, Hp, Wp):
     N, O = dz.shape[0], dz.shape[1]
     _, C, kh, kw = w.shape
     work = N * C * O * kh * kw * Hp * Wp
-    return run_kernel(_conv2d_backward_input, work, dz, w, sh, sw, _conn_array(conn), Hp, Wp)
+    return run_kernel(_conv2d_backward_input, work, dz, w, sh, sw, conn_array(conn), Hp, Wp)
 
 
 @njit(parallel=True, cache=True)
@@ -399,7 +362,7 @@ def conv2d_backward_weight(dz, xp, kh, kw, sh, sw, conn):
     C, Wp = xp.shape[1], xp.shape[3]
     work = N * O * C * kh * kw * Ho * Wp
     return run_kernel(_conv2d_backward_weight, work, dz, xp, kh, kw, sh, sw,
-                      _conn_array(conn))
+                      conn_array(conn))
 
 
 @njit(parallel=True, cache=True)

@@ -11,19 +11,18 @@ BLAS: lay every window of V out as one column of a matrix ``col`` of shape
   gradient added back where the window came from.
 
 The batch is processed a few examples at a time so that ``col`` stays small
-enough to live in cache (no large allocation per call).  Chunks are shared
-among Numba's thread count of worker threads, each running single-threaded
-BLAS: one hand-off per call instead of a thread rendezvous inside every small
-matrix product, which on a busy machine costs more than the product itself.
+enough to live in cache (no large allocation per call).  The framework's
+threads take chunks from one shared queue, each running single-threaded
+BLAS (``_parallel.run_chunks``): one hand-off per call instead of a thread
+rendezvous inside every small matrix product, which on a busy machine costs
+more than the product itself.
 Plain array-in/array-out functions on C-contiguous float32/float64 arrays,
 no validation (the caller checks).
 """
-from concurrent.futures import ThreadPoolExecutor
-
-import numba
 import numpy as np
 from numba import njit
-from threadpoolctl import ThreadpoolController
+
+from ._parallel import run_chunks
 
 __all__ = ["im2col", "col2im", "conv2d_forward_gemm", "conv2d_backward_gemm"]
 
@@ -80,24 +79,6 @@ def col2im(dcol, n0, n1, kh, kw, sh, sw, dxp):
                             df[d0 + j * sw] += src[s0 + j]
 
 
-_blas = None
-_pool = None
-
-
-def _run_chunks(work, chunks, *args):
-    """Run ``work(chunk_list, *args)`` on the chunks, split among the worker threads, BLAS single-threaded."""
-    global _blas, _pool
-    if _blas is None:
-        _blas = ThreadpoolController().select(user_api="blas")
-        _pool = ThreadPoolExecutor(max_workers=numba.config.NUMBA_NUM_THREADS)
-    workers = max(1, min(numba.get_num_threads(), len(chunks)))
-    with _blas.limit(limits=1):
-        if workers == 1:
-            return [work(chunks, *args)]
-        futures = [_pool.submit(work, chunks[i::workers], *args) for i in range(workers)]
-        return [f.result() for f in futures]
-
-
 def _chunks(N, depth, L):
     step = max(1, min(N, CHUNK_ELEMENTS // max(1, depth * L)))
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)], step
@@ -114,12 +95,12 @@ def conv2d_forward_gemm(xp, w, bias, sh, sw):
     def work(mine):
         wm = w.reshape(O, C * kh * kw)
         col = np.empty((C * kh * kw, step * Ho * Wo), dtype=xp.dtype)
-        for n0, n1 in mine:
+        for _, (n0, n1) in mine:
             m = (n1 - n0) * Ho * Wo
             im2col(xp, n0, n1, kh, kw, sh, sw, col)
             z[n0:n1] = (wm @ col[:, :m]).reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
 
-    _run_chunks(work, chunks)
+    run_chunks(work, chunks)
     if bias is not None:
         z += bias.reshape(1, O, 1, 1)
     return z
@@ -129,8 +110,10 @@ def conv2d_backward_gemm(dz, xp, w, sh, sw, need_dx, need_dw):
     """(dA of the padded input or None, dW or None) by matrix products, a few examples at a time.
 
     dW = Σ dZm @ colᵀ and dA = col2im(Wmᵀ @ dZm): the rot180 full correlation
-    written as "each window gives its gradient back".  Each worker sums its own
-    partial dW and writes dA only for its own examples, so nothing races.
+    written as "each window gives its gradient back".  Each chunk gives its own
+    partial dW, summed in chunk order whichever thread computed it (the same
+    bits on any thread count), and writes dA only for its own examples, so
+    nothing races.
     """
     N, C, Hp, Wp = xp.shape
     O, _, kh, kw = w.shape
@@ -142,22 +125,22 @@ def conv2d_backward_gemm(dz, xp, w, sh, sw, need_dx, need_dw):
     def work(mine):
         wm = w.reshape(O, depth)
         col = np.empty((depth, step * L), dtype=xp.dtype)
-        dwm = np.zeros((O, depth), dtype=xp.dtype) if need_dw else None
-        for n0, n1 in mine:
+        partial = []
+        for k, (n0, n1) in mine:
             m = (n1 - n0) * L
             dzm = np.ascontiguousarray(dz[n0:n1].reshape(n1 - n0, O, L).transpose(1, 0, 2)).reshape(O, m)
             if need_dw:
                 im2col(xp, n0, n1, kh, kw, sh, sw, col)
-                dwm += dzm @ col[:, :m].T
+                partial.append((k, dzm @ col[:, :m].T))
             if need_dx:
                 col2im(wm.T @ dzm, n0, n1, kh, kw, sh, sw, dxp)
-        return dwm
+        return partial
 
-    partial = _run_chunks(work, chunks)
+    partial = sorted((p for mine in run_chunks(work, chunks) for p in mine), key=lambda p: p[0])
     dw = None
     if need_dw:
-        dw = partial[0]
-        for p in partial[1:]:
+        dw = partial[0][1]
+        for _, p in partial[1:]:
             dw += p
         dw = dw.reshape(w.shape)
     return dxp, dw

@@ -21,7 +21,7 @@ C-contiguous for speed (other layouts work but compile another
 specialisation), window no larger than the input, strides >= 1.
 
 Each public function is a thin Python wrapper that runs its compiled body
-on one thread when the work is small (see ``run_kernel``).  Beside the kernels
+on one thread when the work is small (see ``_parallel.run_kernel``).  Beside the kernels
 sit their naive references, the same equations as plain Python loops
 (``max_pool2d_reference``, ``avg_pool2d_reference`` and their backward).
 """
@@ -32,7 +32,7 @@ from numba import njit, prange
 
 from .. import _checks as check
 
-from .conv import run_kernel
+from ._parallel import run_kernel
 
 __all__ = [
     "max_pool2d_forward",

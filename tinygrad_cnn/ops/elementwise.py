@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks as check
+from ..runtime import single_threaded_blas
 from ..tensor import Function
 
 
@@ -127,6 +128,9 @@ class MatMul(Function):
     """a @ b with numpy's rules: 1-D operands, batched and broadcast leading axes.
 
     dA = dC · Bᵀ and dB = Aᵀ · dC on the last two axes, summed over broadcast batch axes.
+    BLAS runs on one thread here (``runtime.single_threaded_blas``): these
+    products are small, and BLAS's own threads would compete with the
+    kernels' threads for the same cores.
     """
 
     @classmethod
@@ -137,7 +141,8 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a @ b
+        with single_threaded_blas():
+            return a @ b
 
     @staticmethod
     def backward(ctx, grad):
@@ -148,8 +153,9 @@ class MatMul(Function):
         batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         g = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         da = db = None
-        if ctx.needs_input_grad[0]:
-            da = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-        if ctx.needs_input_grad[1]:
-            db = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        with single_threaded_blas():
+            if ctx.needs_input_grad[0]:
+                da = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            if ctx.needs_input_grad[1]:
+                db = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return da, db

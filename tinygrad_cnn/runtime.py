@@ -1,0 +1,273 @@
+"""How tinygrad_cnn uses the machine's cores: one thread policy for every kernel.
+
+* **Threading layer.**  Numba's parallel kernels run on TBB when it can be
+  loaded, else on Numba's own ``workqueue``; never on GNU OpenMP, which
+  aborts a child made by ``os.fork()`` after a parallel region ran.  TBB is
+  thread- and fork-safe, and its work stealing lets the calling thread take
+  over the share of a worker the OS has descheduled, which is what keeps a
+  layer call near its fair share on a busy machine (OpenMP and workqueue
+  hand each thread a fixed share and wait for the slowest).  A layer the
+  user chose (``NUMBA_THREADING_LAYER`` or ``numba.config.THREADING_LAYER``)
+  is kept.  The choice is made by setting ``numba.config.THREADING_LAYER``,
+  not the environment, so child processes that never import tinygrad_cnn
+  (and so lack the TBB loading below) keep Numba's own default.
+
+  Measured on a shared 2-core machine with ``python benchmarks/threads_compare.py``
+  (fresh process per run; a LeNet-5 step: batch 64, forward + loss +
+  backward, median and p90 of 40 steps; ``train --epochs 3 --no-progress``
+  wall time; median of 3 interleaved runs, the collapsed layers 1 run),
+  idle / beside two ``python -c "while True: pass"``::
+
+      layer                      step ms (p90)      train s       | loaded: step ms (p90)   train s
+      tbb                        7.8  (8.1)         2.4           |         9.2  (9.6)      5.3
+      workqueue                  12.9 (13.5)        2.9           |         31   (39)       7.8
+      omp, OMP_WAIT_POLICY=passive 8.8 (9.3)        2.7           |         28   (32)       7.1
+      omp (spinning, as before)  7.7  (8.0)         2.3           |         498  (797)      91
+
+  TBB is as fast as spinning OpenMP when idle and keeps a fair share
+  (about 2x) under load; the others lose 3x there.  Timings on a shared
+  machine are noisy: the ratios, not the absolute times, carry over.
+
+* **Thread count.**  :func:`set_num_threads` / :func:`get_num_threads`;
+  the default is ``min(2, cores)`` or ``TINYGRAD_CNN_NUM_THREADS``.  Two
+  threads, not all cores, because a LeNet-sized layer has too little work
+  to feed more and every extra thread is one more to wait for when the
+  machine is shared.  A thread that lowered Numba's own count
+  (``numba.set_num_threads``) gets no more than that.
+
+* **BLAS.**  The framework's own matrix products (``@`` in MatMul, the GEMM
+  convolution's chunks) run with BLAS on one thread
+  (:func:`single_threaded_blas`): they are small, and BLAS's spinning
+  worker threads would otherwise compete with the kernel threads for the
+  same two cores.  The user's own numpy calls keep BLAS's setting.  Setting
+  the limit per call costs about 17 us (threadpoolctl's ``limit()`` 56 us,
+  ``threadpool_limits`` 2.4 ms); beside two busy processes a LeNet-sized
+  product (64x400 @ 400x120) took 0.68 ms on one BLAS thread and 4.7 ms on
+  BLAS's default two.
+
+* **fork().**  Locks and counters kept here are reset in a forked child
+  (``os.register_at_fork``); TBB and workqueue restart their pools there.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import os
+import sys
+import threading
+
+import numba
+
+from . import _checks
+
+__all__ = ["set_num_threads", "get_num_threads", "threading_layer", "single_threaded_blas"]
+
+#: Environment variable holding the default thread count.
+ENV_NUM_THREADS = "TINYGRAD_CNN_NUM_THREADS"
+#: Threads used when neither set_num_threads nor the variable says otherwise.
+MAX_DEFAULT_THREADS = 2
+#: Layers tried in order when the user chose none.
+PREFERRED_LAYERS = ("tbb", "workqueue")
+
+
+# ---------------------------------------------------------------- threading layer
+
+def _load_tbb() -> bool:
+    """Make ``libtbb`` findable for Numba's TBB pool; True when it loaded.
+
+    Numba's ``tbbpool`` extension links ``libtbb.so.12`` by name.  The PyPI
+    ``tbb`` wheel installs it in ``<prefix>/lib``, which the loader does not
+    search in a virtual environment, so the layer fails to load although
+    TBB is installed.  Loading the library once by its full path (globally)
+    lets the loader resolve the extension's dependency by its soname.
+    """
+    if sys.platform.startswith("linux"):
+        name = "libtbb.so.12"
+    elif sys.platform == "darwin":
+        name = "libtbb.12.dylib"
+    else:
+        name = "tbb12.dll"
+    libdir = "Library/bin" if sys.platform == "win32" else "lib"
+    for candidate in (os.path.join(sys.prefix, libdir, name), name):
+        try:
+            ctypes.CDLL(candidate, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+        except OSError:
+            continue
+        try:
+            importlib.import_module("numba.np.ufunc.tbbpool")  # links libtbb
+            from numba.np.ufunc import parallel
+            parallel._check_tbb_version_compatible()
+        except Exception:  # too old, or the extension is missing
+            return False
+        return True
+    return False
+
+
+def _pool_started() -> bool:
+    from numba.np.ufunc import parallel
+    return bool(getattr(parallel, "_is_initialized", False))
+
+
+def _choose_layer() -> str:
+    """Set Numba's threading layer (before its pool starts); return the layer asked for."""
+    asked = str(numba.config.THREADING_LAYER)
+    if asked != "default" or _pool_started():
+        if asked in ("default", "tbb", "safe", "threadsafe"):
+            _load_tbb()
+        return asked
+    for layer in PREFERRED_LAYERS:
+        if layer != "tbb" or _load_tbb():
+            numba.config.THREADING_LAYER = layer
+            return layer
+    return asked  # unreachable: workqueue is always built
+
+
+_LAYER_ASKED = _choose_layer()
+
+
+def threading_layer() -> str:
+    """The Numba threading layer in use (or, before the first parallel kernel ran, the one asked for)."""
+    try:
+        return numba.threading_layer()
+    except ValueError:  # the pool has not started yet
+        return _LAYER_ASKED
+
+
+_kernel_lock = threading.Lock()
+_layer_in_use = None   # known once Numba's pool has started
+
+
+def kernel_guard():
+    """Context held around one parallel kernel launch: a lock under workqueue, else nothing.
+
+    workqueue is not thread-safe (two threads launching parallel kernels at
+    once abort the process), so there the framework serialises its launches.
+    """
+    global _layer_in_use
+    if _layer_in_use is None:
+        try:
+            _layer_in_use = numba.threading_layer()
+        except ValueError:  # the pool starts with the first launch: guard that one
+            return _kernel_lock
+    return _kernel_lock if _layer_in_use == "workqueue" else contextlib.nullcontext()
+
+
+# ---------------------------------------------------------------- thread count
+
+def _default_num_threads() -> int:
+    text = os.environ.get(ENV_NUM_THREADS)
+    if text is None or text.strip() == "":
+        return max(1, min(MAX_DEFAULT_THREADS, os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS))
+    try:
+        n = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{ENV_NUM_THREADS} must be a positive integer, got {text!r}") from None
+    if n < 1:
+        raise ValueError(f"{ENV_NUM_THREADS} must be a positive integer, got {text!r}")
+    if n > numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(f"{ENV_NUM_THREADS}={n} is more than the {numba.config.NUMBA_NUM_THREADS} "
+                         f"threads Numba may start here (NUMBA_NUM_THREADS)")
+    return n
+
+
+_num_threads = _default_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads in every compiled kernel, in every thread of this process.
+
+    ``n`` is an int from 1 to ``numba.config.NUMBA_NUM_THREADS`` (the number
+    of cores unless ``NUMBA_NUM_THREADS`` says otherwise).
+    """
+    global _num_threads
+    limit = numba.config.NUMBA_NUM_THREADS
+    _num_threads = _checks.positive_int(n, f"set_num_threads: n (at most NUMBA_NUM_THREADS = {limit})", limit)
+
+
+def get_num_threads() -> int:
+    """The threads every compiled kernel uses (see :func:`set_num_threads`)."""
+    return _num_threads
+
+
+def kernel_threads() -> int:
+    """Threads for a kernel launched from the calling thread.
+
+    The framework's count, capped by Numba's count for this thread, so that
+    code which lowered it with ``numba.set_num_threads`` is obeyed.
+    """
+    return min(_num_threads, numba.get_num_threads())
+
+
+# ---------------------------------------------------------------- BLAS
+
+_blas_libs = None          # threadpoolctl controllers of the loaded BLAS libraries
+_blas_lock = threading.Lock()
+_blas_depth = 0            # nesting of single_threaded_blas() over all threads
+_blas_saved = ()           # thread counts to restore when the outermost one exits
+
+
+class _SingleThreadedBlas:
+    """Context manager: BLAS on one thread for the framework's own products.
+
+    Calls BLAS's ``set_num_threads`` directly (through the controllers
+    threadpoolctl found once), which costs a few microseconds, instead of
+    ``threadpool_limits``' per-call bookkeeping.  Nested and concurrent uses
+    share one limit: the first to enter sets it and the last to leave
+    restores the previous counts.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self):
+        global _blas_libs, _blas_depth, _blas_saved
+        with _blas_lock:
+            if _blas_depth == 0:
+                if _blas_libs is None:
+                    from threadpoolctl import ThreadpoolController
+                    _blas_libs = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+                saved = []
+                for lib in _blas_libs:
+                    n = lib.num_threads
+                    saved.append(n)
+                    if n != 1:
+                        lib.set_num_threads(1)
+                _blas_saved = tuple(saved)
+            _blas_depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _blas_depth
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                for lib, n in zip(_blas_libs, _blas_saved):
+                    if n != 1:
+                        lib.set_num_threads(n)
+        return False
+
+
+_SINGLE_THREADED_BLAS = _SingleThreadedBlas()
+
+
+def single_threaded_blas():
+    """``with single_threaded_blas(): ...`` runs the BLAS calls inside on one thread."""
+    return _SINGLE_THREADED_BLAS
+
+
+# ---------------------------------------------------------------- fork
+
+def _after_fork_in_child():
+    # A lock held by a thread that does not exist in the child would never be released.
+    global _kernel_lock, _blas_lock, _blas_depth
+    _kernel_lock = threading.Lock()
+    _blas_lock = threading.Lock()
+    if _blas_depth:  # forked inside another thread's single_threaded_blas(): undo its limit
+        for lib, n in zip(_blas_libs, _blas_saved):
+            if n != 1:
+                lib.set_num_threads(n)
+    _blas_depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
