@@ -131,7 +131,7 @@ def test_state_dict_resumes_exactly(tmp_path, name, kwargs):
     w2, b2 = nn.Parameter(W0.copy()), nn.Parameter(B0.copy())
     first = cls([w2, b2], **kwargs)
     _train(first, w2, b2, 3)
-    sd = first.state_dict()
+    sd = first.flat_state_dict()
     assert all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in sd.items())
     assert int(sd["step"]) == 3
     save(first, tmp_path / "opt.npz")  # npz-compatible
@@ -147,24 +147,24 @@ def test_state_dict_keys():
     w, b = nn.Parameter(W0.copy()), nn.Parameter(B0.copy())
     sgd = optim.SGD([w, b], lr=0.1, momentum=0.9)
     adam = optim.Adam([w, b])
-    assert not any(k.startswith("state.") for k in sgd.state_dict())
+    assert not any(k.startswith("state.") for k in sgd.flat_state_dict())
     _train(sgd, w, b, 1)
     _train(adam, w, b, 1)
-    assert {"step", "state.0.momentum_buffer", "state.1.momentum_buffer"} <= set(sgd.state_dict())
-    keys = set(adam.state_dict())
+    assert {"step", "state.0.momentum_buffer", "state.1.momentum_buffer"} <= set(sgd.flat_state_dict())
+    keys = set(adam.flat_state_dict())
     assert {"step", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step", "state.1.exp_avg"} <= keys
-    assert adam.state_dict()["state.0.exp_avg"].shape == (3, 2)
+    assert adam.flat_state_dict()["state.0.exp_avg"].shape == (3, 2)
 
 
 def test_load_state_dict_refusals_change_nothing():
     w, b = nn.Parameter(W0.copy()), nn.Parameter(B0.copy())
     adam = optim.Adam([w, b], lr=0.1)
     _train(adam, w, b, 2)
-    good = adam.state_dict()
+    good = adam.flat_state_dict()
     sgd_state = optim.SGD([w, b], lr=0.1, momentum=0.9)
     _train(sgd_state, w, b, 1)
     bad = {
-        "wrong optimizer": sgd_state.state_dict(),
+        "wrong optimizer": sgd_state.flat_state_dict(),
         "shape": dict(good, **{"state.0.exp_avg": np.zeros((2, 3))}),
         "index": dict(good, **{"state.5.exp_avg": np.zeros((3, 2))}),
         "incomplete": {k: v for k, v in good.items() if k != "state.1.exp_avg_sq"},
@@ -175,7 +175,7 @@ def test_load_state_dict_refusals_change_nothing():
     for case, sd in bad.items():
         with pytest.raises(ValueError, match=words[case].replace("(", r"\(").replace(")", r"\)")):
             adam.load_state_dict(sd)
-    after = adam.state_dict()
+    after = adam.flat_state_dict()
     assert set(after) == set(good)
     for k in good:
         np.testing.assert_array_equal(after[k], good[k])
