@@ -50,7 +50,8 @@ def _to_array(key, value):
 
 
 def _state_dict_of(obj):
-    state_dict = getattr(obj, "state_dict", None)
+    # an optimiser's state_dict() is nested (PyTorch's structure); its flat form is the file's
+    state_dict = getattr(obj, "flat_state_dict", None) or getattr(obj, "state_dict", None)
     if callable(state_dict):
         obj = state_dict()
     if not isinstance(obj, Mapping):
@@ -260,7 +261,7 @@ def training_state(model, optimizer, settings, epoch, history) -> dict:
     ``settings`` maps every name of :data:`TRAINING_META` but ``epoch`` to its value.
     """
     state = {f"model.{k}": v for k, v in model.state_dict().items()}
-    state.update({f"optim.{k}": v for k, v in optimizer.state_dict().items()})
+    state.update({f"optim.{k}": v for k, v in _state_dict_of(optimizer).items()})
     for name, kind in TRAINING_META.items():
         value = epoch if name == "epoch" else settings[name]
         state[f"meta.{name}"] = np.array(value, dtype=np.int64 if kind is int else None)

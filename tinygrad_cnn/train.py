@@ -15,8 +15,11 @@
 That is what ``TrainingRecipe().run()`` does (:mod:`tinygrad_cnn.recipe`); any model, any
 optimiser with ``zero_grad()``/``step()`` and any scheduler with ``step()`` work the same way.
 
+Batches come from a :class:`~tinygrad_cnn.data.DataLoader` over a
+:class:`~tinygrad_cnn.data.TensorDataset` of the training arrays.
+
 Reproducibility: the order of the mini-batches of epoch ``e`` is a permutation drawn from
-``numpy.random.default_rng((seed, e))``, so it depends only on the seed and the epoch number.
+``numpy.random.default_rng((seed, e))`` (the loader's ``generator``), so it depends only on the seed and the epoch number.
 With the same initial weights (``nn.manual_seed``), the same seed and the same number of
 Numba threads, two runs give bit-identical weights and histories, and a run resumed from a
 checkpoint of epoch ``k`` (``start_epoch=k``, optimiser state restored) continues exactly as
@@ -41,7 +44,7 @@ import numpy as np
 
 from . import _checks
 from . import functional as F
-from .data import batches
+from .data import DataLoader, TensorDataset
 from .data.augment import random_affine, random_shift
 from .optim.lr_scheduler import cosine_schedule
 from .plots import plot_history
@@ -101,10 +104,10 @@ def evaluate(model, x, y, batch_size=500):
     total_loss, correct = 0.0, 0
     try:
         with no_grad():
-            for xb, yb in batches(x, y, batch_size, shuffle=False):
-                logits = model(Tensor(xb))
+            for xb, yb in DataLoader(TensorDataset(x, y), batch_size):
+                logits = model(xb)
                 total_loss += F.cross_entropy(logits, yb).item() * len(yb)
-                correct += int((logits.data.argmax(axis=1) == yb).sum())
+                correct += int((logits.data.argmax(axis=1) == yb.data).sum())
     finally:
         _restore_mode(model, training)
     n = len(y)
@@ -209,7 +212,8 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
             return None
 
     history = {key: [] for key in HISTORY_KEYS}
-    n = len(x_train)
+    train_set = TensorDataset(x_train, y_train)
+    n = len(train_set)
     n_batches = math.ceil(n / batch_size)
     last = start_epoch + epochs
     width = len(str(last))
@@ -226,15 +230,17 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
                                      f"must be finite and >= 0")
                 optimizer.lr = lr
             lr = float(getattr(optimizer, "lr", float("nan")))
+            # one generator per epoch: the loader's permutation first, then the augmentation
             rng = np.random.default_rng((seed, epoch))
+            loader = DataLoader(train_set, batch_size, shuffle=True, generator=rng)
             total_loss, correct = 0.0, 0
             with _progress_bar(n_batches, f"epoch {epoch:>{width}}/{last}", progress) as bar:
                 seen = 0
-                for i, (xb, yb) in enumerate(batches(x_train, y_train, batch_size, rng=rng)):
+                for i, (xb, yb) in enumerate(loader):
                     if augment is not None:
-                        xb = augment(xb, rng)
+                        xb = Tensor(augment(xb.data, rng))
                     optimizer.zero_grad()
-                    logits = model(Tensor(xb))
+                    logits = model(xb)
                     loss = F.cross_entropy(logits, yb)
                     value = loss.item()
                     if stop_on_nan and not math.isfinite(value):  # before it spoils the weights
@@ -244,7 +250,7 @@ def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
                     loss.backward()
                     optimizer.step()
                     total_loss += value * len(yb)
-                    correct += int((logits.data.argmax(axis=1) == yb).sum())
+                    correct += int((logits.data.argmax(axis=1) == yb.data).sum())
                     seen += len(yb)
                     del logits, loss  # nothing of this step's graph survives it
                     bar.set_postfix_str(f"loss {total_loss / seen:.4f}", refresh=False)

@@ -5,7 +5,11 @@
   stratified train/test split (:mod:`.digits`).
 - :func:`load_mnist`: the standard MNIST IDX files (raw or ``.gz``) from a directory;
   :func:`read_idx`: parser for a single IDX file (:mod:`.mnist`).
-- :func:`batches`: mini-batch generator with reproducible shuffling (:mod:`.batching`).
+- :class:`Dataset`, :class:`TensorDataset`, :class:`Subset`, :func:`random_split`
+  (:mod:`.dataset`) and :class:`DataLoader`, :func:`default_collate` (:mod:`.dataloader`):
+  PyTorch's names and arguments; batches are Tensors.
+- :func:`batches`: mini-batch generator of numpy arrays with reproducible shuffling
+  (:mod:`.batching`).
 - :func:`resize_bilinear`: numpy bilinear resize, ``align_corners=False`` (:mod:`.resize`).
 - :func:`random_shift`, :func:`random_affine`: random distortions of training batches
   (:mod:`.augment`).
@@ -15,9 +19,12 @@ Images are float32 ``(N, 1, H, W)``; labels are int64.
 
 from .augment import random_affine, random_shift
 from .batching import batches
+from .dataloader import DataLoader, default_collate
+from .dataset import Dataset, Subset, TensorDataset, random_split
 from .digits import load_digits
 from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, read_idx
 from .resize import resize_bilinear
 
-__all__ = ["load_digits", "load_mnist", "read_idx", "batches", "resize_bilinear",
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
+           "load_digits", "load_mnist", "read_idx", "batches", "resize_bilinear",
            "random_shift", "random_affine", "MNIST_MEAN", "MNIST_STD"]

@@ -1,21 +1,19 @@
-"""Optimisers with PyTorch's exact update rules, and learning-rate schedules.
+"""Optimisers with PyTorch's names, defaults and exact update rules, and learning-rate schedules.
 
 Each ``step()`` updates every parameter's array IN PLACE (``p.data`` stays the same array
 object, so views and references remain valid; the dtype is kept) and skips parameters whose
-``grad`` is ``None``. ``state_dict()`` returns plain ``{str: np.ndarray}`` with keys::
+``grad`` is ``None``. ``params`` is an iterable of Parameters or a list of parameter groups
+(dicts with ``'params'`` and their own settings); see :mod:`.optimizer` for the groups and
+the state dict.
 
-    step                         number of step() calls so far
-    lr, momentum, ...            the hyperparameters (restored by load_state_dict, as PyTorch)
-    state.<i>.momentum_buffer    SGD, parameter i (in the order given to the optimiser)
-    state.<i>.step / exp_avg / exp_avg_sq    Adam
-
-Modules: :mod:`.optimizer` (the base class), :mod:`.sgd`, :mod:`.adam`, :mod:`.lr_scheduler`
-(``CosineAnnealingLR``, ``cosine_schedule``).
+Modules: :mod:`.optimizer` (the base class), :mod:`.sgd`, :mod:`.adam` (``Adam``, ``AdamW``),
+:mod:`.adaptive` (``RMSprop``, ``Adagrad``, ``Adadelta``), :mod:`.lr_scheduler`.
 """
 
 from . import lr_scheduler
-from .adam import Adam
+from .adam import Adam, AdamW
+from .adaptive import Adadelta, Adagrad, RMSprop
 from .optimizer import Optimizer
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _real
+from .optimizer import Optimizer, flag, nonneg
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, PyTorch's rule.
+    """Stochastic gradient descent, PyTorch's rule and defaults.
 
-    With g the gradient, λ ``weight_decay``, μ ``momentum``, τ ``dampening``::
+    With g the gradient (negated for ``maximize``), λ ``weight_decay``, μ ``momentum``,
+    τ ``dampening``::
 
         g ← g + λ·p
         b ← g                         (first step)
@@ -21,24 +22,30 @@ class SGD(Optimizer):
         p ← p − lr·g
     """
 
+    _hyper = {"lr": nonneg, "momentum": nonneg, "dampening": nonneg, "weight_decay": nonneg,
+              "nesterov": flag, "maximize": flag}
     _state_names = ("momentum_buffer",)
-    _hyper_names = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False, *, dampening=0.0):
-        super().__init__(params)
-        self.lr = _real(lr, "lr")
-        self.momentum = _real(momentum, "momentum")
-        self.weight_decay = _real(weight_decay, "weight_decay")
-        self.dampening = _real(dampening, "dampening")
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = bool(nesterov)
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, *, maximize=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
-    def step(self) -> None:
-        lr, mu, wd, tau = self.lr, self.momentum, self.weight_decay, self.dampening
-        for i, p, g in self._grads():
+    @classmethod
+    def _check_combination(cls, group, where):
+        if group.get("nesterov") and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"{where}nesterov momentum requires momentum > 0 and dampening = 0, "
+                             f"got momentum={group['momentum']}, dampening={group['dampening']}")
+
+    def _required_state(self, group):
+        return {"momentum_buffer"} if group["momentum"] != 0 else set()
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = self._closure(closure)
+        for group, i, p, g in self._grads():
+            lr, mu, wd, tau = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
             if wd != 0:
                 g = g + wd * p.data
             if mu != 0:
@@ -49,7 +56,7 @@ class SGD(Optimizer):
                 else:
                     buf *= mu
                     buf += (1 - tau) * g
-                g = g + mu * buf if self.nesterov else buf
+                g = g + mu * buf if group["nesterov"] else buf
             p.data -= lr * g
         self.step_count += 1
-
+        return loss
