@@ -319,6 +319,15 @@ def test_resume_validates_every_value_before_training(tmp_path, capsys, trained_
     assert key in line and "--resume" in line
 
 
+def test_resume_with_optimiser_state_of_wrong_shape(tmp_path, capsys, trained_checkpoint):
+    state = dict(trained_checkpoint)
+    state["optim.state.0.momentum_buffer"] = np.zeros((2, 2), np.float32)
+    path = tmp_path / "shape.npz"
+    tinygrad_cnn.save(state, path)
+    line = run_error(capsys, "--resume", str(path), "--epochs", "1")
+    assert "does not fit" in line and "state.0.momentum_buffer" in line
+
+
 def test_resume_of_a_fifo_exits_2_without_blocking(tmp_path):
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs on this system")

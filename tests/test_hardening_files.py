@@ -381,6 +381,8 @@ def training_file(tmp_path, optimizer="sgd", **changes):
     ("optim.step", np.array(1.5)),
     ("optim.state.0.momentum_buffer", np.full((2, 3), np.nan, np.float32)),
     ("optim.state.1.momentum_buffer", np.array(["x", "y"])),
+    ("optim.param_groups.0.lr", np.array(-1.0)),  # keys of parameter groups, by their last part
+    ("optim.param_groups.0.alpha", np.array(np.nan)),  # any hyperparameter: finite
     ("model.weight", np.full((2, 3), np.inf, np.float32)),
     ("meta.history.loss", np.array(["a", "b"])),
     ("meta.history.loss", np.zeros((2, 2))),
@@ -490,7 +492,7 @@ def test_mnist_with_no_labels_names_the_file(tmp_path):
 
 
 def test_load_mnist_names_directory_for_a_non_path(tmp_path):
-    for bad in (None, 3, b"bytes", ["dir"]):
+    for bad in (None, 3, 2.5, ["dir"], open):
         with pytest.raises(TypeError, match="directory"):
             load_mnist(bad)
     with pytest.raises(TypeError, match="path"):

@@ -433,14 +433,13 @@ MAX_EPOCHS = 10**6
 
 
 def path_like(value, name: str) -> str:
-    """``value`` (a ``str`` or ``os.PathLike``) as a ``str`` path; ``TypeError`` naming ``name``
-    for anything else (``None``, a number, an open file), ``ValueError`` for an empty path."""
-    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+    """``value`` (a ``str``, ``bytes`` or ``os.PathLike``) as a ``str`` path; ``TypeError``
+    naming ``name`` for anything else (``None``, a number, an open file), ``ValueError`` for
+    an empty path."""
+    if not isinstance(value, (str, bytes, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or os.PathLike), got {value!r} "
                         f"({type(value).__name__})")
-    path = os.fspath(value)
-    if not isinstance(path, str):
-        raise TypeError(f"{name} must be a str path, got {path!r}")
+    path = os.fsdecode(value)
     if not path:
         raise ValueError(f"{name} must not be an empty path")
     if "\0" in path:

@@ -360,33 +360,40 @@ def _scalar(state, key, kind, positive=True, maximum=None):
 
 
 def _check_optim_state(optim_state):
-    """Validate an optimiser state dict as stored (``ValueError`` naming the ``optim.*`` key):
-    hyperparameters finite and in their constructors' ranges, step counters non-negative
-    integers, state arrays numeric and finite. Shapes are checked against the parameters by
-    the optimiser's ``load_state_dict``."""
+    """Validate an optimiser state dict as stored (``ValueError`` naming the ``optim.*`` key).
+
+    Every entry is numeric and finite (no optimiser's hyperparameter or state is NaN or
+    infinite); step counters (``step``, ``state.<i>.step``) are non-negative integers;
+    hyperparameters known by name (the last part of the key, so parameter groups are
+    covered too) lie in their constructors' ranges: ``lr``, ``dampening``, ``weight_decay``,
+    ``eps`` >= 0, ``momentum`` and both ``betas`` in [0, 1), ``nesterov`` a bool. The shapes
+    of the state arrays are checked against the parameters by the optimiser's
+    ``load_state_dict``.
+    """
     for name, arr in optim_state.items():
-        key = f"optim.{name}"
+        key, leaf = f"optim.{name}", name.rsplit(".", 1)[-1]
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"{key} must be numeric, got dtype {arr.dtype}")
-        if name == "step" or (name.startswith("state.") and name.endswith(".step")):
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ValueError(f"{key} holds {np.count_nonzero(~np.isfinite(arr))} non-finite "
+                             f"value(s) (NaN or infinity)")
+        if leaf == "step":
             _scalar({key: arr}, key, int)  # a non-negative integer scalar
-        elif name in _OPTIM_NUMBERS:
-            low, high, high_open = _OPTIM_NUMBERS[name]
+        elif name.startswith("state."):
+            continue
+        elif leaf in _OPTIM_NUMBERS:
+            low, high, high_open = _OPTIM_NUMBERS[leaf]
             if arr.shape != () or arr.dtype.kind == "b":
                 raise ValueError(f"{key} must be a number, got {arr.dtype} of shape {arr.shape}")
             _checks.real(arr.item(), key, low, high, high_open=high_open)
-        elif name == "betas":
+        elif leaf == "betas":
             if arr.shape != (2,) or arr.dtype.kind == "b":
                 raise ValueError(f"{key} must be two numbers, got {arr.dtype} of shape "
                                  f"{arr.shape}")
             for i, beta in enumerate(arr.tolist()):
                 _checks.real(beta, f"{key}[{i}]", 0.0, 1.0, high_open=True)
-        elif name == "nesterov":
-            if arr.shape != () or arr.dtype.kind != "b":
-                raise ValueError(f"{key} must be True or False, got {arr!r}")
-        elif name.startswith("state.") and not np.isfinite(arr).all():
-            raise ValueError(f"{key} holds {np.count_nonzero(~np.isfinite(arr))} non-finite "
-                             f"value(s) (NaN or infinity)")
+        elif leaf == "nesterov" and (arr.shape != () or arr.dtype.kind != "b"):
+            raise ValueError(f"{key} must be True or False, got {arr!r}")
 
 
 def _check_model_state(model_state):
