@@ -3,7 +3,10 @@
 ``save`` writes atomically: the archive goes to a temporary file in the target directory, is
 flushed and fsynced, then ``os.replace``-d onto the path, so a crash or error mid-write leaves
 any previous checkpoint intact. ``load`` returns a plain ``dict[str, np.ndarray]`` and turns
-any malformed file into a ``ValueError`` naming the path and the reason.
+any malformed file into a ``ValueError`` naming the path and the reason. It treats the file
+as hostile: only a regular file is opened, and each member's zip entry and ``.npy`` header
+are validated before its data is read, so a header cannot make it allocate more than the
+member holds (:data:`MAX_ARRAY_BYTES`, :data:`MAX_ARCHIVE_BYTES`).
 
 A *training* checkpoint (``python -m tinygrad_cnn train --save``, or
 ``TrainingRecipe.run(save=...)``) is such an archive with a fixed layout, written by
