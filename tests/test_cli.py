@@ -177,6 +177,12 @@ def test_train_on_mnist_files(tmp_path, capsys):
     (["--plot", "/nonexistent-dir-xyz/p.png"], "does not exist"),
     (["--resume", "/nonexistent-dir-xyz/ck.npz"], "checkpoint not found"),
     (["--bogus"], "unrecognized"),
+    (["--seed", str(10**20)], "--seed"),
+    (["--seed", str(2**63)], "--seed"),
+    (["--batch-size", str(10**20)], "--batch-size"),
+    (["--batch-size", str(2**20 + 1)], "--batch-size"),
+    (["--epochs", str(10**6 + 1)], "--epochs"),
+    (["--seed", "1" * 5000], "expected an integer"),
 ])
 def test_bad_values_exit_2_with_one_line(capsys, args, match):
     line = run_error(capsys, *args)
@@ -282,3 +288,96 @@ def test_defaults_come_from_the_recipe(capsys):
     r = TrainingRecipe()
     assert f"(default: {r.epochs})" in out and f"(default: {r.lr:g} for sgd" in out
     assert r.describe_augmentation() in out
+
+
+# ------------------------------------------------------------------- hostile files and paths
+
+@pytest.fixture(scope="module")
+def trained_checkpoint(tmp_path_factory):
+    """The state of a one-epoch training checkpoint, to be altered by the tests below."""
+    path = tmp_path_factory.mktemp("ck") / "ck.npz"
+    assert main(QUICK + ["--epochs", "1", "--save", str(path)]) == 0
+    return load(path)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("optim.momentum", np.array(np.nan)),
+    ("optim.lr", np.array(np.inf)),
+    ("optim.state.0.momentum_buffer", np.full((6, 1, 5, 5), np.nan, np.float32)),
+    ("model.c1.bias", np.full(6, np.inf, np.float32)),
+    ("meta.history.loss", np.array(["a"])),
+    ("meta.seed", np.array(-5)),
+])
+def test_resume_validates_every_value_before_training(tmp_path, capsys, trained_checkpoint,
+                                                      key, value):
+    state = dict(trained_checkpoint)
+    assert key in state
+    state[key] = value
+    path = tmp_path / "bad.npz"
+    tinygrad_cnn.save(state, path)
+    line = run_error(capsys, "--resume", str(path), "--epochs", "1")
+    assert key in line and "--resume" in line
+
+
+def test_resume_with_optimiser_state_of_wrong_shape(tmp_path, capsys, trained_checkpoint):
+    state = dict(trained_checkpoint)
+    state["optim.state.0.momentum_buffer"] = np.zeros((2, 2), np.float32)
+    path = tmp_path / "shape.npz"
+    tinygrad_cnn.save(state, path)
+    line = run_error(capsys, "--resume", str(path), "--epochs", "1")
+    assert "does not fit" in line and "state.0.momentum_buffer" in line
+
+
+def test_resume_of_a_fifo_exits_2_without_blocking(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    fifo = tmp_path / "ck.npz"
+    os.mkfifo(fifo)
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(tinygrad_cnn.__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--resume", str(fifo)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "FIFO" in lines[0]
+
+
+def test_output_paths_are_checked_before_training(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert "does not exist" in run_error(capsys, "--save", str(afile / "sub.npz"))
+    assert "is a directory" in run_error(capsys, "--save", str(tmp_path))
+    assert "bytes long" in run_error(capsys, "--save", str(tmp_path / ("n" * 300)))
+    assert "same file" in run_error(capsys, "--save", str(tmp_path / "x"), "--plot",
+                                    str(tmp_path / "x"))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+        for option in ("--save", "--plot"):
+            line = run_error(capsys, option, str(tmp_path / "fifo"))
+            assert option in line and "FIFO" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        sorted(["afile"] + (["fifo"] if hasattr(os, "mkfifo") else []))  # nothing written
+
+
+def test_plot_suffix_is_checked_before_training(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    line = run_error(capsys, "--plot", str(tmp_path / "curves.xyz"))
+    assert "--plot" in line and "'xyz'" in line and "png" in line
+
+
+def test_long_save_name_works(tmp_path, capsys):
+    path = tmp_path / ("c" * 250 + ".npz")
+    run_ok(capsys, "--epochs", "1", "--save", str(path))
+    assert int(load(path)["meta.epoch"]) == 1
+
+
+@pytest.mark.parametrize("prefix", ["train", "t10k"])
+def test_mnist_split_without_images_exits_2(tmp_path, capsys, prefix):
+    rng = np.random.default_rng(0)
+    for p, n in (("train", 40), ("t10k", 20)):
+        n = 0 if p == prefix else n
+        write_idx(tmp_path / f"{p}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(tmp_path / f"{p}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    line = run_error(capsys, "--dataset", "mnist", "--data-dir", str(tmp_path))
+    assert f"{prefix}-images-idx3-ubyte" in line and "holds 0 images" in line

@@ -38,8 +38,9 @@ def _checked(convert, check, *args, **kwargs):
     def parse(text):
         try:
             value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        except ValueError:  # also Python's limit on the digits of an int
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {shown!r}") from None
         try:
             return check(value, "value", *args, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                f"  {PROG} train --epochs 2 --save ck.npz && {PROG} train --resume ck.npz --epochs 3\n"
                f"  {PROG} train --dataset mnist --data-dir ~/data/mnist --epochs 3 --plot curves.png\n"
                f"  {PROG} train --limit 200 --epochs 1 --no-progress     # quick smoke test")
-    positive, nonneg = _checked(int, _checks.positive_int), _checked(int, _checks.nonneg_int)
+    positive = _checked(int, _checks.positive_int)
     d = t.add_argument_group("data")
     d.add_argument("--dataset", choices=DATASETS, default=DEFAULTS.dataset,
                    help="digits: scikit-learn's 1,797 8x8 digits resized, fixed 80/20 split; "
@@ -84,10 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--limit", type=positive, metavar="N", help="use only the first N training "
                    "and the first N test examples (useful for smoke tests; default: all)")
     o = t.add_argument_group("optimisation (with --resume, unless given: the checkpoint's)")
-    o.add_argument("--epochs", type=positive, default=DEFAULTS.epochs, metavar="N",
-                   help="number of epochs (with --resume: additional epochs) (default: %(default)s)")
-    o.add_argument("--batch-size", type=positive, metavar="N",
-                   help=f"mini-batch size (default: {DEFAULTS.batch_size})")
+    o.add_argument("--epochs", type=_checked(int, _checks.positive_int, _checks.MAX_EPOCHS),
+                   default=DEFAULTS.epochs, metavar="N", help="number of epochs (with --resume: "
+                   f"additional epochs), at most {_checks.MAX_EPOCHS:,} (default: %(default)s)")
+    o.add_argument("--batch-size", type=_checked(int, _checks.positive_int,
+                                                 _checks.MAX_BATCH_SIZE), metavar="N",
+                   help=f"mini-batch size, at most {_checks.MAX_BATCH_SIZE:,} "
+                        f"(default: {DEFAULTS.batch_size})")
     o.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default: {DEFAULTS.optimizer}")
     o.add_argument("--lr", type=_checked(float, _checks.real, 0.0, low_open=True), metavar="LR",
                    help=f"(initial) learning rate > 0 (default: {_per_optimizer('lr')})")
@@ -102,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "training image: " + "; ".join(f"{k}: {DEFAULTS.describe_augmentation(k)}"
                                                   for k in AUGMENTATIONS[:-1])
                    + f"; none: off (default: {DEFAULTS.augment})")
-    o.add_argument("--seed", type=nonneg, metavar="S", help="seed of the weights, the shuffling "
-                   f"and the augmentation: the same seed, the same result (default: {DEFAULTS.seed})")
+    o.add_argument("--seed", type=_checked(int, _checks.nonneg_int, _checks.MAX_SEED), metavar="S",
+                   help="seed of the weights, the shuffling and the augmentation, 0 to 2**63-1: "
+                        f"the same seed, the same result (default: {DEFAULTS.seed})")
     io = t.add_argument_group("checkpoints and output")
     io.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz: model and "
                     "optimiser state, epoch counter, curves) to PATH after every epoch")

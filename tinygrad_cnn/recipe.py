@@ -62,7 +62,9 @@ class TrainingRecipe:
     ``max_shift`` px; ``'shift'`` by whole-pixel shifts of up to ``int(max_shift)`` px;
     ``'none'`` not at all. ``seed`` seeds the weights, the shuffling and the augmentation.
     ``limit`` keeps only the first N training and test images (smoke tests).
-    Invalid settings raise ``TypeError``/``ValueError`` when the recipe is made.
+    Invalid settings raise ``TypeError``/``ValueError`` when the recipe is made; ``seed`` is
+    at most ``2**63 - 1`` (a training checkpoint stores it as an int64; numpy's generators
+    take any such seed), ``batch_size`` at most ``2**20`` and ``epochs`` at most ``10**6``.
     """
 
     dataset: str = "digits"
@@ -89,8 +91,9 @@ class TrainingRecipe:
         self.size = _checks.positive_int(self.size, "size")
         if self.limit is not None:
             self.limit = _checks.positive_int(self.limit, "limit")
-        self.epochs = _checks.positive_int(self.epochs, "epochs")
-        self.batch_size = _checks.positive_int(self.batch_size, "batch_size")
+        self.epochs = _checks.positive_int(self.epochs, "epochs", _checks.MAX_EPOCHS)
+        self.batch_size = _checks.positive_int(self.batch_size, "batch_size",
+                                               _checks.MAX_BATCH_SIZE)
         _checks.one_of(self.optimizer, "optimizer", OPTIMIZERS)
         defaults = OPTIMIZER_DEFAULTS[self.optimizer]
         if self.momentum is not None and "momentum" not in defaults:
@@ -107,7 +110,7 @@ class TrainingRecipe:
         self.max_rotation = _checks.real(self.max_rotation, "max_rotation", 0.0)
         self.max_scale = _checks.real(self.max_scale, "max_scale", 0.0, 1.0, high_open=True)
         self.max_shift = _checks.real(self.max_shift, "max_shift", 0.0)
-        self.seed = _checks.nonneg_int(self.seed, "seed")
+        self.seed = _checks.nonneg_int(self.seed, "seed", _checks.MAX_SEED)
 
     @classmethod
     def resuming(cls, checkpoint, **settings) -> TrainingRecipe:
@@ -241,6 +244,9 @@ class TrainingRecipe:
             resume = read_training_checkpoint(resume, choices=CHECKPOINT_CHOICES)
         say = log if log is not None else (lambda _line: None)
         x_train, y_train, x_test, y_test = self.load_data() if data is None else data
+        for name, x in (("training", x_train), ("test", x_test)):
+            if len(x) == 0:
+                raise ValueError(f"the {name} split of {self.dataset} holds no images")
         if model is None or optimizer is None:
             model, optimizer = self.build(resume)
         start_epoch = resume.epoch if resume is not None else 0

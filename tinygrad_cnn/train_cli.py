@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import _checks
 from .recipe import CHECKPOINT_CHOICES, TrainingRecipe
 
 #: at most this many kernel threads unless --threads says otherwise
@@ -45,25 +46,40 @@ def _max_threads() -> int:
     return numba.config.NUMBA_NUM_THREADS
 
 
+def _check_outputs(args, parser) -> None:
+    """Every file the run will write must be writable before any work starts (a directory
+    that exists and takes a new file, a name the file system allows, not a directory or a
+    FIFO), and a plot's suffix must name a format Matplotlib can write."""
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        if path:
+            try:
+                _checks.output_file(path, option)
+            except (TypeError, ValueError) as exc:
+                parser.error(str(exc))
+    if args.save and args.plot and os.path.abspath(args.save) == os.path.abspath(args.plot):
+        parser.error("--save and --plot name the same file")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401  (an optional extra)
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+        except ImportError:
+            from .plots import INSTALL_HINT
+
+            parser.error(f"--plot needs matplotlib: {INSTALL_HINT}")
+        suffix = os.path.splitext(args.plot)[1][1:].lower()
+        formats = FigureCanvasAgg.get_supported_filetypes()
+        if suffix and suffix not in formats:
+            parser.error(f"--plot: Matplotlib cannot write {suffix!r} files; use one of "
+                         f"{', '.join(sorted(formats))} (or no suffix for PNG)")
+
+
 def run_train(args, parser) -> int:
     """Run ``train`` with the ``argparse`` namespace ``args``; returns the exit status."""
     if args.dataset == "mnist" and not args.data_dir:
         parser.error("--dataset mnist needs --data-dir DIR (the directory of the MNIST IDX files)")
     if args.dataset != "mnist" and args.data_dir:
         parser.error("--data-dir is only used with --dataset mnist")
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        directory = os.path.dirname(os.path.abspath(path or "."))
-        if path and not os.path.isdir(directory):
-            parser.error(f"{option}: directory {directory!r} does not exist")
-        if path and os.path.isdir(path):
-            parser.error(f"{option}: {path!r} is a directory")
-    if args.plot:
-        try:
-            import matplotlib  # noqa: F401  (an optional extra)
-        except ImportError:
-            from .plots import INSTALL_HINT
-
-            parser.error(f"--plot needs matplotlib: {INSTALL_HINT}")
+    _check_outputs(args, parser)
     from .checkpoint import read_training_checkpoint
 
     checkpoint = None
