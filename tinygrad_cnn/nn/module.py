@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _checks as check
+from .._dtypes import get_default_dtype
 from ..tensor import Tensor
 
 __all__ = ["manual_seed", "get_rng", "Parameter", "Module", "Sequential"]
@@ -42,8 +43,9 @@ def _count(n: int) -> str:
 class Parameter(Tensor):
     """A Tensor that is a trainable weight of a Module: it always requires grad.
 
-    ``data`` may be a numpy array (float32/float64 kept, other dtypes become
-    float32), a Tensor (its array is shared, not copied), a list or a scalar.
+    ``data`` may be a numpy array (float32/float64 kept, other dtypes become the
+    default dtype), a Tensor (its array is shared, not copied), a list or a
+    scalar (the default dtype, float32 unless ``set_default_dtype`` changed it).
     """
 
     __slots__ = ()
@@ -51,11 +53,12 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad: bool = True):
         if isinstance(data, Tensor):
             data = data.data
+        given_array = isinstance(data, np.ndarray)
         arr = np.asarray(data)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"Parameter: data must be numeric, got dtype {arr.dtype} with shape {arr.shape}")
-        if arr.dtype not in (np.float32, np.float64):
-            arr = arr.astype(np.float32)
+        if not given_array or arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(get_default_dtype())
         super().__init__(arr, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
