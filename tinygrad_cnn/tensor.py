@@ -65,13 +65,17 @@ def is_grad_enabled() -> bool:
 
 
 class Function:
-    """One differentiable operation.
+    """One differentiable operation: the public way to add an op (worked example in
+    ``docs/extending.md``).
 
     Subclasses define ``forward(ctx, *arrays, **params)`` returning an array
     and ``backward(ctx, grad)`` returning one gradient (or ``None``) per
     positional input.  ``ctx`` is the Function instance itself:
-    ``ctx.save_for_backward(...)`` keeps what backward needs and
-    ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient.
+    ``ctx.save_for_backward(...)`` keeps what backward needs (arrays or Tensors,
+    given back as they were by ``ctx.saved_tensors``; changing one in place
+    before backward makes backward raise), ``ctx.needs_input_grad[i]`` says
+    whether input ``i`` wants a gradient and ``ctx.mark_non_differentiable(out)``
+    keeps the output out of the graph.  Call the op as ``MyOp.apply(...)``.
 
     Positional inputs that are not Tensors (numbers, arrays, anything) reach
     ``forward`` unchanged as constants, as in PyTorch: they get no gradient and
