@@ -282,3 +282,14 @@ def test_parameter_from_a_list_takes_the_default_dtype():
         assert nn.Parameter(3).dtype == np.float64
     finally:
         tg.set_default_dtype(tg.float32)
+
+
+def test_version_entries_go_with_their_memory():
+    from tinygrad_cnn import _versions
+
+    t = Tensor(np.zeros(3))
+    t[1:].zero_()  # written through a view: counted for the array that owns the memory
+    key = id(t.data)
+    assert _versions.version(t.data) == 1 and key in _versions.written
+    del t
+    assert key not in _versions.written  # freed with the array, before its id can be reused

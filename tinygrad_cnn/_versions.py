@@ -24,7 +24,8 @@ import weakref
 import numpy as np
 
 #: id(owner array) -> [version, weak reference to the owner]; only written-to arrays appear.
-_counts: dict = {}
+#: Empty (false) while no live array has been changed in place: every version is then 0.
+written: dict = {}
 
 
 def _owner(arr: np.ndarray) -> np.ndarray:
@@ -39,23 +40,19 @@ def bump(arr: np.ndarray) -> None:
     """Record that ``arr``'s memory was changed in place."""
     owner = _owner(arr)
     key = id(owner)
-    entry = _counts.get(key)
+    entry = written.get(key)
     if entry is not None:
         entry[0] += 1
         return
     # The callback drops the entry when the owner is freed, before its id can be reused.
-    ref = weakref.ref(owner, lambda _ref, key=key: _counts.pop(key, None))
-    _counts[key] = [1, ref]
+    ref = weakref.ref(owner, lambda _ref, key=key: written.pop(key, None))
+    written[key] = [1, ref]
 
 
 def version(arr: np.ndarray) -> int:
     """How many in-place changes ``arr``'s memory has seen (0 for one never written in place)."""
-    if not _counts:
+    if not written:
         return 0
-    entry = _counts.get(id(_owner(arr)))
+    entry = written.get(id(_owner(arr)))
     return 0 if entry is None else entry[0]
 
-
-def any_written() -> bool:
-    """Whether some live array has been changed in place (otherwise every version is 0)."""
-    return bool(_counts)

@@ -100,7 +100,7 @@ class Function:
         backward runs makes backward raise instead of returning a wrong gradient.
         """
         self.saved_tensors = arrays
-        if _versions.any_written():
+        if _versions.written:
             self._saved_versions = tuple(_versions.version(_array_of(a)) if _array_of(a) is not None else 0
                                          for a in arrays)
 
@@ -352,7 +352,7 @@ class Tensor(TensorMethods):
                 raise RuntimeError(_RELEASED)
             if g.shape != ctx.out_shape or g.dtype != ctx.out_dtype:
                 g = incoming_grad(ctx, g)
-            if _versions.any_written():
+            if _versions.written:  # some memory was changed in place: were saved values among it?
                 check_saved_versions(ctx)
             in_grads = ctx.backward(ctx, g)
             if type(in_grads) is not tuple:
