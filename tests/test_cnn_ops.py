@@ -52,7 +52,7 @@ def _conv_all(x, w, b, stride, padding, conn, dz):
     tx, tw, tb = leaf(x), leaf(w), leaf(b)
     z = F.conv2d(tx, tw, tb, stride=stride, padding=padding, connection=conn)
     z.backward(dz)
-    return z.data, tx.grad, tw.grad, tb.grad
+    return z.data, tx.grad.data, tw.grad.data, tb.grad.data
 
 
 @given(conv_case(), st.sampled_from([np.float64, np.float32]), st.data())
@@ -154,7 +154,7 @@ def test_connection_skips_work_and_zeroes_gradients_exactly():
     z = F.conv2d(Tensor(x), tw, connection=conn)
     z.backward(random_grad(z.shape, np.float32))
     off = np.broadcast_to((conn == 0)[:, :, None, None], w.shape)
-    assert np.all(tw.grad[off] == 0) and np.all(tw.grad[~off] != 0)
+    assert np.all(tw.grad.data[off] == 0) and np.all(tw.grad.data[~off] != 0)
     # the result equals a dense conv with the masked weight, whatever sits in unconnected kernels
     dense = F.conv2d(Tensor(x), Tensor(w * conn[:, :, None, None]))
     assert_close(z.data, dense.data, rtol=1e-5, atol=1e-5)

@@ -113,7 +113,7 @@ def test_c3_gradient_follows_table_one(model):
     assert np.all(model.c3.weight.data[~mask] == 0)  # unconnected kernels start at 0
     loss = F.cross_entropy(model(images(4, seed=1)), np.array([0, 3, 7, 9]))
     loss.backward()
-    g = model.c3.weight.grad
+    g = model.c3.weight.grad.data
     assert g.shape == (16, 6, 5, 5)
     assert np.all(g[~mask] == 0.0)  # exactly zero off the table
     per_kernel = np.abs(g[mask]).reshape(60, 25).max(axis=1)

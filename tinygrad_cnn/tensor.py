@@ -10,10 +10,12 @@ the Function as the ``_ctx`` of the output: that is the whole graph.
 10,000-op chain needs no recursion) and walks it in reverse, handing each
 Function the gradient of the loss with respect to its output and collecting
 the gradients it returns for its inputs.  Leaves (tensors created with
-``requires_grad=True``) accumulate into ``.grad``.  Every gradient crossing
+``requires_grad=True``) accumulate into ``.grad``, a Tensor of their own; inside
+the engine gradients stay plain ndarrays.  Every gradient crossing
 that boundary is checked against the shape and dtype recorded in the forward
 pass, so a wrong one stops with a ``RuntimeError`` here, in Python, and never
-reaches a compiled kernel.
+reaches a compiled kernel.  What a backward saved is checked too: an in-place
+change to it after the forward pass is a ``RuntimeError`` (see ``_versions.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import threading
 
 import numpy as np
 
+from . import _versions
+from ._grad_checks import (assigned_grad, check_grad_count, check_saved_versions, incoming_grad,
+                           returned_grad, root_grad)
 from ._dtypes import get_default_dtype
 from ._tensor_methods import TensorMethods
 
@@ -102,13 +107,17 @@ def is_grad_enabled() -> bool:
 
 
 class Function:
-    """One differentiable operation.
+    """One differentiable operation: the public way to add an op (worked example in
+    ``docs/extending.md``).
 
     Subclasses define ``forward(ctx, *arrays, **params)`` returning an array
     and ``backward(ctx, grad)`` returning one gradient (or ``None``) per
     positional input.  ``ctx`` is the Function instance itself:
-    ``ctx.save_for_backward(...)`` keeps what backward needs and
-    ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient.
+    ``ctx.save_for_backward(...)`` keeps what backward needs (arrays or Tensors,
+    given back as they were by ``ctx.saved_tensors``; changing one in place
+    before backward makes backward raise), ``ctx.needs_input_grad[i]`` says
+    whether input ``i`` wants a gradient and ``ctx.mark_non_differentiable(out)``
+    keeps the output out of the graph.  Call the op as ``MyOp.apply(...)``.
 
     Positional inputs that are not Tensors (numbers, arrays, anything) reach
     ``forward`` unchanged as constants, as in PyTorch: they get no gradient and
@@ -122,8 +131,25 @@ class Function:
     graph: such outputs are not differentiable.
     """
 
+    saved_tensors = ()
+    _saved_versions = None  # the saved arrays' version counters; None: all 0
+    _non_differentiable = None
+
     def save_for_backward(self, *arrays):
+        """Keep ``arrays`` (numpy arrays or Tensors) for backward, as ``ctx.saved_tensors``.
+
+        Their version counters are recorded: changing one of them in place before
+        backward runs makes backward raise instead of returning a wrong gradient.
+        """
         self.saved_tensors = arrays
+        if _versions.written:
+            self._saved_versions = tuple(_versions.version(_array_of(a)) if _array_of(a) is not None else 0
+                                         for a in arrays)
+
+    def mark_non_differentiable(self, *outputs):
+        """Call in ``forward`` with the array it returns: the output then records no graph
+        (as integer outputs never do), so no gradient flows back through it."""
+        self._non_differentiable = outputs
 
     @staticmethod
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -153,8 +179,10 @@ class Function:
             data = _forward_result(cls, data)
         out = Tensor.__new__(Tensor)
         out.data = data
-        out.grad = None
+        out._grad = None
         record = record and data.dtype.kind == "f"
+        if ctx._non_differentiable is not None:
+            record = record and not _marked_output(cls, ctx._non_differentiable, data)
         out.requires_grad = record
         if record:
             ctx.out_shape, ctx.out_dtype = data.shape, data.dtype
@@ -163,6 +191,25 @@ class Function:
         else:
             out._ctx = None
         return out
+
+
+def _array_of(saved):
+    """The ndarray behind a saved value (None for what is neither an array nor a Tensor)."""
+    if isinstance(saved, Tensor):
+        return saved.data
+    return saved if isinstance(saved, np.ndarray) else None
+
+
+def _marked_output(cls, marked: tuple, data: np.ndarray) -> bool:
+    """Whether ``mark_non_differentiable`` named the forward's output (anything else is an error)."""
+    for m in marked:
+        arr = m.data if isinstance(m, Tensor) else m
+        if arr is not data:
+            raise RuntimeError(
+                f"{cls.__name__}.forward: mark_non_differentiable takes the array forward returns, "
+                f"got a {type(m).__name__}{' of shape ' + str(arr.shape) if hasattr(arr, 'shape') else ''}"
+            )
+    return bool(marked)
 
 
 def _forward_result(cls, data) -> np.ndarray:
@@ -232,7 +279,7 @@ class Tensor(TensorMethods):
     big-endian float32/float64 -> native float32/float64.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "__weakref__")
     __array_ufunc__ = None  # numpy defers `array * tensor` to Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False):
@@ -243,9 +290,20 @@ class Tensor(TensorMethods):
                 f"with shape {arr.shape}; integer tensors are for labels and indices"
             )
         self.data = arr
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
+
+    @property
+    def grad(self):
+        """The accumulated gradient: ``None`` until a backward pass reaches this tensor, then a
+        Tensor of its shape and dtype without a graph.  Backward passes add to it until it is
+        set to ``None`` (``zero_grad()``); each leaf's gradient is its own array."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = assigned_grad(self, value)
 
     # ----------------------------------------------------------- properties
     @property
@@ -319,7 +377,7 @@ class Tensor(TensorMethods):
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = _root_grad(grad, self)
+            grad = root_grad(grad, self)
 
         order = _topological_order(self)
         grads = {id(self): grad}
@@ -335,12 +393,14 @@ class Tensor(TensorMethods):
             if parents is None:
                 raise RuntimeError(_RELEASED)
             if g.shape != ctx.out_shape or g.dtype != ctx.out_dtype:
-                g = _incoming_grad(ctx, g)
+                g = incoming_grad(ctx, g)
+            if _versions.written:  # some memory was changed in place: were saved values among it?
+                check_saved_versions(ctx)
             in_grads = ctx.backward(ctx, g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if len(in_grads) != len(parents):
-                _check_grad_count(ctx, in_grads)
+                check_grad_count(ctx, in_grads)
             for i, (parent, pg) in enumerate(zip(parents, in_grads)):
                 if pg is None:
                     continue
@@ -354,7 +414,7 @@ class Tensor(TensorMethods):
                 pctx = parent._ctx
                 shape, dtype = (parent.data.shape, parent.data.dtype) if pctx is None else (pctx.out_shape, pctx.out_dtype)
                 if type(pg) is not np.ndarray or pg.shape != shape or pg.dtype != dtype:
-                    pg = _returned_grad(ctx, i, pg, shape, dtype)
+                    pg = returned_grad(ctx, i, pg, shape, dtype)
                 key = id(parent)
                 prev = grads.get(key)
                 grads[key] = pg if prev is None else prev + pg
@@ -411,7 +471,10 @@ class Tensor(TensorMethods):
 
     # comparisons give boolean tensors and carry no gradient
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not isinstance(other, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+            return NotImplemented  # let the other object decide (pytest.approx, ...)
         return Tensor(op(self.data, other))
 
     def __lt__(self, other):
@@ -491,92 +554,31 @@ def _topological_order(root: Tensor) -> list:
     return order
 
 
-# --------------------------------------------------------------- gradient checks
-# The engine hands every backward a gradient of its output's recorded shape and
-# dtype and checks every gradient a backward returns: the compiled kernels index
-# memory by these shapes, so a wrong one must stop here, in Python.  The fast
-# path is one comparison per node; the helpers below run only on a mismatch.
-
-def _root_grad(grad, root: "Tensor") -> np.ndarray:
-    """The ``grad`` passed to ``backward()``: real numbers of the root's shape, in its dtype."""
-    arr = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
-        dtype = getattr(arr, "dtype", type(arr).__name__)
-        shape = getattr(arr, "shape", None)
-        raise TypeError(
-            f"backward(): grad must hold real numbers, got dtype {dtype} with shape {shape}"
-            + (" (a complex gradient would lose its imaginary part)" if getattr(dtype, "kind", "") == "c" else "")
-        )
-    if arr.shape != root.shape:
-        raise ValueError(f"backward(): grad has shape {arr.shape} but the tensor has shape {root.shape}")
-    return arr.astype(root.dtype, copy=False)
-
-
-def _incoming_grad(ctx: Function, g) -> np.ndarray:
-    """The gradient about to enter ``ctx.backward``, checked against the output recorded at apply time."""
-    name = type(ctx).__name__
-    if g.shape != ctx.out_shape:
-        raise RuntimeError(
-            f"{name}.backward would receive a gradient of shape {g.shape}, but its output had shape "
-            f"{ctx.out_shape}; was the output's .data replaced after the forward pass?"
-        )
-    if g.dtype.kind != "f":
-        raise RuntimeError(
-            f"{name}.backward would receive a gradient of dtype {g.dtype} (shape {g.shape}); "
-            f"its output is {ctx.out_dtype}"
-        )
-    return g.astype(ctx.out_dtype)
-
-
-def _check_grad_count(ctx: Function, in_grads: tuple) -> None:
-    """A backward returns one gradient per positional input; extra entries may only be None."""
-    n = len(ctx.parents)
-    name = type(ctx).__name__
-    if len(in_grads) < n:
-        raise RuntimeError(
-            f"{name}.backward returned {len(in_grads)} gradient(s) for {n} input(s); "
-            f"return one per input (None where there is none)"
-        )
-    if any(g is not None for g in in_grads[n:]):
-        raise RuntimeError(f"{name}.backward returned {len(in_grads)} gradients for {n} input(s)")
-
-
-def _returned_grad(ctx: Function, i: int, pg, shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """Gradient ``pg`` that ``ctx.backward`` returned for input ``i`` (of ``shape``/``dtype``), checked."""
-    name = type(ctx).__name__
-    if isinstance(pg, Tensor):
-        pg = pg.data
-    elif isinstance(pg, np.generic):
-        pg = np.asarray(pg)
-    if not isinstance(pg, np.ndarray):
-        raise RuntimeError(
-            f"{name}.backward returned a {type(pg).__name__} for input {i} (shape {shape}); "
-            f"return a numpy array, a Tensor or None"
-        )
-    if pg.shape != shape:
-        raise RuntimeError(
-            f"{name}.backward returned a gradient of shape {pg.shape} for input {i}, "
-            f"which has shape {shape}"
-        )
-    if pg.dtype.kind != "f":
-        raise RuntimeError(
-            f"{name}.backward returned a gradient of dtype {pg.dtype} for input {i} "
-            f"(shape {shape}); it must be a float array ({dtype})"
-        )
-    return np.asarray(pg, dtype=dtype)
+def _plain_tensor(arr: np.ndarray) -> Tensor:
+    """A Tensor without a graph around ``arr`` (no copy, no dtype conversion)."""
+    t = Tensor.__new__(Tensor)
+    t.data, t._grad, t.requires_grad, t._ctx = arr, None, False, None
+    return t
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
+    """Add ``g`` to ``leaf.grad`` as a new array: gradients flowing through the graph may share
+    memory (``a + b`` hands one array to both), a leaf's stored gradient never does."""
     data = leaf.data
     if g.shape != data.shape or g.dtype.kind != "f":
         raise RuntimeError(
             f"gradient of shape {g.shape} and dtype {g.dtype} for a leaf tensor of shape "
             f"{data.shape} and dtype {data.dtype}; was its .data replaced after the forward pass?"
         )
-    if leaf.grad is None:
-        leaf.grad = np.array(g, dtype=data.dtype, copy=True)
+    prev = leaf._grad
+    if prev is None:
+        total = np.array(g, dtype=data.dtype, copy=True)
+    elif prev.data.shape != data.shape:
+        raise RuntimeError(f"the stored grad has shape {prev.data.shape}, but the leaf tensor has shape "
+                           f"{data.shape}; set .grad = None after replacing .data")
     else:
-        leaf.grad = leaf.grad + g.astype(data.dtype, copy=False)
+        total = np.add(prev.data, g, out=np.empty(data.shape, data.dtype), casting="same_kind")
+    leaf._grad = _plain_tensor(total)
 
 
 #: Stands in the graph for a positional argument of ``Function.apply`` that is
