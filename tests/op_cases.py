@@ -187,7 +187,7 @@ def loss_inputs(draw, contiguous, labels=False):
     n, k = draw(st.integers(1, 4)), draw(st.integers(2, 4))
     if labels:
         lab = np.asarray(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)), dtype=np.int64)
-        return [_draw_array(draw, (n, k), contiguous, -3.0, 3.0)], dict(labels=lab)
+        return [_draw_array(draw, (n, k), contiguous, -3.0, 3.0)], dict(target=lab)
     return [_draw_array(draw, (n, k), contiguous), _draw_array(draw, (n, k), contiguous)], {}
 
 
@@ -213,9 +213,9 @@ def _softmax(x, axis):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _cross_entropy(x, labels):
+def _cross_entropy(x, target):
     """−(1/N) Σ_n log softmax(x_n)[label_n], one example at a time."""
-    return np.mean([-np.log(_softmax(row, 0)[t]) for row, t in zip(x, labels)])
+    return np.mean([-np.log(_softmax(row, 0)[t]) for row, t in zip(x, target)])
 
 
 def _torch_reduce(torch, x, axis, keepdims, name):
@@ -285,7 +285,7 @@ CASES = [
            bad=[(lambda: F.mse_loss(SHAPE_23, Tensor(np.zeros(3))), ValueError, r"\(2, 3\).*\(3,\)")]),
     OpCase("cross_entropy", "loss", call=F.cross_entropy, reference=_cross_entropy,
            inputs=lambda draw, contiguous: loss_inputs(draw, contiguous, labels=True),
-           torch=lambda torch, x, labels: torch.nn.functional.cross_entropy(x, torch.from_numpy(labels)),
+           torch=lambda torch, x, target: torch.nn.functional.cross_entropy(x, torch.from_numpy(target)),
            bad=[(lambda: F.cross_entropy(SHAPE_23, np.array([0, 3])), ValueError, r"\[0, 2\].*\[3\]"),
                 (lambda: F.cross_entropy(SHAPE_23, np.array([-1, 0])), ValueError, r"\[0, 2\].*\[-1\]"),
                 (lambda: F.cross_entropy(SHAPE_23, np.array([0.0, 1.0])), TypeError, "integer.*float64"),

@@ -137,12 +137,12 @@ def output_size(size: int, kernel: int, stride: int = 1, pad_total: int = 0,
     ``floor((size + pad_total − dilation·(kernel − 1) − 1) / stride) + 1``; with
     ``ceil_mode`` the division rounds up, but (as in PyTorch) the last window must
     start inside the input or the left padding.  Returns 0 or less when no window fits.
+    As in PyTorch, ceil_mode rounds a span shorter than one window (−stride < span < 0)
+    up to one window hanging off the end.
     """
     span = size + pad_total - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
     if not ceil_mode:
-        return span // stride + 1
+        return max(span // stride + 1, 0)
     out = -(-span // stride) + 1
     if (out - 1) * stride >= size + pad_total // 2:
         out -= 1
@@ -418,3 +418,141 @@ def size_args(args: tuple, op: str, name: str = "size", allow_infer: bool = Fals
     if any(v < low for v in items):
         raise ValueError(f"{op}: {name} must not be negative{' (except one -1)' if allow_infer else ''}, got {items}")
     return tuple(int(v) for v in items)
+
+
+# --------------------------------------------------------------- pooling options
+def pool_padding(value, kernel: tuple, op: str) -> tuple:
+    """Pooling padding ``(ph, pw)`` from an int or a pair: >= 0 and at most half the window, as PyTorch."""
+    ph, pw = pair(value, "padding", minimum=0)
+    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half of kernel_size {tuple(kernel)} on each axis")
+    return ph, pw
+
+
+def pool_output(op: str, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple = (0, 0),
+                dilation: tuple = (1, 1), ceil_mode: bool = False) -> tuple:
+    """The ``(Ho, Wo)`` of a pooling; ``ValueError`` when no window fits or the arrays are absurd."""
+    H, W = x_shape[2:]
+    ph, pw = padding
+    out = (output_size(H, kernel[0], stride[0], 2 * ph, dilation[0], ceil_mode),
+           output_size(W, kernel[1], stride[1], 2 * pw, dilation[1], ceil_mode))
+    window_geometry(op, x_shape, kernel, stride, (ph, ph, pw, pw), dilation=dilation)
+    if min(out) < 1:
+        extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        raise ValueError(
+            f"{op}: kernel_size {tuple(kernel)} is larger than the input's spatial size ({H}, {W})"
+            + (f" padded by {tuple(padding)}" if padding != (0, 0) else "")
+            + (f" (dilated extent {extent})" if dilation != (1, 1) else "") + f" (x {tuple(x_shape)})"
+        )
+    return out
+
+
+def adaptive_output_size(value, in_hw: tuple, op: str) -> tuple:
+    """An adaptive pooling's ``output_size``: an int, or a pair whose ``None`` entries keep the input's size."""
+    items = (value, value) if is_int(value) else value
+    if not isinstance(items, (tuple, list)) or len(items) != 2 or not all(v is None or is_int(v) for v in items):
+        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps that size), got {value!r}")
+    out = tuple(int(size) if v is None else int(v) for v, size in zip(items, in_hw))
+    if min(out) < 1 or max(out) > MAX_EXTENT:
+        raise ValueError(f"{op}: output_size must lie in [1, {MAX_EXTENT}], got {value!r}")
+    return out
+
+
+def unpool_output_size(value, default_hw: tuple, stride: tuple, op: str) -> tuple:
+    """``max_unpool2d``'s output size: the default ``(H−1)·S − 2P + k`` or ``output_size`` (its last two
+    entries), each strictly within one stride of the default, as PyTorch."""
+    if value is None:
+        out = default_hw
+    else:
+        items = tuple(value) if isinstance(value, (tuple, list)) else None
+        if items is None or len(items) not in (2, 3, 4) or not all(is_int(v) for v in items):
+            raise TypeError(f"{op}: output_size must be a tuple of ints (H, W), (C, H, W) or (N, C, H, W), "
+                            f"got {value!r}")
+        out = tuple(int(v) for v in items[-2:])
+    for size, default, s in zip(out, default_hw, stride):
+        if not default - s < size < default + s or size < 1:
+            raise ValueError(f"{op}: output_size {tuple(out)} must lie strictly between "
+                             f"{tuple(d - t for d, t in zip(default_hw, stride))} and "
+                             f"{tuple(d + t for d, t in zip(default_hw, stride))} (default {tuple(default_hw)})")
+    return out
+
+
+def unpool_indices(indices, x_shape: tuple, out_hw: tuple, op: str) -> np.ndarray:
+    """Max-pooling indices for ``max_unpool2d``: an integer array of ``x``'s shape, each in ``[0, Ho·Wo)``."""
+    idx = indices.data if hasattr(indices, "data") and not isinstance(indices, np.ndarray) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer array, got dtype {idx.dtype} with shape {idx.shape}")
+    if idx.shape != tuple(x_shape):
+        raise ValueError(f"{op}: indices must have the shape of x {tuple(x_shape)}, got {idx.shape}")
+    limit = out_hw[0] * out_hw[1]
+    if idx.size and (idx.min() < 0 or idx.max() >= limit):
+        raise ValueError(f"{op}: indices must lie in [0, {limit - 1}] for an output of size {tuple(out_hw)}, "
+                         f"got values from {idx.min()} to {idx.max()}")
+    return np.ascontiguousarray(idx, dtype=np.int64)
+
+
+# --------------------------------------------------------------- loss options
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def class_weight(weight, n_classes: int, dtype, op: str, name: str = "weight"):
+    """A per-class rescaling ``(C,)`` as an array of ``dtype`` (None stays None)."""
+    if weight is None:
+        return None
+    w = weight.data if hasattr(weight, "data") and not isinstance(weight, np.ndarray) else np.asarray(weight)
+    if w.dtype.kind not in "fiu":
+        raise TypeError(f"{op}: {name} must be a float array of shape ({n_classes},), got dtype {w.dtype}")
+    if w.shape != (n_classes,):
+        raise ValueError(f"{op}: {name} must have shape ({n_classes},), one per class, got {w.shape}")
+    return w.astype(dtype)
+
+
+def class_targets(target, logits_shape: tuple, op: str, ignore_index: int, probabilities: bool = True):
+    """Split a classification ``target`` into class indices or class probabilities.
+
+    Class indices: integers of ``logits_shape`` without the class axis (axis 1, or
+    axis 0 of unbatched ``(C,)`` logits), each in ``[0, C)`` or equal to
+    ``ignore_index``; returned as ``("index", int64 array)``.  Class probabilities
+    (``probabilities=True``): floats of ``logits_shape``; returned as
+    ``("probs", Tensor)``.
+    """
+    t = tensor(target, "target")
+    class_axis = 0 if len(logits_shape) == 1 else 1
+    n_classes = logits_shape[class_axis]
+    index_shape = logits_shape[:class_axis] + logits_shape[class_axis + 1:]
+    if t.dtype.kind == "f" and probabilities:
+        if t.shape != tuple(logits_shape):
+            if t.shape == index_shape:
+                raise TypeError(f"{op}: target must be integer class indices of shape {index_shape} or class "
+                                f"probabilities of shape {tuple(logits_shape)}, got dtype {t.dtype} with shape {t.shape}")
+            raise ValueError(f"{op}: class-probability target must have the shape of logits {tuple(logits_shape)}, "
+                             f"got {t.shape}")
+        float_dtype(t.dtype, "target", t.shape)
+        return "probs", t
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must be integer class indices, got dtype {t.dtype} with shape {t.shape}")
+    if t.shape != index_shape:
+        raise ValueError(f"{op}: target must have shape {index_shape} for logits {tuple(logits_shape)}, got {t.shape}")
+    lab = t.data.astype(np.int64, copy=False)
+    bad = lab[((lab < 0) | (lab >= n_classes)) & (lab != ignore_index)]
+    if bad.size:
+        raise ValueError(f"{op}: target must hold class indices in [0, {n_classes - 1}] (or ignore_index "
+                         f"{ignore_index}) for logits {tuple(logits_shape)}, got {bad[:5].tolist()}")
+    return "index", lab
+
+
+def broadcast_weight(value, shape: tuple, dtype, name: str, op: str):
+    """An elementwise loss rescaling (``weight``, ``pos_weight``) as an array of ``dtype`` that
+    broadcasts to ``shape`` without growing it (None stays None)."""
+    if value is None:
+        return None
+    w = tensor(value, name).data
+    if w.dtype.kind not in "fiu":
+        raise TypeError(f"{op}: {name} must be a float array, got dtype {w.dtype} with shape {w.shape}")
+    try:
+        fits = tuple(np.broadcast_shapes(w.shape, tuple(shape))) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{op}: {name} of shape {w.shape} does not broadcast to the input's shape {tuple(shape)}")
+    return w.astype(dtype)

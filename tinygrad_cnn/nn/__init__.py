@@ -22,11 +22,12 @@ One module per concern: ``module`` (Module, Parameter, Sequential, seeding),
 
 # Each module lists its public names in its own __all__; a new layer is exported
 # by adding its name there.
-from . import activation, conv, linear, module, pooling
+from . import activation, conv, linear, loss, module, pooling
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 
-__all__ = module.__all__ + conv.__all__ + pooling.__all__ + linear.__all__ + activation.__all__
+__all__ = module.__all__ + conv.__all__ + pooling.__all__ + linear.__all__ + activation.__all__ + loss.__all__
