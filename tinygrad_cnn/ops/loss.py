@@ -197,3 +197,65 @@ class BCEWithLogits(Function):
             pw_minus_1 = 0 if ctx.pos_weight is None else ctx.pos_weight - 1
             dt = ((-x + pw_minus_1 * neg_log_sig) * w).astype(x.dtype, copy=False)
         return np.broadcast_to(dx, x.shape).copy(), (None if dt is None else np.broadcast_to(dt, x.shape).copy())
+
+
+# --------------------------------------------------------------- naive references (one position at a time)
+def _reduce_reference(losses, reduction, denom, shape):
+    losses = np.asarray(losses, dtype=np.float64)
+    if reduction == "none":
+        return losses.reshape(shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / denom
+
+
+def cross_entropy_reference(logits, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """The cross-entropy of :class:`CrossEntropy` position by position, float64::
+
+        ℓ_s = −(1 − ε) w_t log p_{s,t} − (ε/C) Σ_c w_c log p_{s,c}      (class index t, not ignored)
+        ℓ_s = −Σ_c w_c ((1 − ε) y_{s,c} + ε/C) log p_{s,c}              (class probabilities y_s)
+    """
+    x = np.asarray(logits, dtype=np.float64)
+    batched = x.ndim > 1
+    x = np.moveaxis(x if batched else x[None], 1, -1)
+    C = x.shape[-1]
+    probs = np.asarray(target).dtype.kind == "f"
+    t = np.asarray(target if batched else np.asarray(target)[None])
+    t = np.moveaxis(t, 1, -1).reshape(-1, C) if probs else t.reshape(-1)
+    w = np.ones(C) if weight is None else np.asarray(weight, dtype=np.float64)
+    eps, losses, denom = label_smoothing, [], 0.0
+    for row, ts in zip(x.reshape(-1, C), t):
+        log_p = [v - max(row) - np.log(sum(np.exp(u - max(row)) for u in row)) for v in row]
+        smooth = -sum(w[c] * log_p[c] for c in range(C)) * eps / C
+        if probs:
+            losses.append(-sum(w[c] * (1 - eps) * ts[c] * log_p[c] for c in range(C)) + smooth)
+            denom += 1
+        elif ts == ignore_index:
+            losses.append(0.0)
+        else:
+            losses.append(-(1 - eps) * w[ts] * log_p[ts] + smooth)
+            denom += w[ts]
+    return _reduce_reference(losses, reduction, denom, x.shape[:-1] if batched else ())
+
+
+def nll_loss_reference(log_probs, target, weight=None, ignore_index=-100, reduction="mean"):
+    """ℓ_s = −w_t x_{s,t} (0 where t is ignored), position by position, float64."""
+    x = np.asarray(log_probs, dtype=np.float64)
+    batched = x.ndim > 1
+    x = np.moveaxis(x if batched else x[None], 1, -1)
+    C = x.shape[-1]
+    w = np.ones(C) if weight is None else np.asarray(weight, dtype=np.float64)
+    losses, denom = [], 0.0
+    for row, ts in zip(x.reshape(-1, C), np.asarray(target).reshape(-1)):
+        losses.append(0.0 if ts == ignore_index else -w[ts] * row[ts])
+        denom += 0.0 if ts == ignore_index else w[ts]
+    return _reduce_reference(losses, reduction, denom, x.shape[:-1] if batched else ())
+
+
+def bce_with_logits_reference(x, target, weight=None, reduction="mean", pos_weight=None):
+    """ℓ = −w [pos_weight · t log σ(x) + (1 − t) log(1 − σ(x))], element by element (moderate x only)."""
+    x = np.asarray(x, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    w = np.broadcast_to(1.0 if weight is None else weight, x.shape)
+    pw = np.broadcast_to(1.0 if pos_weight is None else pos_weight, x.shape)
+    losses = [-wi * (pwi * ti * np.log(1 / (1 + np.exp(-xi))) + (1 - ti) * np.log(1 - 1 / (1 + np.exp(-xi))))
+              for xi, ti, wi, pwi in zip(x.ravel(), t.ravel(), w.ravel(), pw.ravel())]
+    return _reduce_reference(losses, reduction, x.size, x.shape)
