@@ -24,7 +24,9 @@ from hypothesis import strategies as st
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.kernels.conv import conv2d_reference
-from tinygrad_cnn.kernels.pool import avg_pool2d_reference, max_pool2d_reference
+from tinygrad_cnn.kernels.pool import (adaptive_avg_pool2d_reference, adaptive_max_pool2d_reference,
+                                       avg_pool2d_reference, max_pool2d_reference, max_unpool2d_reference)
+from tinygrad_cnn.ops.loss import bce_with_logits_reference, cross_entropy_reference, nll_loss_reference
 from tinygrad_cnn import manual_seed
 from tinygrad_cnn.ops.activation import gelu_reference
 from tinygrad_cnn.ops.conv import rot180_reference
@@ -130,6 +132,49 @@ def pool_inputs(draw, contiguous, weighted=False):
     return xs, dict(kernel_size=(kh, kw), stride=stride)
 
 
+def pool_geometry_inputs(draw, contiguous, kind="max"):
+    """PyTorch's full pooling geometry: padding (at most half the window), dilation (max
+    pooling), ceil_mode, and for average pooling its divisor options.  Inputs are at least
+    one dilated window tall and wide, so that every window holds a tap of the input."""
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if kind == "max" else (1, 1)
+    pad = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    h, w = (draw(st.integers(d[a] * (k[a] - 1) + 1, 6)) for a in range(2))
+    xs = [_draw_array(draw, (n, c, h, w), contiguous)]
+    params = dict(kernel_size=k, stride=stride, padding=pad, ceil_mode=draw(st.booleans()))
+    if kind == "max":
+        params["dilation"] = d
+    elif kind == "avg":
+        params["count_include_pad"] = draw(st.booleans())
+        params["divisor_override"] = draw(st.one_of(st.none(), st.integers(1, 5)))
+    else:  # the lecture's weighted form
+        xs.append(_draw_array(draw, (c,), contiguous))
+    return xs, params
+
+
+def adaptive_inputs(draw, contiguous):
+    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    size = draw(st.one_of(st.integers(1, 5), st.tuples(st.one_of(st.none(), st.integers(1, 5)), st.integers(1, 5))))
+    return [_draw_array(draw, (n, c, h, w), contiguous)], dict(output_size=size)
+
+
+def _adaptive_hw(x, output_size):
+    size = (output_size, output_size) if isinstance(output_size, int) else output_size
+    return tuple(x.shape[2 + a] if size[a] is None else size[a] for a in range(2))
+
+
+def unpool_inputs(draw, contiguous):
+    """Pooled values and distinct indices into the unpooled maps (as a non-overlapping max pooling gives)."""
+    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    out_hw = (h * k[0], w * k[1])
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    idx = np.stack([rng.choice(out_hw[0] * out_hw[1], size=h * w, replace=False) for _ in range(n * c)])
+    return [_draw_array(draw, (n, c, h, w), contiguous)], dict(indices=idx.reshape(n, c, h, w), kernel_size=k)
+
+
 def pool_bad(fn):
     return [
         (_pool(fn, kernel_size=9), ValueError, r"kernel_size \(9, 9\) is larger.*\(8, 8\)"),
@@ -139,12 +184,52 @@ def pool_bad(fn):
         (_pool(fn, kernel_size=2.0), TypeError, "kernel_size must be an int"),
         (lambda: fn(Tensor(np.zeros((1, 1, 1, 4, 4))), 2), ValueError, "5-D"),
         (lambda: fn(Tensor(np.zeros((1, 1, 4, 4), np.int32)), 2), TypeError, "x must be float32 or float64"),
+        (_pool(fn, kernel_size=3, padding=2), ValueError, r"padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"),
+        (_pool(fn, kernel_size=(4, 2), padding=(2, 2)), ValueError, r"padding \(2, 2\).*half.*\(4, 2\)"),
+        (_pool(fn, kernel_size=2, padding=-1), ValueError, "padding must be >= 0"),
+        (_pool(fn, kernel_size=2, padding=0.5), TypeError, "padding must be an int"),
+        (_pool(fn, kernel_size=2, ceil_mode=1), TypeError, "ceil_mode must be True or False"),
     ]
 
+
+MAX_POOL_BAD = pool_bad(F.max_pool2d) + [
+    (_pool(F.max_pool2d, kernel_size=2, dilation=0), ValueError, "dilation must be >= 1"),
+    (_pool(F.max_pool2d, kernel_size=3, dilation=4), ValueError, r"kernel_size \(3, 3\) is larger.*dilated extent \(9, 9\)"),
+    (_pool(F.max_pool2d, kernel_size=2, return_indices="yes"), TypeError, "return_indices must be True or False"),
+]
+
+AVG_POOL_BAD = pool_bad(F.avg_pool2d) + [
+    (_pool(F.avg_pool2d, kernel_size=2, divisor_override=0), ValueError, "divisor_override must be >= 1"),
+    (_pool(F.avg_pool2d, kernel_size=2, divisor_override=2.0), TypeError, "divisor_override must be an int"),
+    (_pool(F.avg_pool2d, kernel_size=2, count_include_pad=None), TypeError, "count_include_pad must be True or False"),
+]
 
 WEIGHTED_POOL_BAD = [
     (lambda: F.avg_pool2d(X, 2, weight=Tensor(np.ones(4, np.float32))), ValueError, r"weight must have shape \(3,\).*got \(4,\)"),
     (lambda: F.avg_pool2d(X, 2, weight=Tensor(np.ones(3))), TypeError, "weight is float64 but x is float32"),
+    (lambda: F.avg_pool2d(X, 2, divisor_override=2, weight=Tensor(np.ones(3, np.float32))), ValueError,
+     "weighted form.*has no divisor"),
+]
+
+ADAPTIVE_BAD = [
+    (lambda: F.adaptive_avg_pool2d(X, 2.5), TypeError, "output_size must be an int or a pair"),
+    (lambda: F.adaptive_avg_pool2d(X, (2, 2, 2)), TypeError, "output_size must be an int or a pair"),
+    (lambda: F.adaptive_max_pool2d(X, "4"), TypeError, "output_size must be an int or a pair"),
+    (lambda: F.adaptive_avg_pool2d(X, (0, 2)), ValueError, r"output_size must lie in \[1, "),
+    (lambda: F.adaptive_max_pool2d(X, 2, return_indices=1), TypeError, "return_indices must be True or False"),
+    (lambda: F.adaptive_avg_pool2d(Tensor(np.zeros(4)), 2), ValueError, r"1-D shape \(4,\)"),
+]
+
+P2 = Tensor(np.zeros((2, 3, 4, 4), np.float32))
+I2 = np.zeros((2, 3, 4, 4), np.int64)
+UNPOOL_BAD = [
+    (lambda: F.max_unpool2d(P2, I2[:, :, :3], 2), ValueError, r"indices must have the shape of x \(2, 3, 4, 4\), got \(2, 3, 3, 4\)"),
+    (lambda: F.max_unpool2d(P2, I2.astype(np.float32), 2), TypeError, "indices must be an integer array.*float32"),
+    (lambda: F.max_unpool2d(P2, I2 + 64, 2), ValueError, r"indices must lie in \[0, 63\].*\(8, 8\).*64"),
+    (lambda: F.max_unpool2d(P2, I2 - 1, 2), ValueError, r"indices must lie in \[0, 63\]"),
+    (lambda: F.max_unpool2d(P2, I2, 2, output_size=(10, 8)), ValueError, r"output_size \(10, 8\) must lie strictly between \(6, 6\) and \(10, 10\)"),
+    (lambda: F.max_unpool2d(P2, I2, 2, output_size=9), TypeError, "output_size must be a tuple of ints"),
+    (lambda: F.max_unpool2d(P2, I2, 2, stride=0), ValueError, "stride must be >= 1"),
 ]
 
 
@@ -194,8 +279,110 @@ def loss_inputs(draw, contiguous, labels=False):
     n, k = draw(st.integers(1, 4)), draw(st.integers(2, 4))
     if labels:
         lab = np.asarray(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)), dtype=np.int64)
-        return [_draw_array(draw, (n, k), contiguous, -3.0, 3.0)], dict(labels=lab)
+        return [_draw_array(draw, (n, k), contiguous, -3.0, 3.0)], dict(target=lab)
     return [_draw_array(draw, (n, k), contiguous), _draw_array(draw, (n, k), contiguous)], {}
+
+
+def classification_inputs(draw, contiguous, probabilities=False, log_probs=False):
+    """Logits (C,), (N, C) or (N, C, d1[, d2]); class indices (some ignored) or class probabilities;
+    an optional class weight, reduction and (for cross_entropy) label smoothing."""
+    c = draw(st.integers(2, 4))
+    shape = draw(st.sampled_from([(c,), (draw(st.integers(1, 3)), c), (2, c, draw(st.integers(1, 3))),
+                                  (1, c, 2, draw(st.integers(1, 2)))]))
+    x = _draw_array(draw, shape, contiguous, -3.0, 3.0)
+    if log_probs:
+        x = x - np.log(np.exp(x).sum(axis=0 if len(shape) == 1 else 1, keepdims=True))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    params = dict(reduction=draw(st.sampled_from(["mean", "sum", "none"])))
+    if draw(st.booleans()):
+        params["weight"] = rng.uniform(0.5, 2.0, c)
+    if probabilities:
+        p = rng.uniform(0.1, 1.0, shape)
+        target = p / p.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)
+    else:
+        index_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+        target = rng.integers(0, c, index_shape)
+        if target.size > 1 and draw(st.booleans()):  # ignore one position, keep at least one
+            params["ignore_index"] = int(draw(st.sampled_from([-100, 0])))
+            target.flat[0] = params["ignore_index"]
+            target.flat[-1] = 1
+    if not log_probs and draw(st.booleans()):
+        params["label_smoothing"] = draw(st.sampled_from([0.1, 0.5]))
+    return [x], dict(target=target, **params)
+
+
+def _torch_class_args(torch, target, weight=None, **p):
+    return torch.from_numpy(np.asarray(target)), dict(weight=None if weight is None else torch.from_numpy(weight), **p)
+
+
+def _torch_cross_entropy(torch, x, target, **p):
+    t, kw = _torch_class_args(torch, target, **p)
+    return torch.nn.functional.cross_entropy(x, t, **kw)
+
+
+def _torch_nll(torch, x, target, **p):
+    t, kw = _torch_class_args(torch, target, **p)
+    return torch.nn.functional.nll_loss(x, t, **kw)
+
+
+def bce_inputs(draw, contiguous):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x, t = _draw_array(draw, shape, contiguous, -4.0, 4.0), _draw_array(draw, shape, contiguous, 0.0, 1.0)
+    params = dict(reduction=draw(st.sampled_from(["mean", "sum", "none"])))
+    if draw(st.booleans()):
+        params["weight"] = rng.uniform(0.5, 2.0, shape[-1:])
+    if draw(st.booleans()):
+        params["pos_weight"] = rng.uniform(0.5, 3.0, shape[-1:])
+    return [x, t], params
+
+
+def _torch_bce(torch, x, t, **p):
+    p = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in p.items()}
+    return torch.nn.functional.binary_cross_entropy_with_logits(x, t, **p)
+
+
+def pointwise_loss_inputs(draw, contiguous):
+    xs, _ = loss_inputs(draw, contiguous)
+    return xs, dict(reduction=draw(st.sampled_from(["mean", "sum", "none"])))
+
+
+def _reduce_np(loss, reduction):
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
+CE_BAD = [
+    (lambda: F.cross_entropy(SHAPE_23, np.array([0, 1]), reduction="avg"), ValueError,
+     "reduction must be one of 'none', 'mean', 'sum', got 'avg'"),
+    (lambda: F.cross_entropy(SHAPE_23, np.array([0, 1]), reduction=None), TypeError, "reduction must be a str"),
+    (lambda: F.cross_entropy(SHAPE_23, np.full((2, 4), 0.25)), ValueError,
+     r"probability target must have the shape of logits \(2, 3\), got \(2, 4\)"),
+    (lambda: F.cross_entropy(SHAPE_23, np.array([0, 1]), weight=np.ones(2)), ValueError,
+     r"weight must have shape \(3,\), one per class, got \(2,\)"),
+    (lambda: F.cross_entropy(SHAPE_23, np.array([0, 1]), label_smoothing=1.5), ValueError,
+     r"label_smoothing must lie in \[0, 1\]"),
+    (lambda: F.cross_entropy(SHAPE_23, np.array([0, 1]), ignore_index=0.5), TypeError, "ignore_index must be an int"),
+    (lambda: F.cross_entropy(Tensor(np.zeros((2, 3, 4))), np.zeros((2, 5), np.int64)), ValueError,
+     r"target must have shape \(2, 4\) for logits \(2, 3, 4\), got \(2, 5\)"),
+    (lambda: F.cross_entropy(Tensor(np.zeros((2, 3, 4))), np.full((2, 4), 3)), ValueError, r"\[0, 2\].*\[3"),
+]
+
+NLL_BAD = [
+    (lambda: F.nll_loss(SHAPE_23, np.full((2, 3), 0.3)), TypeError, "integer class indices.*float64"),
+    (lambda: F.nll_loss(SHAPE_23, np.array([0, 3])), ValueError, r"\[0, 2\].*\[3\]"),
+    (lambda: F.nll_loss(SHAPE_23, np.array([0, 1]), reduction="max"), ValueError, "reduction must be one of"),
+]
+
+BCE_BAD = [
+    (lambda: F.binary_cross_entropy_with_logits(SHAPE_23, np.zeros(3)), ValueError,
+     r"target must have the shape of logits \(2, 3\), got \(3,\)"),
+    (lambda: F.binary_cross_entropy_with_logits(SHAPE_23, np.zeros((2, 3)), pos_weight=np.ones(4)), ValueError,
+     r"pos_weight of shape \(4,\) does not broadcast to the input's shape \(2, 3\)"),
+    (lambda: F.binary_cross_entropy_with_logits(SHAPE_23, np.zeros((2, 3)), weight=np.ones((3, 2, 3))), ValueError,
+     r"weight of shape \(3, 2, 3\) does not broadcast"),
+    (lambda: F.binary_cross_entropy_with_logits(SHAPE_23, np.zeros((2, 3)), reduction="all"), ValueError,
+     "reduction must be one of"),
+]
 
 
 def reduce_inputs(draw, contiguous):
@@ -220,9 +407,9 @@ def _softmax(x, axis):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _cross_entropy(x, labels):
+def _cross_entropy(x, target):
     """−(1/N) Σ_n log softmax(x_n)[label_n], one example at a time."""
-    return np.mean([-np.log(_softmax(row, 0)[t]) for row, t in zip(x, labels)])
+    return np.mean([-np.log(_softmax(row, 0)[t]) for row, t in zip(x, target)])
 
 
 def _torch_reduce(torch, x, axis, keepdims, name):
@@ -344,11 +531,18 @@ CASES = [
     OpCase("max_pool2d", "pool",
            call=F.max_pool2d, reference=max_pool2d_reference, inputs=pool_inputs,
            torch=lambda torch, x, kernel_size, stride: torch.nn.functional.max_pool2d(x, kernel_size, stride),
-           bad=pool_bad(F.max_pool2d)),
+           bad=MAX_POOL_BAD),
+    OpCase("max_pool2d_geometry", "pool",
+           call=F.max_pool2d, reference=max_pool2d_reference, inputs=pool_geometry_inputs,
+           torch=lambda torch, x, **p: torch.nn.functional.max_pool2d(x, **p)),
     OpCase("avg_pool2d", "pool",
            call=F.avg_pool2d, reference=avg_pool2d_reference, inputs=pool_inputs,
            torch=lambda torch, x, kernel_size, stride: torch.nn.functional.avg_pool2d(x, kernel_size, stride),
-           bad=pool_bad(F.avg_pool2d)),
+           bad=AVG_POOL_BAD),
+    OpCase("avg_pool2d_geometry", "pool",
+           call=F.avg_pool2d, reference=avg_pool2d_reference,
+           inputs=lambda draw, contiguous: pool_geometry_inputs(draw, contiguous, "avg"),
+           torch=lambda torch, x, **p: torch.nn.functional.avg_pool2d(x, **p)),
     OpCase("avg_pool2d_weighted", "pool",
            call=lambda x, w, **p: F.avg_pool2d(x, weight=w, **p),
            reference=lambda x, w, **p: avg_pool2d_reference(x, weight=w, **p),
@@ -357,6 +551,29 @@ CASES = [
                torch.nn.functional.avg_pool2d(x, kernel_size, stride) * (kernel_size[0] * kernel_size[1])
                * w.reshape(1, -1, 1, 1)),
            bad=WEIGHTED_POOL_BAD),
+    OpCase("avg_pool2d_weighted_geometry", "pool",
+           call=lambda x, w, **p: F.avg_pool2d(x, weight=w, **p),
+           reference=lambda x, w, **p: avg_pool2d_reference(x, weight=w, **p),
+           inputs=lambda draw, contiguous: pool_geometry_inputs(draw, contiguous, "weighted"),
+           torch=lambda torch, x, w, **p: (
+               torch.nn.functional.avg_pool2d(x, divisor_override=1, **p) * w.reshape(1, -1, 1, 1))),
+    OpCase("max_unpool2d", "pool",
+           call=F.max_unpool2d,
+           reference=lambda x, indices, kernel_size: max_unpool2d_reference(
+               x, indices, (x.shape[2] * kernel_size[0], x.shape[3] * kernel_size[1])),
+           inputs=unpool_inputs,
+           torch=lambda torch, x, indices, kernel_size: torch.nn.functional.max_unpool2d(
+               x, torch.from_numpy(indices), kernel_size),
+           bad=UNPOOL_BAD),
+    OpCase("adaptive_avg_pool2d", "pool",
+           call=F.adaptive_avg_pool2d, inputs=adaptive_inputs,
+           reference=lambda x, output_size: adaptive_avg_pool2d_reference(x, _adaptive_hw(x, output_size)),
+           torch=lambda torch, x, output_size: torch.nn.functional.adaptive_avg_pool2d(x, output_size),
+           bad=ADAPTIVE_BAD),
+    OpCase("adaptive_max_pool2d", "pool",
+           call=F.adaptive_max_pool2d, inputs=adaptive_inputs,
+           reference=lambda x, output_size: adaptive_max_pool2d_reference(x, _adaptive_hw(x, output_size))[0],
+           torch=lambda torch, x, output_size: torch.nn.functional.adaptive_max_pool2d(x, output_size)),
     # ---- vec family: ops/vec.py (no compiled kernel; the reference sits beside the Function)
     OpCase("vec", "vec", call=F.vec, reference=vec_reference, inputs=vec_inputs,
            bad=[(lambda: F.vec(Tensor(np.zeros((4, 4)))), ValueError, r"vec: x must be.*\(4, 4\)")]),
@@ -452,12 +669,28 @@ CASES = [
                  r"bias must have shape \(4,\)"),
                 (lambda: F.linear(SHAPE_23, "w"), TypeError, "weight must be a Tensor or array")]),
     # ---- loss family: ops/loss.py
-    OpCase("mse_loss", "loss", call=F.mse_loss, reference=lambda p, t: np.mean((p - t) ** 2),
-           inputs=loss_inputs, torch=lambda torch, p, t: torch.nn.functional.mse_loss(p, t),
-           bad=[(lambda: F.mse_loss(SHAPE_23, Tensor(np.zeros(3))), ValueError, r"\(2, 3\).*\(3,\)")]),
+    OpCase("mse_loss", "loss", call=F.mse_loss, reference=lambda p, t, reduction: _reduce_np((p - t) ** 2, reduction),
+           inputs=pointwise_loss_inputs, torch=lambda torch, p, t, **kw: torch.nn.functional.mse_loss(p, t, **kw),
+           bad=[(lambda: F.mse_loss(SHAPE_23, Tensor(np.zeros(3))), ValueError, r"\(2, 3\).*\(3,\)"),
+                (lambda: F.mse_loss(SHAPE_23, SHAPE_23, reduction="avg"), ValueError, "reduction must be one of")]),
+    OpCase("l1_loss", "loss", call=F.l1_loss, reference=lambda p, t, reduction: _reduce_np(np.abs(p - t), reduction),
+           inputs=pointwise_loss_inputs, torch=lambda torch, p, t, **kw: torch.nn.functional.l1_loss(p, t, **kw),
+           bad=[(lambda: F.l1_loss(SHAPE_23, Tensor(np.zeros((3, 2)))), ValueError, r"\(2, 3\).*\(3, 2\)"),
+                (lambda: F.l1_loss(SHAPE_23, SHAPE_23, reduction=1), TypeError, "reduction must be a str")]),
+    OpCase("cross_entropy_options", "loss", call=F.cross_entropy, reference=cross_entropy_reference,
+           inputs=classification_inputs, torch=_torch_cross_entropy, bad=CE_BAD),
+    OpCase("cross_entropy_probabilities", "loss",
+           call=lambda x, **p: F.cross_entropy(x, **p), reference=cross_entropy_reference,
+           inputs=lambda draw, contiguous: classification_inputs(draw, contiguous, probabilities=True),
+           torch=_torch_cross_entropy),
+    OpCase("nll_loss", "loss", call=F.nll_loss, reference=nll_loss_reference,
+           inputs=lambda draw, contiguous: classification_inputs(draw, contiguous, log_probs=True),
+           torch=_torch_nll, bad=NLL_BAD),
+    OpCase("binary_cross_entropy_with_logits", "loss", call=F.binary_cross_entropy_with_logits,
+           reference=bce_with_logits_reference, inputs=bce_inputs, torch=_torch_bce, bad=BCE_BAD),
     OpCase("cross_entropy", "loss", call=F.cross_entropy, reference=_cross_entropy,
            inputs=lambda draw, contiguous: loss_inputs(draw, contiguous, labels=True),
-           torch=lambda torch, x, labels: torch.nn.functional.cross_entropy(x, torch.from_numpy(labels)),
+           torch=lambda torch, x, target: torch.nn.functional.cross_entropy(x, torch.from_numpy(target)),
            bad=[(lambda: F.cross_entropy(SHAPE_23, np.array([0, 3])), ValueError, r"\[0, 2\].*\[3\]"),
                 (lambda: F.cross_entropy(SHAPE_23, np.array([-1, 0])), ValueError, r"\[0, 2\].*\[-1\]"),
                 (lambda: F.cross_entropy(SHAPE_23, np.array([0.0, 1.0])), TypeError, "integer.*float64"),

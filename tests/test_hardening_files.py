@@ -50,7 +50,14 @@ def run_isolated(code, timeout=60):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     wrapper = CATCH + textwrap.dedent(code) + textwrap.dedent("""
         import json as _json, resource as _resource
-        RESULT["peak_mb"] = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM is this process's own peak; ru_maxrss can carry the parent's peak over
+        # from fork/exec, which would make the figure depend on what ran before.
+        try:
+            with open("/proc/self/status") as _status:
+                _hwm = [l for l in _status if l.startswith("VmHWM:")][0]
+            RESULT["peak_mb"] = int(_hwm.split()[1]) / 1024
+        except (OSError, IndexError):
+            RESULT["peak_mb"] = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
         print(_json.dumps(RESULT))
     """)
     proc = subprocess.run([sys.executable, "-c", wrapper], env=env, cwd=ROOT,

@@ -12,33 +12,61 @@ Notation (Lecture 8, 0-based indices, window r×c = (kh, kw), stride
     its backward     dA = w ⊠ dZ   (⊠: every dz_{i,j} is copied to each cell of
                      its window; overlapping windows accumulate)
 
-Output sizes use floor division like PyTorch (``_checks.output_size``):
-Ho = (H - kh)//sh + 1; cells that no window covers get a zero gradient.
+Two kinds of kernels:
+
+* the plain case (no padding, no dilation, floor-sized output: the
+  lecture's layers and LeNet-5): ``max_pool2d_forward``, ``window_sum_forward``
+  and ``window_sum_backward``, tuned for it;
+* PyTorch's full geometry: window (i, j) has its taps at rows
+  ``i·sh − ph + k·dh`` and columns ``j·sw − pw + l·dw``; taps outside the
+  input are padding, −∞ for max pooling and 0 for average pooling; the output
+  size (ceil_mode included) comes from ``_checks.output_size`` and is passed
+  in.  ``max_pool2d_general_forward``, ``avg_pool2d_general_forward`` and
+  ``avg_pool2d_general_backward`` (the divisor rules are in
+  ``pool_reference``'s docstring), plus ``max_unpool2d_*`` and the adaptive
+  poolings (window i spans rows floor(i·H/Ho) .. ceil((i+1)·H/Ho) − 1).
+
+``max_pool2d_backward`` routes dZ through stored flat indices and serves both.
 
 Array requirements (not checked here; the caller guarantees them): 4-D
 ``(N, C, H, W)`` float32 or float64 arrays (the output keeps the dtype),
 C-contiguous for speed (other layouts work but compile another
-specialisation), window no larger than the input, strides >= 1.
+specialisation), geometry validated by ``_checks``.
 
 Each public function is a thin Python wrapper that runs its compiled body
-on one thread when the work is small (see ``_parallel.run_kernel``).  Beside the kernels
-sit their naive references, the same equations as plain Python loops
-(``max_pool2d_reference``, ``avg_pool2d_reference`` and their backward).
+on one thread when the work is small (see ``_parallel.run_kernel``).  The naive
+references, the same equations as plain Python loops, are in
+``pool_reference`` (re-exported here: ``max_pool2d_reference``, ...).
 """
-import math
-
 import numpy as np
 from numba import njit, prange
 
 from .. import _checks as check
 
 from ._parallel import run_kernel
+from .pool_reference import (  # noqa: F401 (the references sit beside their kernels)
+    adaptive_avg_pool2d_reference,
+    adaptive_max_pool2d_reference,
+    avg_pool2d_backward_reference,
+    avg_pool2d_reference,
+    max_pool2d_backward_reference,
+    max_pool2d_reference,
+    max_unpool2d_reference,
+)
 
 __all__ = [
     "max_pool2d_forward",
     "max_pool2d_backward",
     "window_sum_forward",
     "window_sum_backward",
+    "max_pool2d_general_forward",
+    "avg_pool2d_general_forward",
+    "avg_pool2d_general_backward",
+    "max_unpool2d_forward",
+    "max_unpool2d_backward",
+    "adaptive_avg_pool2d_forward",
+    "adaptive_avg_pool2d_backward",
+    "adaptive_max_pool2d_forward",
 ]
 
 
@@ -136,74 +164,6 @@ def _max_pool2d_backward(dz, argmax, H, W):
     return dx
 
 
-# --------------------------------------------------------------- naive reference of max pooling
-def _reference_geometry(x, kernel_size, stride):
-    """Window, stride and output size of a naive pooling loop (``stride=None``: the window)."""
-    kh, kw = check.pair(kernel_size, "kernel_size")
-    sh, sw = (kh, kw) if stride is None else check.pair(stride, "stride")
-    H, W = x.shape[2:]
-    return kh, kw, sh, sw, check.output_size(H, kh, sh), check.output_size(W, kw, sw)
-
-
-def _window_argmax(x, n, c, i0, j0, kh, kw):
-    """First maximum of one window in row-major order; NaN wins (PyTorch's rule:
-    ``if v > best or isnan(v)``, so the last NaN of the window is chosen)."""
-    best = x[n, c, i0, j0]
-    bi, bj = i0, j0
-    for k in range(kh):
-        for l in range(kw):
-            v = x[n, c, i0 + k, j0 + l]
-            if v > best or math.isnan(v):
-                best, bi, bj = v, i0 + k, j0 + l
-    return best, bi, bj
-
-
-def max_pool2d_reference(x, kernel_size, stride=None):
-    """Naive loops for :func:`max_pool2d_forward`: max pooling Z = max_{r,c} V::
-
-        z_{i,j} = max { v_{r(i-1)+k, c(j-1)+l} | k = 1..r; l = 1..c }
-
-    generalised to a stride S (window of (i, j) starts at (i·S_r, j·S_c));
-    ``stride=None`` means the window size (no overlap, the lecture's case).
-    A window containing NaN gives NaN.  ``x`` is ``(N, C, H, W)``, ``(C, H, W)`` or
-    ``(H, W)``; returns float64 of the same rank.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    x4, rank = check.as_4d(x, "x", "reference")
-    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x4, kernel_size, stride)
-    N, C = x4.shape[:2]
-    z = np.zeros((N, C, Ho, Wo))
-    for n in range(N):
-        for c in range(C):
-            for i in range(Ho):
-                for j in range(Wo):
-                    z[n, c, i, j] = _window_argmax(x4, n, c, i * sh, j * sw, kh, kw)[0]
-    return check.from_4d(z, rank)
-
-
-def max_pool2d_backward_reference(x, dz, kernel_size, stride=None):
-    """Naive loops for :func:`max_pool2d_backward`.
-
-    ``da`` is dz_{i,j} at the position of the maximum of window (i, j) and 0
-    elsewhere.  On ties the FIRST maximum in row-major window order gets the
-    gradient; where windows overlap, the contributions accumulate.  Returns
-    float64 dx ``(N, C, H, W)``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    dz = np.asarray(dz, dtype=np.float64)
-    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x, kernel_size, stride)
-    N, C = x.shape[:2]
-    dx = np.zeros(x.shape)
-    for n in range(N):
-        for c in range(C):
-            for i in range(Ho):
-                for j in range(Wo):
-                    _, bi, bj = _window_argmax(x, n, c, i * sh, j * sw, kh, kw)
-                    dx[n, c, bi, bj] += dz[n, c, i, j]
-    return dx
-
-
-
 def window_sum_forward(x, kh, kw, sh, sw):
     """Window sum  ⊞_{r,c} V  (the core of average pooling).
 
@@ -299,67 +259,268 @@ def _window_sum_backward(ds, H, W, kh, kw, sh, sw):
     return dx
 
 
-# --------------------------------------------------------------- naive reference of average pooling
-def avg_pool2d_reference(x, kernel_size, stride=None, weight=None):
-    """Naive loops for :func:`window_sum_forward` scaled: average pooling Z = w ⊞^{ave}_{r,c} V.
+# --------------------------------------------------------------- PyTorch's full geometry
+def max_pool2d_general_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+    """Max pooling with padding (−∞), dilation and a given output size (ceil_mode).
 
-    The lecture's form, one trainable scalar w^{h} per feature map::
+    ``z[n,c,i,j]`` = max over the taps ``(i·sh − ph + k·dh, j·sw − pw + l·dw)``
+    that lie inside the input; the argmax is the flat index ``p·W + q`` of the
+    first maximum in row-major tap order, NaN winning (PyTorch's rule).  A
+    window with no tap inside the input (possible only with dilation) gives
+    −∞ and PyTorch's index of its first would-be tap, which the backward ignores.
 
-        z_{i,j} = { Σ_{k=1}^{r} Σ_{l=1}^{c} v_{r(i-1)+k, c(j-1)+l} } w
-
-    generalised to a stride S.  With ``weight=None`` it is the window mean
-    (w = 1/(r·c), PyTorch's avg_pool2d); otherwise ``weight`` is the ``(C,)``
-    vector of the w^{h}.  Returns float64 of the rank of ``x``.
+    Returns ``z`` ``(N, C, Ho, Wo)`` (dtype of ``x``) and the int64 argmax.
     """
-    x = np.asarray(x, dtype=np.float64)
-    x4, rank = check.as_4d(x, "x", "reference")
-    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x4, kernel_size, stride)
-    N, C = x4.shape[:2]
-    z = np.zeros((N, C, Ho, Wo))
-    for n in range(N):
-        for c in range(C):
-            wc = 1.0 / (kh * kw) if weight is None else float(weight[c])
-            for i in range(Ho):
-                for j in range(Wo):
-                    s = 0.0
-                    for k in range(kh):
-                        for l in range(kw):
-                            s += x4[n, c, i * sh + k, j * sw + l]
-                    z[n, c, i, j] = s * wc
-    return check.from_4d(z, rank)
-
-
-def avg_pool2d_backward_reference(x, dz, kernel_size, stride=None, weight=None):
-    """Naive loops for :func:`window_sum_backward` and the weight gradient.
-
-    The lecture's scalar forms (generalised to a stride; overlapping windows
-    accumulate, cells in no window get 0)::
-
-        da_{r(i-1)+k, c(j-1)+l} = dz_{i,j} × w        for k = 1..r, l = 1..c
-            i.e.  dA = w ⊠^{ave}_{r,c} dZ
-        dw = Σ_i Σ_j dz_{i,j} { Σ_k Σ_l a_{r(i-1)+k, c(j-1)+l} }
-            i.e.  dw = ⊞(dZ ∘ (⊞^{ave}_{r,c} A))
-
-    ``dw^{h}`` is summed over the batch.  Returns float64 dx ``(N, C, H, W)``
-    when ``weight`` is None (w = 1/(r·c)), else ``(dx, dw)`` with dw ``(C,)``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    dz = np.asarray(dz, dtype=np.float64)
-    kh, kw, sh, sw, Ho, Wo = _reference_geometry(x, kernel_size, stride)
     N, C = x.shape[:2]
-    dx = np.zeros(x.shape)
-    dw = np.zeros(C)
-    for n in range(N):
-        for c in range(C):
-            wc = 1.0 / (kh * kw) if weight is None else float(weight[c])
-            for i in range(Ho):
-                for j in range(Wo):
-                    window_sum = 0.0
-                    for k in range(kh):
-                        for l in range(kw):
-                            dx[n, c, i * sh + k, j * sw + l] += dz[n, c, i, j] * wc
-                            window_sum += x[n, c, i * sh + k, j * sw + l]
-                    dw[c] += dz[n, c, i, j] * window_sum
-    if weight is None:
-        return dx
-    return dx, dw
+    work = N * C * Ho * Wo * kh * kw
+    return run_kernel(_max_pool2d_general_forward, work, x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+
+
+@njit(parallel=True, cache=True)
+def _max_pool2d_general_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo):
+    """Compiled body of :func:`max_pool2d_general_forward`."""
+    N, C, H, W = x.shape
+    z = np.empty((N, C, Ho, Wo), dtype=x.dtype)
+    am = np.empty((N, C, Ho, Wo), dtype=np.int64)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(Ho):
+            h0 = i * sh - ph
+            h1 = min(h0 + (kh - 1) * dh + 1, H)
+            while h0 < 0:  # first tap inside the input
+                h0 += dh
+            for j in range(Wo):
+                w0 = j * sw - pw
+                w1 = min(w0 + (kw - 1) * dw + 1, W)
+                while w0 < 0:
+                    w0 += dw
+                best = -np.inf
+                bidx = h0 * W + w0
+                for p in range(h0, h1, dh):
+                    for q in range(w0, w1, dw):
+                        v = x[n, c, p, q]
+                        if v > best or v != v:  # strict '>': the first maximum; v != v: NaN
+                            best = v
+                            bidx = p * W + q
+                z[n, c, i, j] = best
+                am[n, c, i, j] = bidx
+    return z, am
+
+
+@njit(cache=True)
+def _avg_window(i, j, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor):
+    """Taps ``[h0, h1) × [w0, w1)`` inside the input of average-pooling window (i, j) and its divisor.
+
+    PyTorch's rule: ``divisor`` (> 0) overrides; with ``count_include_pad`` the
+    window clipped to the padded input, else the taps inside the input.
+    """
+    h0 = i * sh - ph
+    w0 = j * sw - pw
+    h1 = min(h0 + kh, H + ph)
+    w1 = min(w0 + kw, W + pw)
+    pool = (h1 - h0) * (w1 - w0)
+    h0 = max(h0, 0)
+    w0 = max(w0, 0)
+    h1 = min(h1, H)
+    w1 = min(w1, W)
+    if divisor > 0:
+        div = divisor
+    elif count_include_pad:
+        div = pool
+    else:
+        div = (h1 - h0) * (w1 - w0)
+    return h0, h1, w0, w1, div
+
+
+def avg_pool2d_general_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, count_include_pad, divisor):
+    """Average pooling with zero padding and a given output size: window sum / divisor.
+
+    ``divisor`` > 0 is ``divisor_override`` (1 gives the plain window sum ⊞ of
+    the lecture's weighted form); 0 selects PyTorch's rule by ``count_include_pad``.
+    Returns ``z`` ``(N, C, Ho, Wo)``, dtype of ``x``.
+    """
+    N, C = x.shape[:2]
+    work = N * C * Ho * Wo * kh * kw
+    return run_kernel(_avg_pool2d_general_forward, work, x, kh, kw, sh, sw, ph, pw, Ho, Wo,
+                      count_include_pad, divisor)
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool2d_general_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, count_include_pad, divisor):
+    """Compiled body of :func:`avg_pool2d_general_forward`."""
+    N, C, H, W = x.shape
+    z = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(Ho):
+            for j in range(Wo):
+                h0, h1, w0, w1, div = _avg_window(i, j, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor)
+                if h0 >= h1 or w0 >= w1:
+                    continue
+                s = z[n, c, i, j]  # 0 in the dtype of x: sum in it, as PyTorch does
+                for p in range(h0, h1):
+                    for q in range(w0, w1):
+                        s += x[n, c, p, q]
+                z[n, c, i, j] = s / div
+    return z
+
+
+def avg_pool2d_general_backward(dz, H, W, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    """dA = (1/divisor) ⊠ dZ: each dz_{i,j}/divisor is added to every tap of its window
+    inside the input; overlapping windows accumulate.  Returns dx ``(N, C, H, W)``."""
+    N, C, Ho, Wo = dz.shape
+    work = N * C * (Ho * Wo * kh * kw + H * W)
+    return run_kernel(_avg_pool2d_general_backward, work, dz, H, W, kh, kw, sh, sw, ph, pw,
+                      count_include_pad, divisor)
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool2d_general_backward(dz, H, W, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
+    """Compiled body of :func:`avg_pool2d_general_backward`."""
+    N, C, Ho, Wo = dz.shape
+    dx = np.zeros((N, C, H, W), dtype=dz.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(Ho):
+            for j in range(Wo):
+                h0, h1, w0, w1, div = _avg_window(i, j, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor)
+                g = dz[n, c, i, j] / div
+                for p in range(h0, h1):
+                    for q in range(w0, w1):
+                        dx[n, c, p, q] += g
+    return dx
+
+
+# --------------------------------------------------------------- max unpooling
+def max_unpool2d_forward(x, indices, Ho, Wo):
+    """``y[n,c].flat[indices[n,c,i,j]] = x[n,c,i,j]``, zero elsewhere (serial within a
+    map, so a later duplicate index wins).  Indices are validated by the caller."""
+    N, C, H, W = x.shape
+    return run_kernel(_max_unpool2d_forward, N * C * (H * W + Ho * Wo), x, indices, Ho, Wo)
+
+
+@njit(parallel=True, cache=True)
+def _max_unpool2d_forward(x, indices, Ho, Wo):
+    N, C, H, W = x.shape
+    y = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(H):
+            for j in range(W):
+                a = indices[n, c, i, j]
+                y[n, c, a // Wo, a % Wo] = x[n, c, i, j]
+    return y
+
+
+def max_unpool2d_backward(dy, indices):
+    """dX: ``dx[n,c,i,j] = dy[n,c].flat[indices[n,c,i,j]]`` (a gather, as PyTorch)."""
+    N, C, H, W = indices.shape
+    return run_kernel(_max_unpool2d_backward, N * C * H * W, dy, indices)
+
+
+@njit(parallel=True, cache=True)
+def _max_unpool2d_backward(dy, indices):
+    N, C, H, W = indices.shape
+    Wo = dy.shape[3]
+    dx = np.empty((N, C, H, W), dtype=dy.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(H):
+            for j in range(W):
+                a = indices[n, c, i, j]
+                dx[n, c, i, j] = dy[n, c, a // Wo, a % Wo]
+    return dx
+
+
+# --------------------------------------------------------------- adaptive pooling
+def adaptive_avg_pool2d_forward(x, Ho, Wo):
+    """Mean of each adaptive window (rows floor(i·H/Ho) .. ceil((i+1)·H/Ho) − 1, columns
+    likewise), divided by its height then its width as PyTorch does."""
+    N, C, H, W = x.shape
+    return run_kernel(_adaptive_avg_pool2d_forward, N * C * (H + Ho) * (W + Wo), x, Ho, Wo)
+
+
+@njit(parallel=True, cache=True)
+def _adaptive_avg_pool2d_forward(x, Ho, Wo):
+    N, C, H, W = x.shape
+    z = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(Ho):
+            h0 = (i * H) // Ho
+            h1 = -(-((i + 1) * H) // Ho)
+            for j in range(Wo):
+                w0 = (j * W) // Wo
+                w1 = -(-((j + 1) * W) // Wo)
+                s = z[n, c, i, j]  # 0 in the dtype of x
+                for p in range(h0, h1):
+                    for q in range(w0, w1):
+                        s += x[n, c, p, q]
+                z[n, c, i, j] = s / (h1 - h0) / (w1 - w0)
+    return z
+
+
+def adaptive_avg_pool2d_backward(dz, H, W):
+    """Each dz_{i,j} / (window height) / (window width) added to every cell of its adaptive window."""
+    N, C, Ho, Wo = dz.shape
+    return run_kernel(_adaptive_avg_pool2d_backward, N * C * (H + Ho) * (W + Wo), dz, H, W)
+
+
+@njit(parallel=True, cache=True)
+def _adaptive_avg_pool2d_backward(dz, H, W):
+    N, C, Ho, Wo = dz.shape
+    dx = np.zeros((N, C, H, W), dtype=dz.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(Ho):
+            h0 = (i * H) // Ho
+            h1 = -(-((i + 1) * H) // Ho)
+            for j in range(Wo):
+                w0 = (j * W) // Wo
+                w1 = -(-((j + 1) * W) // Wo)
+                g = dz[n, c, i, j] / (h1 - h0) / (w1 - w0)
+                for p in range(h0, h1):
+                    for q in range(w0, w1):
+                        dx[n, c, p, q] += g
+    return dx
+
+
+def adaptive_max_pool2d_forward(x, Ho, Wo):
+    """First maximum (NaN winning) of each adaptive window and its flat index ``p·W + q``;
+    the backward is :func:`max_pool2d_backward`."""
+    N, C, H, W = x.shape
+    return run_kernel(_adaptive_max_pool2d_forward, N * C * (H + Ho) * (W + Wo), x, Ho, Wo)
+
+
+@njit(parallel=True, cache=True)
+def _adaptive_max_pool2d_forward(x, Ho, Wo):
+    N, C, H, W = x.shape
+    z = np.empty((N, C, Ho, Wo), dtype=x.dtype)
+    am = np.empty((N, C, Ho, Wo), dtype=np.int64)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        for i in range(Ho):
+            h0 = (i * H) // Ho
+            h1 = -(-((i + 1) * H) // Ho)
+            for j in range(Wo):
+                w0 = (j * W) // Wo
+                w1 = -(-((j + 1) * W) // Wo)
+                best = -np.inf
+                bidx = h0 * W + w0
+                for p in range(h0, h1):
+                    for q in range(w0, w1):
+                        v = x[n, c, p, q]
+                        if v > best or v != v:
+                            best = v
+                            bidx = p * W + q
+                z[n, c, i, j] = best
+                am[n, c, i, j] = bidx
+    return z, am

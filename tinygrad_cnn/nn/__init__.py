@@ -25,15 +25,16 @@ and ``init`` (``nn.init.xavier_uniform_`` …).  ``nn.functional`` is
 
 # Each module lists its public names in its own __all__; a new layer is exported
 # by adding its name there.
-from . import activation, container, conv, dropout, functional, init, linear, module, normalization, pooling
+from . import activation, container, conv, dropout, functional, init, linear, loss, module, normalization, pooling
 from .activation import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 
 __all__ = (module.__all__ + container.__all__ + conv.__all__ + pooling.__all__ + linear.__all__
-           + activation.__all__ + dropout.__all__ + normalization.__all__)
+           + activation.__all__ + dropout.__all__ + normalization.__all__ + loss.__all__)

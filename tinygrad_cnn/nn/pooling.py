@@ -9,37 +9,58 @@ from .. import functional as F
 from .._dtypes import get_default_dtype
 from .module import Module, Parameter
 
-__all__ = ["MaxPool2d", "AvgPool2d", "Subsampling"]
+__all__ = ["MaxPool2d", "AvgPool2d", "Subsampling", "MaxUnpool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
 
 
 class MaxPool2d(Module):
-    """Max pooling Z = max_{r,c} V over kh×kw windows (``F.max_pool2d``); stride defaults to the window."""
+    """Max pooling Z = max_{r,c} V over kh×kw windows (``F.max_pool2d``); stride defaults to the window.
 
-    def __init__(self, kernel_size, stride=None):
+    PyTorch's arguments: ``padding`` (−∞, at most half the window), ``dilation``,
+    ``ceil_mode``, ``return_indices`` (forward then returns ``(z, indices)``).
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size = check.pair(kernel_size, "kernel_size")
         self.stride = self.kernel_size if stride is None else check.pair(stride, "stride")
+        self.padding = check.pool_padding(padding, self.kernel_size, "MaxPool2d")
+        self.dilation = check.pair(dilation, "dilation")
+        self.return_indices = check.boolean(return_indices, "return_indices")
+        self.ceil_mode = check.boolean(ceil_mode, "ceil_mode")
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        return s + (", ceil_mode=True" if self.ceil_mode else "") + (", return_indices=True" if self.return_indices else "")
 
 
 class AvgPool2d(Module):
     """Average pooling (``F.avg_pool2d``).
 
-    Without ``channels``: the window mean, as PyTorch.  With ``channels`` it is the
-    lecture's trainable form Z = w ⊞^{ave} V, i.e. z = w^h · Σ(window) with one
+    Without ``channels``: the window mean, as PyTorch (``padding``, ``ceil_mode``,
+    ``count_include_pad``, ``divisor_override`` as there).  With ``channels`` it is
+    the lecture's trainable form Z = w ⊞^{ave} V, i.e. z = w^h · Σ(window) with one
     coefficient per feature map in ``weight`` ``(channels,)``, initialised to
     1/(kh·kw) so the layer starts as the mean.
     """
 
-    def __init__(self, kernel_size, stride=None, channels=None):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None, channels=None):
         super().__init__()
         self.kernel_size = check.pair(kernel_size, "kernel_size")
         self.stride = self.kernel_size if stride is None else check.pair(stride, "stride")
+        self.padding = check.pool_padding(padding, self.kernel_size, "AvgPool2d")
+        self.ceil_mode = check.boolean(ceil_mode, "ceil_mode")
+        self.count_include_pad = check.boolean(count_include_pad, "count_include_pad")
+        self.divisor_override = (None if divisor_override is None
+                                 else check.positive_int(divisor_override, "divisor_override"))
         if channels is None:
             self.channels = None
             self.weight = None
@@ -49,11 +70,64 @@ class AvgPool2d(Module):
             self.weight = Parameter(np.full(self.channels, 1.0 / (kh * kw), dtype=get_default_dtype()))
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, weight=self.weight)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override, weight=self.weight)
 
     def extra_repr(self) -> str:
         s = f"kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        s += ", ceil_mode=True" if self.ceil_mode else ""
+        s += ", count_include_pad=False" if not self.count_include_pad else ""
+        s += f", divisor_override={self.divisor_override}" if self.divisor_override is not None else ""
         return s + (f", channels={self.channels}" if self.channels is not None else "")
+
+
+class MaxUnpool2d(Module):
+    """The partial inverse of MaxPool2d (``F.max_unpool2d``): ``forward(x, indices, output_size=None)``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = check.pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else check.pair(stride, "stride")
+        self.padding = check.pair(padding, "padding", minimum=0)
+
+    def forward(self, x, indices, output_size=None):
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` (``F.adaptive_avg_pool2d``; None keeps an axis)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        check.adaptive_output_size(output_size, (1, 1), "AdaptiveAvgPool2d")
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed ``output_size`` (``F.adaptive_max_pool2d``); ``return_indices`` as MaxPool2d."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        check.adaptive_output_size(output_size, (1, 1), "AdaptiveMaxPool2d")
+        self.output_size = output_size
+        self.return_indices = check.boolean(return_indices, "return_indices")
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class Subsampling(AvgPool2d):

@@ -1,28 +1,48 @@
 """Pooling (subsampling) layers with the lecture's backward rules.
 
 Arrays reaching these Functions are validated 4-D ``(N, C, H, W)``; window
-``(kh, kw)`` = the lecture's (r, c), stride ``(sh, sw)`` = S^t.
+``(kh, kw)`` = the lecture's (r, c), stride ``(sh, sw)`` = S^t, ``padding``
+``(ph, pw)`` on each side, ``dilation`` ``(dh, dw)`` and the output size
+``out_hw`` (ceil_mode already applied) come checked from ``functional``.
+
+The plain geometry (no padding or dilation, floor-sized output) runs the
+kernels tuned for the lecture's layers; anything else runs the general ones.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels as K
+from .. import _checks as check
+from ..kernels import pool as K
 from ..tensor import Function
 
 
+def _plain(shape, window, stride, padding=(0, 0), dilation=(1, 1), out_hw=None) -> bool:
+    """True when the lecture's geometry applies: no padding, no dilation, floor-sized output."""
+    floor_hw = (check.output_size(shape[2], window[0], stride[0]), check.output_size(shape[3], window[1], stride[1]))
+    return padding == (0, 0) and dilation == (1, 1) and (out_hw is None or tuple(out_hw) == floor_hw)
+
+
 class MaxPool2d(Function):
-    """z_{i,j} = max{ v_{i·S+k, j·S+l} : k < r, l < c }.
+    """z_{i,j} = max{ v_{i·S−P+k·D, j·S−P+l·D} : k < r, l < c } (padding taps are −∞).
 
     Backward routes dZ to the first maximum of each window (row-major order,
-    PyTorch's choice on ties); overlapping windows accumulate.
+    PyTorch's choice on ties): dA = Σ_{i,j} dz_{i,j} e_{argmax(i,j)};
+    overlapping windows accumulate.  ``indices_out``, a list, receives the
+    argmax (flat ``p·W + q``) for ``return_indices``.
     """
 
     @staticmethod
-    def forward(ctx, x, *, window, stride):
+    def forward(ctx, x, *, window, stride, padding=(0, 0), dilation=(1, 1), out_hw=None, indices_out=None):
         x = np.ascontiguousarray(x)
-        z, argmax = K.max_pool2d_forward(x, window[0], window[1], stride[0], stride[1])
+        (kh, kw), (sh, sw) = window, stride
+        if _plain(x.shape, window, stride, padding, dilation, out_hw):
+            z, argmax = K.max_pool2d_forward(x, kh, kw, sh, sw)
+        else:
+            z, argmax = K.max_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *dilation, *out_hw)
+        if indices_out is not None:
+            indices_out.append(argmax)
         ctx.save_for_backward(argmax)
         ctx.in_shape = x.shape
         return z
@@ -31,46 +51,60 @@ class MaxPool2d(Function):
     def backward(ctx, grad):
         (argmax,) = ctx.saved_tensors
         H, W = ctx.in_shape[2], ctx.in_shape[3]
-        dz = np.ascontiguousarray(grad, dtype=grad.dtype)
-        return K.max_pool2d_backward(dz, argmax, H, W)
+        return K.max_pool2d_backward(np.ascontiguousarray(grad), argmax, H, W)
 
 
 class AvgPool2d(Function):
-    """The window mean z_{i,j} = (1/rc) Σ_{k,l} v_{i·S+k, j·S+l} (PyTorch's avg_pool2d).
+    """The window mean z_{i,j} = (1/d_{i,j}) Σ_{taps} v (PyTorch's avg_pool2d).
 
-    Backward: dA = (1/rc) ⊠ dZ, each dz spread evenly over its window.
+    d_{i,j} is the divisor: r·c in the lecture's geometry, otherwise PyTorch's
+    rule (``divisor`` > 0 overrides; else by ``count_include_pad``).
+    Backward: dA = (1/d) ⊠ dZ, each dz spread evenly over its window's taps.
     """
 
     @staticmethod
-    def forward(ctx, x, *, window, stride):
+    def forward(ctx, x, *, window, stride, padding=(0, 0), out_hw=None, count_include_pad=True, divisor=0):
         x = np.ascontiguousarray(x)
+        (kh, kw), (sh, sw) = window, stride
         ctx.in_shape, ctx.window, ctx.stride = x.shape, window, stride
-        s = K.window_sum_forward(x, window[0], window[1], stride[0], stride[1])
-        return s * x.dtype.type(1.0 / (window[0] * window[1]))
+        ctx.plain = divisor == 0 and _plain(x.shape, window, stride, padding, out_hw=out_hw)
+        ctx.padding, ctx.count_include_pad, ctx.divisor = padding, count_include_pad, divisor
+        if ctx.plain:
+            s = K.window_sum_forward(x, kh, kw, sh, sw)
+            return s * x.dtype.type(1.0 / (kh * kw))
+        return K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, count_include_pad, divisor)
 
     @staticmethod
     def backward(ctx, grad):
         (kh, kw), (sh, sw) = ctx.window, ctx.stride
         H, W = ctx.in_shape[2], ctx.in_shape[3]
-        ds = np.ascontiguousarray(grad * grad.dtype.type(1.0 / (kh * kw)))
-        return K.window_sum_backward(ds, H, W, kh, kw, sh, sw)
+        if ctx.plain:
+            ds = np.ascontiguousarray(grad * grad.dtype.type(1.0 / (kh * kw)))
+            return K.window_sum_backward(ds, H, W, kh, kw, sh, sw)
+        return K.avg_pool2d_general_backward(np.ascontiguousarray(grad), H, W, kh, kw, sh, sw, *ctx.padding,
+                                             ctx.count_include_pad, ctx.divisor)
 
 
 class WeightedAvgPool2d(Function):
-    """The lecture's average pooling Z^{h} = w^{h} ⊞(V^{h}): z_{i,j} = w^{h} Σ_{k,l} v_{i·S+k, j·S+l}.
+    """The lecture's average pooling Z^{h} = w^{h} ⊞(V^{h}): z_{i,j} = w^{h} Σ_{taps} v.
 
-    Backward, from the lecture:
+    Zero padding adds nothing to ⊞.  Backward, from the lecture:
 
     * dA^{h} = w^{h} ⊠ dZ^{h}  (each element of dZ expanded over its window)
     * dw^{h} = Σ_{i,j} (dZ^{h} ∘ ⊞(A^{h}))_{i,j}
     """
 
     @staticmethod
-    def forward(ctx, x, w, *, window, stride):
+    def forward(ctx, x, w, *, window, stride, padding=(0, 0), out_hw=None):
         x = np.ascontiguousarray(x)
-        s = K.window_sum_forward(x, window[0], window[1], stride[0], stride[1])  # ⊞(A)
+        (kh, kw), (sh, sw) = window, stride
+        ctx.plain = _plain(x.shape, window, stride, padding, out_hw=out_hw)
+        if ctx.plain:
+            s = K.window_sum_forward(x, kh, kw, sh, sw)  # ⊞(A)
+        else:  # divisor 1: the plain window sum over the taps inside the input
+            s = K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, True, 1)
         ctx.save_for_backward(s, w)
-        ctx.in_shape, ctx.window, ctx.stride = x.shape, window, stride
+        ctx.in_shape, ctx.window, ctx.stride, ctx.padding = x.shape, window, stride, padding
         return s * w.reshape(1, -1, 1, 1)
 
     @staticmethod
@@ -81,7 +115,60 @@ class WeightedAvgPool2d(Function):
         dx = dw = None
         if ctx.needs_input_grad[0]:
             scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
-            dx = K.window_sum_backward(scaled, H, W, kh, kw, sh, sw)
+            if ctx.plain:
+                dx = K.window_sum_backward(scaled, H, W, kh, kw, sh, sw)
+            else:
+                dx = K.avg_pool2d_general_backward(scaled, H, W, kh, kw, sh, sw, *ctx.padding, True, 1)
         if ctx.needs_input_grad[1]:
             dw = (grad * s).sum(axis=(0, 2, 3)).astype(w.dtype, copy=False)
         return dx, dw
+
+
+class MaxUnpool2d(Function):
+    """The partial inverse of max pooling: y.flat[indices] = x, zero elsewhere.
+
+    Backward: dX = dY gathered at the indices, dx_{i,j} = dy.flat[indices_{i,j}].
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, indices, out_hw):
+        ctx.indices = indices
+        return K.max_unpool2d_forward(np.ascontiguousarray(x), indices, *out_hw)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return K.max_unpool2d_backward(np.ascontiguousarray(grad), ctx.indices)
+
+
+class AdaptiveAvgPool2d(Function):
+    """z_{i,j} = mean of the adaptive window rows floor(iH/Ho)..ceil((i+1)H/Ho)−1 × columns likewise.
+
+    Backward: dA = (1/|window|) ⊠ dZ over each (possibly overlapping) window.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, out_hw):
+        ctx.in_hw = x.shape[2:]
+        return K.adaptive_avg_pool2d_forward(np.ascontiguousarray(x), *out_hw)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return K.adaptive_avg_pool2d_backward(np.ascontiguousarray(grad), *ctx.in_hw)
+
+
+class AdaptiveMaxPool2d(Function):
+    """z_{i,j} = max of the adaptive window; backward routes dz_{i,j} to its first maximum."""
+
+    @staticmethod
+    def forward(ctx, x, *, out_hw, indices_out=None):
+        z, argmax = K.adaptive_max_pool2d_forward(np.ascontiguousarray(x), *out_hw)
+        if indices_out is not None:
+            indices_out.append(argmax)
+        ctx.save_for_backward(argmax)
+        ctx.in_hw = x.shape[2:]
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (argmax,) = ctx.saved_tensors
+        return K.max_pool2d_backward(np.ascontiguousarray(grad), argmax, *ctx.in_hw)

@@ -1,0 +1,92 @@
+"""Integers, reals, flags, names and pairs: the building blocks of every check."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+#: The largest stride, padding, window or dilation accepted (far beyond any image).
+MAX_EXTENT = 1 << 20
+
+#: The dtypes the compiled kernels are built for (native byte order only).
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------- scalars
+def is_int(value) -> bool:
+    """True for Python and numpy integers, never for ``bool``."""
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an ``int`` within ``[minimum, maximum]``."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def positive_int(value, name: str, maximum: int | None = None) -> int:
+    """An int >= 1."""
+    return integer(value, name, 1, maximum)
+
+
+def nonneg_int(value, name: str, maximum: int | None = None) -> int:
+    """An int >= 0."""
+    return integer(value, name, 0, maximum)
+
+
+def real(value, name: str, low: float | None = None, high: float | None = None, *,
+         low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number in the interval given by ``low``/``high`` (closed unless ``*_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "-inf" if low is None else f"{low:g}"
+        right = "inf" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{left}, {right}{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return value
+
+
+def boolean(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def one_of(value, name: str, choices) -> str:
+    """One of the names in ``choices`` (a setting such as an optimiser or dataset name)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, choices))}; got {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def pair(value, name: str, minimum: int = 1, maximum: int | None = MAX_EXTENT) -> tuple:
+    """An int or a pair of ints, each in ``[minimum, maximum]``, as a 2-tuple.
+
+    ``maximum=None`` leaves the upper bound to a later check that knows the
+    input's shape (:func:`window_geometry`), so that its message can name it.
+    """
+    items = (value, value) if is_int(value) else value
+    if not isinstance(items, (tuple, list)) or len(items) != 2 or not all(is_int(v) for v in items):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    a, b = int(items[0]), int(items[1])
+    if min(a, b) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if maximum is not None and max(a, b) > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
+    return a, b
