@@ -109,7 +109,7 @@ def test_tiny_run_times_each_contender_in_its_own_process(tmp_path, capsys):
             assert name == "tinygrad_cnn" or r["check"].startswith("ok"), (name, r["check"])
             assert r["threads"]["blas"] == [1]
             pids.add(r["pid"])
-        assert case["contenders"]["tinygrad_cnn"]["threads"]["numba"] == 1
+        assert case["contenders"]["tinygrad_cnn"]["threads"]["tinygrad_cnn"] == 1
         assert "extrapolated from N=1" in case["contenders"]["naive"]["label"]
         assert case["contenders"]["numpy"]["repeats"] == 2  # rounds × calls
         if "torch" in names:

@@ -298,9 +298,9 @@ def train_lenet5(recipe=None, **kwargs) -> TrainingResult:
 
 def _num_threads() -> int:
     """The number of threads the compiled kernels run with."""
-    import numba
+    from .runtime import kernel_threads
 
-    return numba.get_num_threads()
+    return kernel_threads()
 
 
 #: a decorator line that asks Numba for an on-disk cache, e.g. ``@njit(parallel=True, cache=True)``

@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _checks
+import numba
+
+from . import _checks, runtime
 from .recipe import CHECKPOINT_CHOICES, TrainingRecipe
 
 #: at most this many kernel threads unless --threads says otherwise
-MAX_DEFAULT_THREADS = 2
+MAX_DEFAULT_THREADS = runtime.MAX_DEFAULT_THREADS
 #: the options that, with --resume, default to the checkpoint's setting
 RESUMABLE = ("optimizer", "lr", "momentum", "weight_decay", "schedule", "augment", "batch_size",
              "seed")
@@ -32,17 +34,13 @@ def _describe(exc) -> str:
 
 
 def _set_threads(n) -> int:
-    """Run the kernels on ``n`` threads; returns the previous number."""
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
+    """Run the kernels on ``n`` threads (the package's one thread policy); returns the previous number."""
+    previous = runtime.get_num_threads()
+    runtime.set_num_threads(n)
     return previous
 
 
 def _max_threads() -> int:
-    import numba
-
     return numba.config.NUMBA_NUM_THREADS
 
 
@@ -95,7 +93,7 @@ def run_train(args, parser) -> int:
             TrainingRecipe(**{k: v for k, v in given.items() if v is not None})
     except (TypeError, ValueError) as exc:  # combinations argparse cannot see
         parser.error(_describe(exc))
-    threads = args.threads or min(MAX_DEFAULT_THREADS, os.cpu_count() or 1, _max_threads())
+    threads = args.threads or runtime.get_num_threads()  # min(2, cores) or TINYGRAD_CNN_NUM_THREADS
     if threads > _max_threads():
         parser.error(f"--threads {threads} is more than the {_max_threads()} threads Numba may "
                      f"use here (NUMBA_NUM_THREADS)")

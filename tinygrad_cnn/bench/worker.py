@@ -45,13 +45,11 @@ def limit_threads(n: int) -> dict:
         torch = sys.modules["torch"]
         torch.set_num_threads(n)
         used["torch"] = torch.get_num_threads()
-    if "numba" in sys.modules:
-        import numba
-
+    if "tinygrad_cnn" in sys.modules:
         import tinygrad_cnn
 
-        getattr(tinygrad_cnn, "set_num_threads", numba.set_num_threads)(n)
-        used["numba"] = numba.get_num_threads()
+        tinygrad_cnn.set_num_threads(n)
+        used["tinygrad_cnn"] = tinygrad_cnn.get_num_threads()
     return used
 
 
