@@ -6,6 +6,7 @@ hot loops are compiled by Numba.
 """
 
 from .checkpoint import load, save
+from .explain import explain
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Function, Tensor, is_grad_enabled, no_grad
 from . import _dtypes
@@ -19,7 +20,8 @@ from ._tensor_methods import Size
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "save", "load"]
+__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "save", "load",
+           "explain"]
 __all__ += ["device", "cuda", "float32", "float64", "int32", "int64", "set_default_dtype", "get_default_dtype",
             "Size", "MaxResult", "MinResult", *_factory_names, *_function_names]
 

@@ -18,6 +18,8 @@ reaches a compiled kernel.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ._dtypes import get_default_dtype
@@ -57,6 +59,15 @@ class no_grad:
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
+
+
+class _BackwardHook(threading.local):
+    """``fn(ctx, grad)``, called before each ``ctx.backward`` while set (``tinygrad_cnn.explain``)."""
+
+    fn = None
+
+
+_backward_hook = _BackwardHook()
 
 
 class Function:
@@ -281,6 +292,7 @@ class Tensor(TensorMethods):
 
         order = _topological_order(self)
         grads = {id(self): grad}
+        hook = _backward_hook.fn  # read once: None costs one comparison per node
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:
@@ -294,6 +306,8 @@ class Tensor(TensorMethods):
                 raise RuntimeError(_RELEASED)
             if g.shape != ctx.out_shape or g.dtype != ctx.out_dtype:
                 g = _incoming_grad(ctx, g)
+            if hook is not None:
+                hook(ctx, g)
             in_grads = ctx.backward(ctx, g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)

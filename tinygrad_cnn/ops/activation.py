@@ -18,6 +18,8 @@ class Exp(Function):
         ctx.save_for_backward(out)
         return out
 
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = eⁿ"
+
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
@@ -29,6 +31,8 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log(x)
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1/n"
 
     @staticmethod
     def backward(ctx, grad):
@@ -45,6 +49,8 @@ class ReLU(Function):
         ctx.save_for_backward(x)
         return out.astype(x.dtype, copy=False)
 
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1 where n > 0, else 0"
+
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -59,6 +65,8 @@ class Tanh(Function):
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1 − a²"
 
     @staticmethod
     def backward(ctx, grad):
@@ -75,6 +83,8 @@ class Sigmoid(Function):
         out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = a ∘ (1 − a)"
 
     @staticmethod
     def backward(ctx, grad):
@@ -96,6 +106,8 @@ class Softmax(Function):
         ctx.axis = axis
         return out
 
+    rule = "dN {x} = a ∘ (dA {g} − Σ a ∘ dA)"
+
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -115,6 +127,8 @@ class LogSoftmax(Function):
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
+
+    rule = "dN {x} = dA {g} − softmax(n) Σ dA"
 
     @staticmethod
     def backward(ctx, grad):

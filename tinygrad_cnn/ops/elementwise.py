@@ -32,6 +32,8 @@ class Add(Function):
         ctx.shapes = (a.shape, b.shape)
         return a + b
 
+    rule = {0: "dA {0} = dC {g}{sum}", 1: "dB {1} = dC {g}{sum}"}
+
     @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.shapes
@@ -43,6 +45,8 @@ class Sub(Function):
     def forward(ctx, a, b):
         ctx.shapes = (a.shape, b.shape)
         return a - b
+
+    rule = {0: "dA {0} = dC {g}{sum}", 1: "dB {1} = −dC {g}{sum}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -58,6 +62,8 @@ class Mul(Function):
         ctx.save_for_backward(a, b)
         return a * b
 
+    rule = {0: "dA {0} = dC {g} ∘ B {1}{sum}", 1: "dB {1} = dC {g} ∘ A {0}{sum}"}
+
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
@@ -71,6 +77,8 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a / b
+
+    rule = {0: "dA {0} = dC {g} / B {1}{sum}", 1: "dB {1} = −dC {g} ∘ A / B²{sum}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -88,6 +96,8 @@ class Pow(Function):
         out = a**b
         ctx.save_for_backward(a, b, out)
         return out
+
+    rule = {0: "dA {0} = dC {g} ∘ b·a^(b−1){sum}", 1: "dB {1} = dC {g} ∘ a^b·ln a{sum}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,6 +117,8 @@ class Neg(Function):
     def forward(ctx, a):
         return -a
 
+    rule = "dA {x} = −dC {g}"
+
     @staticmethod
     def backward(ctx, grad):
         return -grad
@@ -117,6 +129,8 @@ class Cast(Function):
     def forward(ctx, a, dtype):
         ctx.dtype = a.dtype
         return a.astype(dtype)
+
+    rule = "dA {x} = dC {g} cast back to the input's dtype"
 
     @staticmethod
     def backward(ctx, grad):
@@ -138,6 +152,8 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a @ b
+
+    rule = {1: "dW = dn pᵀ: dB {1} = Pᵀ {0} · dN {g}", 0: "dp = Wᵀ dn: dP {0} = dN {g} · Bᵀ {1}"}
 
     @staticmethod
     def backward(ctx, grad):

@@ -16,6 +16,8 @@ class MSELoss(Function):
         ctx.save_for_backward(diff)
         return np.asarray(np.mean(diff * diff), dtype=diff.dtype)
 
+    rule = {0: "dp {0} = 2 (p − t) / count · dF̂ {g}", 1: "dt {1} = −2 (p − t) / count · dF̂ {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         (diff,) = ctx.saved_tensors
@@ -36,6 +38,8 @@ class CrossEntropy(Function):
         n = logits.shape[0]
         ctx.save_for_backward(log_probs, labels)
         return np.asarray(-log_probs[np.arange(n), labels].mean(), dtype=logits.dtype)
+
+    rule = {0: "dn {0} = (softmax(n) − onehot(t)) / batch · dF̂ {g}"}
 
     @staticmethod
     def backward(ctx, grad):

@@ -27,6 +27,8 @@ class MaxPool2d(Function):
         ctx.in_shape = x.shape
         return z
 
+    rule = "dA {x} = dZ {g} routed to each window's maximum, 0 elsewhere"
+
     @staticmethod
     def backward(ctx, grad):
         (argmax,) = ctx.saved_tensors
@@ -47,6 +49,8 @@ class AvgPool2d(Function):
         ctx.in_shape, ctx.window, ctx.stride = x.shape, window, stride
         s = K.window_sum_forward(x, window[0], window[1], stride[0], stride[1])
         return s * x.dtype.type(1.0 / (window[0] * window[1]))
+
+    rule = "dA {x} = (1/rc) ⊠ dZ {g}"
 
     @staticmethod
     def backward(ctx, grad):
@@ -72,6 +76,8 @@ class WeightedAvgPool2d(Function):
         ctx.save_for_backward(s, w)
         ctx.in_shape, ctx.window, ctx.stride = x.shape, window, stride
         return s * w.reshape(1, -1, 1, 1)
+
+    rule = {1: "dw {1} = Σ dZ {g} ∘ ⊞A {0}", 0: "dA {0} = w {1} ⊠ dZ {g}"}
 
     @staticmethod
     def backward(ctx, grad):

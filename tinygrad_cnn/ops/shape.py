@@ -22,6 +22,8 @@ class Expand(Function):
         ctx.shape = x.shape
         return np.broadcast_to(x, shape)
 
+    rule = "dX {x} = Σ dY {g} over the expanded axes"
+
     @staticmethod
     def backward(ctx, grad):
         return unbroadcast(grad, ctx.shape)
@@ -34,6 +36,8 @@ class Flip(Function):
     def forward(ctx, x, axes):
         ctx.axes = axes
         return np.ascontiguousarray(np.flip(x, axes)) if axes else x.copy()
+
+    rule = "dX {x} = flip(dY {g})"
 
     @staticmethod
     def backward(ctx, grad):
@@ -53,6 +57,8 @@ class Cat(Function):
         ctx.sizes = [x.shape[axis] for x in xs]
         ctx.dtypes = [x.dtype for x in xs]
         return np.concatenate(xs, axis=axis)
+
+    rule = "dX_{i} {x} = its slice of dY {g}"
 
     @staticmethod
     def backward(ctx, grad):
@@ -87,6 +93,11 @@ class Where(Function):
         ctx.cond, ctx.shapes = cond, (a.shape, b.shape)
         return np.where(cond, a, b)
 
+    rule = {
+        0: "dA {0} = dY {g} where cond, 0 elsewhere{sum}",
+        1: "dB {1} = dY {g} where not cond, 0 elsewhere{sum}",
+    }
+
     @staticmethod
     def backward(ctx, grad):
         zero = grad.dtype.type(0)
@@ -101,6 +112,8 @@ class Clone(Function):
     @staticmethod
     def forward(ctx, x):
         return np.array(x, order="C", copy=True)
+
+    rule = "dX {x} = dY {g}"
 
     @staticmethod
     def backward(ctx, grad):
