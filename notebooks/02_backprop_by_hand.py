@@ -292,8 +292,7 @@ names = {"conv.weight": W1, "conv.bias": b1, "pool.weight": w2, "linear.weight":
 fresh = [leaf(a) for a in (V_np[None, None], W1_np, b1_np, w2_np, W3_np, b3_np)]
 fresh_names = dict(zip(names, fresh[1:]))
 A2_layer = F.avg_pool2d(F.tansig(F.conv2d(fresh[0], fresh[1], fresh[2])), 2, weight=fresh[3])
-viz.draw(A2_layer, params=fresh_names)
-plt.show()
+viz.draw(A2_layer, params=fresh_names)  # a matplotlib Figure, shown by the notebook
 
 # %% [markdown]
 # `explain(loss)` runs the same `backward()` and says, one line per rule, what each op's backward
