@@ -30,7 +30,7 @@
 # (`pip install -e ".[export]"`). Where one is missing, its cell shows a note instead of a result.
 
 # %%
-from _setup import np  # the package, numpy and matplotlib settings
+from _setup import np, plt  # the package, numpy and matplotlib settings
 
 import importlib.util
 import os
@@ -43,6 +43,7 @@ from tinygrad_cnn.models import LeNet5
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 HAVE_ONNX = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+exported = {}  # where LeNet-5's logits were computed -> those logits, for the picture at the end
 
 
 def note(text):
@@ -81,6 +82,7 @@ else:
     with torch.no_grad():
         theirs = torch_model(torch.from_numpy(x)).numpy()
     compare("to_torch(LeNet5) vs LeNet5", ours, theirs)
+    exported["PyTorch (to_torch)"] = theirs
 
 # %% [markdown]
 # ## 5.2 `from_torch`: a PyTorch `Sequential` brought here
@@ -129,10 +131,28 @@ else:
         session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x})
         compare("onnxruntime vs LeNet5 (batch 8)", ours, onnx_out)
+        exported["onnxruntime (to_onnx)"] = onnx_out
         x3 = x[:3]
         (onnx_out3,) = session.run(None, {session.get_inputs()[0].name: x3})
         with no_grad():
             compare("onnxruntime vs LeNet5 (batch 3)", model(Tensor(x3)).numpy(), onnx_out3)
+
+# %% [markdown]
+# Every logit of the 8 images, computed elsewhere, against the same logit computed here: the points
+# lie on the diagonal.
+
+# %%
+fig, ax = plt.subplots(figsize=(4.5, 4.5))
+for (where, logits), marker in zip(exported.items(), "o+"):
+    ax.scatter(ours.ravel(), logits.ravel(), marker=marker, s=30, label=where)
+lo, hi = ours.min() - 0.1, ours.max() + 0.1
+ax.plot([lo, hi], [lo, hi], color="gray", linewidth=0.8, zorder=0)
+ax.set_xlabel("logit in tinygrad_cnn")
+ax.set_ylabel("logit elsewhere")
+ax.set_title("LeNet-5 exported" if exported else "nothing to compare (see the notes above)")
+if exported:
+    ax.legend(fontsize=9)
+plt.show()
 
 # %% [markdown]
 # The exported models compute what the model computes here, so a network trained with the
