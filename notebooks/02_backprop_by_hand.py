@@ -41,7 +41,7 @@ from _setup import np, plt, show, show_signed  # the package, numpy and matplotl
 from numpy.lib.stride_tricks import sliding_window_view
 
 import tinygrad_cnn.functional as F
-from tinygrad_cnn import Tensor, gradcheck
+from tinygrad_cnn import Function, Tensor, explain, gradcheck, viz
 
 rng = np.random.default_rng(0)
 V_np = rng.standard_normal((8, 8))                  # input image A^0 = V
@@ -280,7 +280,54 @@ plt.show()
 
 
 # %% [markdown]
-# ## 2.5 The same with cross-entropy
+# ## 2.5 The graph, and the rules `backward()` applied
+#
+# Every operation on tensors records the `Function` that made its output; those records are the
+# graph `backward()` walks. `viz.draw` pictures it — here the convolution–pooling layer, from the
+# input and the parameters (named after the layer they belong to) up to $\mathbf A^2$. Each box is
+# an op with the lecture's symbol and its output shape.
+
+# %%
+names = {"conv.weight": W1, "conv.bias": b1, "pool.weight": w2, "linear.weight": W3, "linear.bias": b3}
+fresh = [leaf(a) for a in (V_np[None, None], W1_np, b1_np, w2_np, W3_np, b3_np)]
+fresh_names = dict(zip(names, fresh[1:]))
+A2_layer = F.avg_pool2d(F.tansig(F.conv2d(fresh[0], fresh[1], fresh[2])), 2, weight=fresh[3])
+viz.draw(A2_layer, params=fresh_names)  # a matplotlib Figure, shown by the notebook
+
+# %% [markdown]
+# `explain(loss)` runs the same `backward()` and says, one line per rule, what each op's backward
+# computed, in the lecture's notation with the shapes — the rules derived by hand in §2.3, in the
+# order the engine applies them. Beside each line: the numpy of §2.3 that computes the same thing.
+# (The linear layer multiplies by $\mathbf W^T$, so its weight gradient arrives transposed, as
+# $\mathbf{dB}$ for $\mathbf B = \mathbf W^T$, and the transpose op turns it back.)
+
+# %%
+loss_fresh = F.mse_loss(net(*fresh), target)
+lines = explain(loss_fresh, params=fresh_names)
+by_hand = {
+    "mse_loss: dp": "dn3 = 2 / S · (a3 − t)",
+    "add linear: dA": "(dn3 passes through the sum)",
+    "add linear: dB": "db3 = dn3",
+    "matmul linear: dW": "dW3 = np.outer(dn3, p)   (here transposed)",
+    "matmul linear: dp": "dp = W3.T @ dn3",
+    "vec: dA": "dA2 = unvec(dp)",
+    "avg_pool2d pool: dw": "dw2 = Σ dZ2 ∘ box_sum(A1)",
+    "avg_pool2d pool: dA": "dA1 = w2 · np.kron(dZ2, ones(2, 2))",
+    "tanh conv: dN": "dN1 = (1 − A1²) ∘ dA1",
+    "conv2d conv: db": "db1 = dN1.sum()",
+    "conv2d conv: dW": "dW1 = correlate(dZ1, V)",
+    "conv2d conv: dA": "dA0 = Σ correlate(rot180(W1), pad(dZ1, 2))",
+    "transpose linear: dX": "dW3 = (dW3ᵀ)ᵀ",
+}
+for line in lines:
+    head, rule = line.split(": ", 1)
+    print(f"{line:<76} ← {by_hand[head + ': ' + rule[:2]]}")
+for t, mine in zip(fresh, params):  # explain left exactly the gradients of backward()
+    assert np.array_equal(t.grad, mine.grad)
+
+
+# %% [markdown]
+# ## 2.6 The same with cross-entropy
 #
 # Only the first step changes. For logits $\mathbf n^3$ and a class label $y$, cross-entropy
 # $\hat F = -\log \operatorname{softmax}(\mathbf n^3)_y$ has
@@ -316,7 +363,7 @@ for (name, g), t in zip(grads.items(), [W3, b3, w2, W1, b1, V]):
 
 
 # %% [markdown]
-# ## 2.6 `gradcheck` on the whole network
+# ## 2.7 `gradcheck` on the whole network
 #
 # Finally an independent check that needs no formula at all: `gradcheck` perturbs every element of
 # every input by $\pm\varepsilon$ ($\varepsilon = 10^{-6}$) and compares the central difference
@@ -335,6 +382,42 @@ def ce_of_net(*xs):
 print("elements checked:", sum(t.data.size for t in params))
 print("mse:", gradcheck(mse_of_net, params))
 print("cross-entropy:", gradcheck(ce_of_net, params))
+
+# %% [markdown]
+# ## 2.8 Your own op: a `Function` with its backward rule
+#
+# Every op of the framework is a small `Function` subclass: `forward` computes with numpy arrays
+# and keeps what backward needs (`ctx.save_for_backward`), `backward` receives $\partial\hat F/\partial$
+# output and returns one gradient per input. A new op is written the same way. Here LeCun's
+# squashing function as one op, $a = A\tanh(S n)$ with $\dot f(n) = A S\,(1 - \tanh^2(Sn))$, so
+# $\mathbf{dN} = \dot{\mathbf F} \circ \mathbf{dA}$. The class attribute `rule` states the rule for
+# `explain` (`{x}` and `{g}` become the shapes); `gradcheck` then compares `backward` with central
+# differences.
+
+# %%
+class Squash(Function):
+    """a = A·tanh(S·n), A = 1.7159, S = 2/3; dN = Ḟ ∘ dA with Ḟ = A·S·(1 − tanh²(S·n))."""
+
+    A, S = 1.7159, 2.0 / 3.0
+
+    @staticmethod
+    def forward(ctx, n):
+        t = np.tanh(Squash.S * n)
+        ctx.save_for_backward(t)
+        return Squash.A * t
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = A·S·(1 − tanh²(S·n))"
+
+    @staticmethod
+    def backward(ctx, grad):
+        (t,) = ctx.saved_tensors
+        return grad * (Squash.A * Squash.S * (1 - t * t))
+
+
+n = leaf(rng.standard_normal((2, 3, 4, 4)))
+print("gradcheck:", gradcheck(lambda n: Squash.apply(n), [n]))
+upstream = Tensor(rng.standard_normal((2, 3, 4, 4)))
+print(*explain((Squash.apply(n) * upstream).sum()), sep="\n")
 
 # %% [markdown]
 # **Summary.**

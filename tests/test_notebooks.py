@@ -37,6 +37,7 @@ NOTEBOOKS = [
     "02_backprop_by_hand",
     "03_lenet5_digits",
     "04_speed",
+    "05_export",
 ]
 IDS = [n.split("_")[0] for n in NOTEBOOKS]
 PAIRING = "ipynb,py:percent"

@@ -8,6 +8,7 @@ hot loops are compiled by Numba.
 # First: the runtime picks Numba's threading layer before any kernel runs.
 from .runtime import get_num_threads, set_num_threads  # noqa: I001
 from .checkpoint import load, save
+from .explain import explain
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import _dtypes
@@ -22,7 +23,8 @@ from ._tensor_methods import Size
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "gradcheck", "GradcheckError", "save", "load", "set_num_threads", "get_num_threads"]
+           "gradcheck", "GradcheckError", "save", "load", "set_num_threads", "get_num_threads",
+           "explain"]
 __all__ += ["device", "cuda", "float32", "float64", "int32", "int64", "set_default_dtype", "get_default_dtype",
             "Size", "MaxResult", "MinResult", *_factory_names, *_function_names]
 

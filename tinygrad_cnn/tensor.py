@@ -106,6 +106,15 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
+class _BackwardHook(threading.local):
+    """``fn(ctx, grad)``, called before each ``ctx.backward`` while set (``tinygrad_cnn.explain``)."""
+
+    fn = None
+
+
+_backward_hook = _BackwardHook()
+
+
 class Function:
     """One differentiable operation: the public way to add an op (worked example in
     ``docs/extending.md``).
@@ -381,6 +390,7 @@ class Tensor(TensorMethods):
 
         order = _topological_order(self)
         grads = {id(self): grad}
+        hook = _backward_hook.fn  # read once: None costs one comparison per node
         for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:
@@ -396,6 +406,8 @@ class Tensor(TensorMethods):
                 g = incoming_grad(ctx, g)
             if _versions.written:  # some memory was changed in place: were saved values among it?
                 check_saved_versions(ctx)
+            if hook is not None:
+                hook(ctx, g)
             in_grads = ctx.backward(ctx, g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)

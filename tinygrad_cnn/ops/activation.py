@@ -21,6 +21,8 @@ class Exp(Function):
         ctx.save_for_backward(out)
         return out
 
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = eⁿ"
+
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
@@ -32,6 +34,8 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.log(x)
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1/n"
 
     @staticmethod
     def backward(ctx, grad):
@@ -48,6 +52,8 @@ class ReLU(Function):
         ctx.save_for_backward(x)
         return out.astype(x.dtype, copy=False)
 
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1 where n > 0, else 0"
+
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -62,6 +68,8 @@ class Tanh(Function):
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1 − a²"
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,6 +86,8 @@ class Sigmoid(Function):
         out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = a ∘ (1 − a)"
 
     @staticmethod
     def backward(ctx, grad):
@@ -99,6 +109,8 @@ class Softmax(Function):
         ctx.axis = axis
         return out
 
+    rule = "dN {x} = a ∘ (dA {g} − Σ a ∘ dA)"
+
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -119,6 +131,8 @@ class LogSoftmax(Function):
         ctx.axis = axis
         return out
 
+    rule = "dN {x} = dA {g} − softmax(n) Σ dA"
+
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
@@ -133,6 +147,8 @@ class LeakyReLU(Function):
         ctx.save_for_backward(x)
         ctx.slope = x.dtype.type(negative_slope)
         return np.where(x > 0, x, x * ctx.slope)
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1 where n > 0, else slope"
 
     @staticmethod
     def backward(ctx, grad):
@@ -149,6 +165,8 @@ class ELU(Function):
         ctx.save_for_backward(x)
         ctx.alpha = alpha
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = 1 where n > 0, else a + α"
 
     @staticmethod
     def backward(ctx, grad):
@@ -175,6 +193,8 @@ class GELU(Function):
             t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
             return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
         return (x * normal_cdf(x)).astype(x.dtype, copy=False)
+
+    rule = "dN {x} = Ḟ ∘ dA {g}, Ḟ = Φ(n) + n φ(n)"
 
     @staticmethod
     def backward(ctx, grad):

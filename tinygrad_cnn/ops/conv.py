@@ -51,6 +51,12 @@ class Conv2d(Function):
         bias = np.zeros(O, dtype=w.dtype) if b is None else np.ascontiguousarray(b)
         return K.conv2d_forward(xp, w, bias, sh, sw, conn)
 
+    rule = {
+        2: "db {2} = Σ dN {g}",
+        1: "dW {1} = dZ {g} ⋆ V {0}",
+        0: "dA {0} = Σ rot180(W {1}) ⋆ dZ {g}",
+    }
+
     @staticmethod
     def backward(ctx, grad):
         (sh, sw), (top, bottom, left, right) = ctx.stride, ctx.padding
@@ -79,6 +85,8 @@ class Rot180(Function):
     @staticmethod
     def forward(ctx, x):
         return np.ascontiguousarray(x[..., ::-1, ::-1])
+
+    rule = "dA {x} = rot180(dZ {g})"
 
     @staticmethod
     def backward(ctx, grad):

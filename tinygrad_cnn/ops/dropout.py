@@ -23,6 +23,8 @@ class Dropout(Function):
         ctx.save_for_backward(scaled_mask)
         return x * scaled_mask
 
+    rule = {0: "dX {0} = m/(1 − p) ∘ dY {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         (scaled_mask,) = ctx.saved_tensors

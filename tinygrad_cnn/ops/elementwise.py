@@ -33,6 +33,8 @@ class Add(Function):
         ctx.shapes = (a.shape, b.shape)
         return a + b
 
+    rule = {0: "dA {0} = dC {g}{sum}", 1: "dB {1} = dC {g}{sum}"}
+
     @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.shapes
@@ -44,6 +46,8 @@ class Sub(Function):
     def forward(ctx, a, b):
         ctx.shapes = (a.shape, b.shape)
         return a - b
+
+    rule = {0: "dA {0} = dC {g}{sum}", 1: "dB {1} = −dC {g}{sum}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -59,6 +63,8 @@ class Mul(Function):
         ctx.save_for_backward(a, b)
         return a * b
 
+    rule = {0: "dA {0} = dC {g} ∘ B {1}{sum}", 1: "dB {1} = dC {g} ∘ A {0}{sum}"}
+
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
@@ -72,6 +78,8 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a / b
+
+    rule = {0: "dA {0} = dC {g} / B {1}{sum}", 1: "dB {1} = −dC {g} ∘ A / B²{sum}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -89,6 +97,8 @@ class Pow(Function):
         out = a**b
         ctx.save_for_backward(a, b, out)
         return out
+
+    rule = {0: "dA {0} = dC {g} ∘ b·a^(b−1){sum}", 1: "dB {1} = dC {g} ∘ a^b·ln a{sum}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -108,6 +118,8 @@ class Neg(Function):
     def forward(ctx, a):
         return -a
 
+    rule = "dA {x} = −dC {g}"
+
     @staticmethod
     def backward(ctx, grad):
         return -grad
@@ -118,6 +130,8 @@ class Cast(Function):
     def forward(ctx, a, dtype):
         ctx.dtype = a.dtype
         return a.astype(dtype)
+
+    rule = "dA {x} = dC {g} cast back to the input's dtype"
 
     @staticmethod
     def backward(ctx, grad):
@@ -143,6 +157,8 @@ class MatMul(Function):
         ctx.save_for_backward(a, b)
         with single_threaded_blas():
             return a @ b
+
+    rule = {1: "dW = dn pᵀ: dB {1} = Pᵀ {0} · dN {g}", 0: "dp = Wᵀ dn: dP {0} = dN {g} · Bᵀ {1}"}
 
     @staticmethod
     def backward(ctx, grad):

@@ -22,6 +22,8 @@ class Linear(Function):
         y = np.matmul(x, weight.T)
         return y + bias if bias is not None else y
 
+    rule = {1: "dW {1} = dnᵀ {g} p", 0: "dp {0} = dn {g} W", 2: "db {2} = Σ dn {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors

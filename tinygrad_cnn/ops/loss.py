@@ -43,6 +43,8 @@ class MSELoss(Function):
         ctx.reduction = reduction
         return _reduce(diff * diff, reduction, diff.size, pred.dtype)
 
+    rule = {0: "dp {0} = 2 (p − t) / count · dF̂ {g}", 1: "dt {1} = −2 (p − t) / count · dF̂ {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         (diff,) = ctx.saved_tensors
@@ -59,6 +61,8 @@ class L1Loss(Function):
         ctx.save_for_backward(np.sign(diff))
         ctx.reduction = reduction
         return _reduce(np.abs(diff), reduction, diff.size, pred.dtype)
+
+    rule = {0: "dp {0} = sign(p − t) / count · dF̂ {g}", 1: "dt {1} = −sign(p − t) / count · dF̂ {g}"}
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,6 +118,8 @@ class CrossEntropy(Function):
         ctx.kind, ctx.w, ctx.eps, ctx.reduction, ctx.denom = kind, w, eps, reduction, denom
         return _reduce(loss, reduction, denom, logits.dtype)
 
+    rule = {0: "dn {0} = (softmax(n) − onehot(t)) / batch · dF̂ {g}", 1: "dy {1} = −log softmax(n) / batch · dF̂ {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         (log_p,) = ctx.saved_tensors
@@ -154,6 +160,8 @@ class NLLLoss(Function):
         ctx.t, ctx.wt, ctx.shape, ctx.reduction, ctx.denom = t, wt, x.shape, reduction, wt.sum()
         return _reduce(loss, reduction, ctx.denom, log_probs.dtype)
 
+    rule = {0: "d(log p) {0} = −w_t onehot(t) / D · dF̂ {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         g = _upstream(grad, ctx.reduction, ctx.denom, grad.dtype)
@@ -183,6 +191,8 @@ class BCEWithLogits(Function):
         ctx.save_for_backward(x, target, neg_log_sig)
         ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
         return _reduce(loss, reduction, loss.size, x.dtype)
+
+    rule = {0: "dx {0} = w ∘ ((1 + (pw − 1) y) σ(x) − pw y) / count · dF̂ {g}"}
 
     @staticmethod
     def backward(ctx, grad):

@@ -18,6 +18,8 @@ class Reshape(Function):
         ctx.shape = x.shape
         return x.reshape(shape)
 
+    rule = "dX {x} = dY {g} reshaped back"
+
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape)
@@ -34,6 +36,8 @@ class Transpose(Function):
     def forward(ctx, x, axes):
         ctx.axes = axes
         return np.transpose(x, axes)
+
+    rule = "dX {x} = dY {g} with its axes permuted back (ᵀ)"
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,6 +82,8 @@ class Index(Function):
             raise IndexError(f"index out of range for a tensor of shape {x.shape}: {e}") from None
         ctx.index, ctx.shape, ctx.dtype = index, x.shape, x.dtype
         return np.asarray(out)
+
+    rule = "dX {x} = dY {g} added into zeros at the index"
 
     @staticmethod
     def backward(ctx, grad):

@@ -52,6 +52,8 @@ class BatchNorm(Function):
         ctx.axes, ctx.shape, ctx.training, ctx.has_bias = axes, shape, training, bias is not None
         return y.astype(x.dtype, copy=False)
 
+    rule = {0: "dx {0} = γ/σ ∘ (dy {g} − mean(dy) − x̂ ∘ mean(dy ∘ x̂))", 1: "dγ {1} = Σ dy {g} ∘ x̂", 2: "dβ {2} = Σ dy {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         x_hat, inv_std, weight = ctx.saved_tensors

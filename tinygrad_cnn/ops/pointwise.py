@@ -22,6 +22,8 @@ class Abs(Function):
         ctx.save_for_backward(x)
         return np.abs(x)
 
+    rule = "dX {x} = sign(x) ∘ dY {g}"
+
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -36,6 +38,8 @@ class Sqrt(Function):
         out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
+
+    rule = "dX {x} = dY {g} / (2√x)"
 
     @staticmethod
     def backward(ctx, grad):
@@ -58,6 +62,8 @@ class Clamp(Function):
         if high is not None:
             out = np.minimum(out, high)
         return out.copy() if out is x else out
+
+    rule = "dX {x} = dY {g} where low ≤ x ≤ high, else 0"
 
     @staticmethod
     def backward(ctx, grad):
@@ -84,6 +90,11 @@ class Maximum(Function):
         ctx.save_for_backward(a, b)
         return np.maximum(a, b)
 
+    rule = {
+        0: "dA {0} = dY {g} where a > b (½ on ties){sum}",
+        1: "dB {1} = dY {g} where b > a (½ on ties){sum}",
+    }
+
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
@@ -103,6 +114,11 @@ class Minimum(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return np.minimum(a, b)
+
+    rule = {
+        0: "dA {0} = dY {g} where a < b (½ on ties){sum}",
+        1: "dB {1} = dY {g} where b < a (½ on ties){sum}",
+    }
 
     @staticmethod
     def backward(ctx, grad):
@@ -154,6 +170,8 @@ class RoundedDiv(Function):
     def forward(ctx, a, b, mode):
         ctx.inputs = (a.shape, a.dtype), (b.shape, b.dtype)
         return np.asarray(rounded_divide(a, b, mode))
+
+    rule = {0: "dA {0} = 0 (rounding is a step function)", 1: "dB {1} = 0"}
 
     @staticmethod
     def backward(ctx, grad):

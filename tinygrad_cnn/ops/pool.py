@@ -47,6 +47,8 @@ class MaxPool2d(Function):
         ctx.in_shape = x.shape
         return z
 
+    rule = "dA {x} = dZ {g} routed to each window's maximum, 0 elsewhere"
+
     @staticmethod
     def backward(ctx, grad):
         (argmax,) = ctx.saved_tensors
@@ -73,6 +75,8 @@ class AvgPool2d(Function):
             s = K.window_sum_forward(x, kh, kw, sh, sw)
             return s * x.dtype.type(1.0 / (kh * kw))
         return K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, count_include_pad, divisor)
+
+    rule = "dA {x} = (1/rc) ⊠ dZ {g}"
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,6 +111,8 @@ class WeightedAvgPool2d(Function):
         ctx.in_shape, ctx.window, ctx.stride, ctx.padding = x.shape, window, stride, padding
         return s * w.reshape(1, -1, 1, 1)
 
+    rule = {1: "dw {1} = Σ dZ {g} ∘ ⊞A {0}", 0: "dA {0} = w {1} ⊠ dZ {g}"}
+
     @staticmethod
     def backward(ctx, grad):
         s, w = ctx.saved_tensors
@@ -135,6 +141,8 @@ class MaxUnpool2d(Function):
         ctx.indices = indices
         return K.max_unpool2d_forward(np.ascontiguousarray(x), indices, *out_hw)
 
+    rule = "dX {x} = dY {g} gathered at the stored indices"
+
     @staticmethod
     def backward(ctx, grad):
         return K.max_unpool2d_backward(np.ascontiguousarray(grad), ctx.indices)
@@ -150,6 +158,8 @@ class AdaptiveAvgPool2d(Function):
     def forward(ctx, x, *, out_hw):
         ctx.in_hw = x.shape[2:]
         return K.adaptive_avg_pool2d_forward(np.ascontiguousarray(x), *out_hw)
+
+    rule = "dA {x} = dZ {g} spread evenly over each adaptive window (⊠ 1/|window|)"
 
     @staticmethod
     def backward(ctx, grad):
@@ -167,6 +177,8 @@ class AdaptiveMaxPool2d(Function):
         ctx.save_for_backward(argmax)
         ctx.in_hw = x.shape[2:]
         return z
+
+    rule = "dA {x} = dZ {g} routed to each adaptive window's maximum, 0 elsewhere"
 
     @staticmethod
     def backward(ctx, grad):

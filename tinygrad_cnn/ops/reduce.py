@@ -36,6 +36,8 @@ class Sum(_Reduction):
         ctx.axes, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
         return np.asarray(x.sum(axis=ctx.axes, keepdims=keepdims))
 
+    rule = "dX {x} = dY {g} copied over the summed axes"
+
     @staticmethod
     def backward(ctx, grad):
         return expand_reduced(grad, ctx.axes, ctx.keepdims, ctx.shape)
@@ -47,6 +49,8 @@ class Mean(_Reduction):
         ctx.axes, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
         ctx.count = int(np.prod([x.shape[a] for a in ctx.axes])) if x.ndim else 1
         return np.asarray(x.mean(axis=ctx.axes, keepdims=keepdims))
+
+    rule = "dX {x} = dY {g} / count copied over the averaged axes"
 
     @staticmethod
     def backward(ctx, grad):
@@ -68,6 +72,8 @@ class Max(_Reduction):
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdims = axis, keepdims
         return out if keepdims else np.asarray(np.squeeze(out, axis=axis))
+
+    rule = "dX {x} = dY {g} at the maxima (split among ties), 0 elsewhere"
 
     @staticmethod
     def backward(ctx, grad):

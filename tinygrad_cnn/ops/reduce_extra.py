@@ -27,6 +27,8 @@ class Min(Function):
         ctx.axes, ctx.keepdims = axes, keepdims
         return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
 
+    rule = "dX {x} = dY {g} at the minima (split among ties), 0 elsewhere"
+
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
@@ -60,6 +62,8 @@ class Var(Function):
         ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
         return np.asarray(out)
 
+    rule = "dX {x} = 2 (x − x̄) ∘ dY {g} / (N − correction)"
+
     @staticmethod
     def backward(ctx, grad):
         (centred,) = ctx.saved_tensors
@@ -80,6 +84,8 @@ class Std(Function):
         ctx.save_for_backward(centred, out)
         ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
         return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+
+    rule = "dX {x} = (x − x̄) ∘ dY {g} / (s (N − correction))"
 
     @staticmethod
     def backward(ctx, grad):
@@ -118,6 +124,8 @@ class Norm(Function):
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdims = axes, keepdims
         return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
+
+    rule = "dX {x} = x ∘ dY {g} / ‖x‖₂"
 
     @staticmethod
     def backward(ctx, grad):
@@ -160,6 +168,8 @@ class TakeAlong(Function):
     def forward(ctx, x, indices, axis):
         ctx.indices, ctx.axis, ctx.shape = indices, axis, x.shape
         return np.take_along_axis(x, indices, axis=axis)
+
+    rule = "dX {x} = dY {g} put back at the picked indices, 0 elsewhere"
 
     @staticmethod
     def backward(ctx, grad):

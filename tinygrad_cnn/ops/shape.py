@@ -24,6 +24,8 @@ class Expand(Function):
         ctx.shape = x.shape
         return np.broadcast_to(x, shape)
 
+    rule = "dX {x} = Σ dY {g} over the expanded axes"
+
     @staticmethod
     def backward(ctx, grad):
         return unbroadcast(grad, ctx.shape)
@@ -36,6 +38,8 @@ class Flip(Function):
     def forward(ctx, x, axes):
         ctx.axes = axes
         return np.ascontiguousarray(np.flip(x, axes)) if axes else x.copy()
+
+    rule = "dX {x} = flip(dY {g})"
 
     @staticmethod
     def backward(ctx, grad):
@@ -55,6 +59,8 @@ class Cat(Function):
         ctx.sizes = [x.shape[axis] for x in xs]
         ctx.dtypes = [x.dtype for x in xs]
         return np.concatenate(xs, axis=axis)
+
+    rule = "dX_{i} {x} = its slice of dY {g}"
 
     @staticmethod
     def backward(ctx, grad):
@@ -89,6 +95,11 @@ class Where(Function):
         ctx.cond, ctx.shapes = cond, (a.shape, b.shape)
         return np.where(cond, a, b)
 
+    rule = {
+        0: "dA {0} = dY {g} where cond, 0 elsewhere{sum}",
+        1: "dB {1} = dY {g} where not cond, 0 elsewhere{sum}",
+    }
+
     @staticmethod
     def backward(ctx, grad):
         zero = grad.dtype.type(0)
@@ -103,6 +114,8 @@ class Clone(Function):
     @staticmethod
     def forward(ctx, x):
         return np.array(x, order="C", copy=True)
+
+    rule = "dX {x} = dY {g}"
 
     @staticmethod
     def backward(ctx, grad):
@@ -121,6 +134,8 @@ class Pad(Function):
         ctx.in_shape, ctx.crop = x.shape, crop
         ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x[crop].shape))
         return np.pad(x[crop], widths, mode="constant", constant_values=value)
+
+    rule = "dX {x} = dY {g} with the padding cropped"
 
     @staticmethod
     def backward(ctx, grad):

@@ -33,6 +33,8 @@ class Vec(Function):
         ctx.chw = x.shape[-3:]
         return _vec(x)
 
+    rule = "dA {x} = vec⁻¹(dv {g})"
+
     @staticmethod
     def backward(ctx, grad):
         return _unvec(grad, ctx.chw)
@@ -44,6 +46,8 @@ class Unvec(Function):
     @staticmethod
     def forward(ctx, v, *, chw):
         return _unvec(v, chw)
+
+    rule = "dv {x} = vec(dA {g})"
 
     @staticmethod
     def backward(ctx, grad):
