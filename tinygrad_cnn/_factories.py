@@ -240,6 +240,9 @@ def cat(tensors, dim=0, *, axis=None) -> Tensor:
     """Join tensors along an existing dimension ``dim``; all other sizes must agree."""
     ts = _tensor_list(tensors, "cat")
     dim = dim if axis is None else axis
+    # PyTorch's legacy rule: 1-D empty tensors, shape (0,), are left out when the others have more dimensions
+    if any(t.shape == (0,) for t in ts) and any(t.ndim > 1 for t in ts):
+        ts = [t for t in ts if t.shape != (0,)]
     ndim = ts[0].ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")

@@ -80,9 +80,21 @@ class MathMethods:
         return P.Sqrt.apply(self)
 
     def clamp(self, min=None, max=None):
-        """Limit every element to [min, max]; either bound may be left out."""
+        """Limit every element to [min, max]; either bound may be left out.  Bounds are numbers,
+        or Tensors broadcast against the input (the gradient then also flows to the bound
+        that an element takes, as in PyTorch)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
+        if isinstance(min, (MathMethods, np.ndarray)) or isinstance(max, (MathMethods, np.ndarray)):
+            low, high = (None if b is None else self._wrap(b) for b in (min, max))
+            if self.dtype.kind == "f":  # PyTorch's promotion: integer bounds take the input's float dtype
+                low, high = (b if b is None or b.dtype.kind == "f" else b.to(self.dtype) for b in (low, high))
+            shapes = [t.shape for t in (self, low, high) if t is not None]
+            try:
+                np.broadcast_shapes(*shapes)
+            except ValueError:
+                raise ValueError(f"clamp: input, min and max shapes {shapes} do not broadcast") from None
+            return P.ClampTensor.apply(self, low, high)
         for name, bound in (("min", min), ("max", max)):
             if bound is not None and (isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.number))):
                 raise TypeError(f"clamp: {name} must be a number or None, got {bound!r} ({type(bound).__name__})")
@@ -206,11 +218,13 @@ class MathMethods:
             raise TypeError(f"{op}: give unbiased or correction, not both")
         if unbiased is not None:
             return 1 if _checks.boolean(unbiased, "unbiased") else 0
-        return 1 if correction is None else _checks.real(correction, "correction", 0)
+        # any real number, as PyTorch: N − correction ≤ 0 gives inf or nan
+        return 1 if correction is None else _checks.real(correction, "correction")
 
     def norm(self, p="fro", dim=None, keepdim=False):
-        """The p-norm over ``dim`` (all elements by default): p = 2 or 'fro' (√Σx²), 1, inf,
-        -inf, or any other positive number ((Σ|x|^p)^(1/p))."""
+        """The p-norm over ``dim`` (all elements by default): p = 2 or 'fro' (√Σx²), 1, inf
+        (max |x|), -inf (min |x|), 0 (the count of non-zero elements, zero gradient), or any
+        other positive number ((Σ|x|^p)^(1/p))."""
         axes, keep = self._reduce_args("norm", dim, keepdim, None, None)
         _checks.float_dtype(self.dtype, "norm: input", self.shape)
         if p in ("fro", 2):
@@ -221,8 +235,10 @@ class MathMethods:
             return self.abs().amax(axes, keep)
         if p == -np.inf:
             return self.abs().amin(axes, keep)
-        if not p > 0:
-            raise ValueError(f"norm: p must be positive, inf or -inf, got {p!r}")
+        if not p >= 0:  # negative p (PyTorch's harmonic-like means) is not offered
+            raise ValueError(f"norm: p must be >= 0, inf or -inf, got {p!r}")
+        if p == 0:
+            return (self.abs() > 0).to(self.dtype).sum(axes, keep)
         if p == 1:
             return self.abs().sum(axes, keep)
         return (self.abs() ** p).sum(axes, keep) ** (1.0 / p)

@@ -171,9 +171,14 @@ class ShapeMethods:
     def expand_as(self, other):
         return self.expand(_checks.tensor(other, "other").shape)
 
-    def flip(self, *dims):
-        """Reverse the order of elements along ``dims`` (``flip(0)``, ``flip((0, 1))`` or ``flip([0, 1])``)."""
-        items = dims[0] if len(dims) == 1 else dims
+    def flip(self, *args, dims=None):
+        """Reverse the order of elements along ``dims`` (``flip(0)``, ``flip(0, 1)``, ``flip((0, 1))``
+        or ``flip(dims=[0, 1])``)."""
+        if dims is not None and args:
+            raise TypeError(f"flip: give the dims positionally or as dims=, not both (got {args!r} and {dims!r})")
+        if dims is None and not args:
+            raise TypeError("flip: missing the dims to reverse")
+        items = dims if dims is not None else (args[0] if len(args) == 1 else args)
         axes = _checks.dims(items, self.ndim, "flip", "dims")
         return S.Flip.apply(self, axes=axes)
 

@@ -78,10 +78,13 @@ def one_of(value, name: str, choices) -> str:
 def pair(value, name: str, minimum: int = 1, maximum: int | None = MAX_EXTENT) -> tuple:
     """An int or a pair of ints, each in ``[minimum, maximum]``, as a 2-tuple.
 
+    A one-element sequence counts as its int, as PyTorch reads ``padding=(1,)``.
     ``maximum=None`` leaves the upper bound to a later check that knows the
     input's shape (:func:`window_geometry`), so that its message can name it.
     """
     items = (value, value) if is_int(value) else value
+    if isinstance(items, (tuple, list)) and len(items) == 1:
+        items = (items[0], items[0])
     if not isinstance(items, (tuple, list)) or len(items) != 2 or not all(is_int(v) for v in items):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     a, b = int(items[0]), int(items[1])

@@ -15,13 +15,18 @@ from ..tensor import Tensor
 __all__ = ["max_pool2d", "avg_pool2d", "max_unpool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
 
 
+def _omitted(stride) -> bool:
+    """No stride given: None, or an empty sequence as PyTorch also accepts (the window then)."""
+    return stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+
+
 def _pool_args(x, kernel_size, stride, op: str, padding=0, dilation=1, ceil_mode=False) -> tuple:
     """The checked 4-D view of ``x``, its rank and the pooling geometry (window, stride,
     padding, dilation, output size)."""
     x = check.float_tensor(x, "x")
     x4, rank = check.as_4d(x, "x", op)
     window = check.pair(kernel_size, "kernel_size", maximum=None)
-    stride = window if stride is None else check.pair(stride, "stride", maximum=None)
+    stride = window if _omitted(stride) else check.pair(stride, "stride", maximum=None)
     padding = check.pool_padding(padding, window, op)
     dilation = check.pair(dilation, "dilation")
     ceil_mode = check.boolean(ceil_mode, "ceil_mode")
@@ -90,7 +95,7 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
     x = check.float_tensor(x, "x")
     x4, rank = check.as_4d(x, "x", "max_unpool2d")
     window = check.pair(kernel_size, "kernel_size")
-    stride = window if stride is None else check.pair(stride, "stride")
+    stride = window if _omitted(stride) else check.pair(stride, "stride")
     padding = check.pair(padding, "padding", minimum=0)
     H, W = x4.shape[2:]
     default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip((H, W), stride, padding, window))

@@ -76,6 +76,37 @@ class Clamp(Function):
         return np.where(keep, grad, grad.dtype.type(0))
 
 
+class ClampTensor(Function):
+    """y = min(max(x, low), high) with tensor bounds, all three broadcast (a bound may be None).
+    The element that y equals receives dy (PyTorch's rule): dx where low ≤ x ≤ high,
+    dlow where x < low (and low < high when both are given), dhigh where x > high or
+    high < low; each summed back to its own shape."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x, low, high)
+        out = x if low is None else np.maximum(x, low)
+        out = out if high is None else np.minimum(out, high)
+        return np.array(np.broadcast_to(out, np.broadcast_shapes(*(a.shape for a in (x, low, high) if a is not None))))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low, high = ctx.saved_tensors
+        to_x = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            to_x = to_x & (x >= low)
+        if high is not None:
+            to_x = to_x & (x <= high)
+        to_low = None if low is None else (x < low) & (True if high is None else low < high)
+        to_high = None if high is None else (x > high) | (False if low is None else high < low)
+        zero = grad.dtype.type(0)
+        out = []
+        for arr, mask, need in ((x, to_x, ctx.needs_input_grad[0]), (low, to_low, ctx.needs_input_grad[1]),
+                                (high, to_high, ctx.needs_input_grad[2])):
+            out.append(unbroadcast(np.where(mask, grad, zero), arr.shape) if need else None)
+        return tuple(out)
+
+
 def _tie_weights(a, b, loser):
     """1 where this operand won, 0 where it lost, ½ on a tie (and 1 where either is NaN)."""
     return np.where(a == b, 0.5, np.where(loser, 0.0, 1.0))
