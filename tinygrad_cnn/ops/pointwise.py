@@ -89,6 +89,8 @@ class ClampTensor(Function):
         out = out if high is None else np.minimum(out, high)
         return np.array(np.broadcast_to(out, np.broadcast_shapes(*(a.shape for a in (x, low, high) if a is not None))))
 
+    rule = {0: "dX {0} = dY {g} where low ≤ x ≤ high", 1: "dlow {1} = dY {g} where x < low{sum}", 2: "dhigh {2} = dY {g} where x > high{sum}"}
+
     @staticmethod
     def backward(ctx, grad):
         x, low, high = ctx.saved_tensors
