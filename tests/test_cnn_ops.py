@@ -20,14 +20,14 @@ from tinygrad_cnn.ops.conv import rot180_reference
 from tinygrad_cnn.ops.vec import vec_reference
 from helpers import arrays, assert_close, leaf, random_grad, torch_leaf
 
-import tinygrad_cnn.ops.conv as conv_ops
+import tinygrad_cnn.kernels as K
 
 
-@pytest.fixture(params=["direct", "gemm"])
-def conv_path(request, monkeypatch):
-    """Run a test through both conv implementations: direct loops and im2col + matrix product."""
-    monkeypatch.setattr(conv_ops, "GEMM_MIN_DEPTH", 1 if request.param == "gemm" else 10**9)
-    return request.param
+@pytest.fixture(params=["taps", "im2col"])
+def conv_path(request):
+    """Run a test through both paths of the correlation engine: direct taps and im2col + matrix product."""
+    with K.force_path(request.param):
+        yield request.param
 
 
 TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-4)}
@@ -345,8 +345,8 @@ def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
     """Every example its own chunk, chunks shared among worker threads: same sums as the loops."""
     import tinygrad_cnn.kernels.im2col as im2col_kernels
 
-    monkeypatch.setattr(conv_ops, "GEMM_MIN_DEPTH", 1)
     monkeypatch.setattr(im2col_kernels, "CHUNK_ELEMENTS", 1)
+    monkeypatch.setattr(K.correlation, "_FORCED", "im2col")
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     for stride, padding in (((1, 1), (1, 1)), ((2, 1), (0, 2))):

@@ -204,20 +204,20 @@ def test_conv_kernels_preserve_dtype_and_accept_noncontiguous_input():
 def test_connection_matrix_dtype_and_readonly_do_not_recompile():
     """bool / int64 / read-only connection tables give the same result and
     reuse the uint8 specialisation (no extra Numba compile)."""
-    from tinygrad_cnn.kernels import conv as kconv
+    from tinygrad_cnn.kernels import correlation as kconv
 
     rng = np.random.default_rng(5)
     x = rng.standard_normal((1, 6, 8, 8))
     w = rng.standard_normal((16, 6, 3, 3))
     b = np.zeros(16)
     ref = K.conv2d_forward(x, w, b, 1, 1, np.array(figures.LENET_C3_TABLE, dtype=np.uint8))
-    nsig = len(kconv._conv2d_forward.signatures)
+    nsig = len(kconv._correlate_taps.signatures)
     readonly = np.array(figures.LENET_C3_TABLE, dtype=np.uint8)
     readonly.flags.writeable = False
     for conn in (readonly, figures.LENET_C3_TABLE.astype(bool), figures.LENET_C3_TABLE.astype(np.int64),
                  np.asfortranarray(figures.LENET_C3_TABLE)):
         np.testing.assert_array_equal(K.conv2d_forward(x, w, b, 1, 1, conn), ref)
-    assert len(kconv._conv2d_forward.signatures) == nsig
+    assert len(kconv._correlate_taps.signatures) == nsig
 
 
 # --------------------------------------------------------------------------
