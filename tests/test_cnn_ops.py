@@ -23,9 +23,9 @@ from helpers import arrays, assert_close, leaf, random_grad, torch_leaf
 import tinygrad_cnn.kernels as K
 
 
-@pytest.fixture(params=["taps", "im2col"])
+@pytest.fixture(params=["taps", "im2col", "scatter"])
 def conv_path(request):
-    """Run a test through both paths of the correlation engine: direct taps and im2col + matrix product."""
+    """Run a test through every path of the correlation engine: direct taps, im2col + matrix product, scatter."""
     with K.force_path(request.param):
         yield request.param
 
@@ -59,7 +59,7 @@ def _conv_all(x, w, b, stride, padding, conn, dz, dilation=1, groups=1):
 
 @given(st.one_of(conv_case(), conv_case(dilated=True)), st.sampled_from([np.float64, np.float32]), st.data())
 def test_conv2d_against_reference(conv_path, case, dtype, data):
-    """Both engine paths; strided, padded, dilated, grouped and connection-masked."""
+    """Every engine path; strided, padded, dilated, grouped and connection-masked."""
     xs, ws, stride, padding, conn, dilation, groups = case
     x = data.draw(arrays(xs, dtype=dtype))
     w = data.draw(arrays(ws, dtype=dtype))

@@ -113,11 +113,11 @@ def _kernel_conv(c):
 # convolution kernels vs the reference
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["taps", "im2col"])
+@pytest.mark.parametrize("path", ["taps", "im2col", "scatter"])
 @FAST
 @given(c=conv_cases())
 def test_conv_kernels_match_reference(path, c):
-    """Both paths of the engine (forced, whatever the cost model says), strided, padded, dilated, masked."""
+    """Every path of the engine (forced, whatever the cost model says), strided, padded, dilated, masked."""
     dt = c["dtype"]
     with K.force_path(path):
         z, dxp, dx, dw = _kernel_conv(c)

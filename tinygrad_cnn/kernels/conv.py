@@ -22,7 +22,7 @@ import numpy as np
 
 from .conv_reference import conv2d_backward_reference, conv2d_reference  # noqa: F401  (re-exported)
 from .conv_weight_grad import weight_gradient
-from .correlation import correlate
+from .correlation import correlate, pad
 
 __all__ = ["rot180", "dilate", "pad", "full_padding", "transpose_maps", "conv2d_forward", "conv2d_backward_input",
            "conv2d_backward_weight"]
@@ -47,22 +47,6 @@ def dilate(a, stride):
     *lead, H, W = a.shape
     out = np.zeros((*lead, (H - 1) * sh + 1, (W - 1) * sw + 1), dtype=a.dtype)
     out[..., ::sh, ::sw] = a
-    return out
-
-
-def pad(a, padding):
-    """Zero padding P^d of the last two axes by ``(top, bottom, left, right)``, C-contiguous.
-
-    A negative amount crops that side instead (used to leave out cells that the
-    forward pass padded on).
-    """
-    top, bottom, left, right = padding
-    if not (top or bottom or left or right):
-        return np.ascontiguousarray(a)
-    crop = a[..., max(0, -top):a.shape[-2] - max(0, -bottom), max(0, -left):a.shape[-1] - max(0, -right)]
-    out = np.zeros((*a.shape[:-2], crop.shape[-2] + max(0, top) + max(0, bottom),
-                    crop.shape[-1] + max(0, left) + max(0, right)), dtype=a.dtype)
-    out[..., max(0, top):max(0, top) + crop.shape[-2], max(0, left):max(0, left) + crop.shape[-1]] = crop
     return out
 
 
@@ -100,10 +84,9 @@ def conv2d_backward_input(dz, w, sh, sw, conn, Hp, Wp, dilation=(1, 1)):
     The full correlation of the stride-dilated dZ with the 180°-rotated kernels,
     maps transposed; cells no window touched get 0 (the caller crops the padding).
     """
-    kernel = w.shape[2:]
     dzd = dilate(dz, (sh, sw))
-    return correlate(pad(dzd, full_padding(kernel, dilation, dzd.shape, (Hp, Wp))),
-                     transpose_maps(rot180(w)), (1, 1), dilation, np.asarray(conn).T)
+    return correlate(dzd, transpose_maps(rot180(w)), (1, 1), dilation, np.asarray(conn).T,
+                     padding=full_padding(w.shape[2:], dilation, dzd.shape, (Hp, Wp)))
 
 
 def conv2d_backward_weight(dz, xp, kh, kw, sh, sw, conn, dilation=(1, 1)):

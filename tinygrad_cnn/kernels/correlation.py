@@ -13,7 +13,7 @@ kernel's taps spaced D apart (dilation).  The convolution layer calls it twice:
   matrix transposed, then cropped: the lecture's full correlation
   ``dA^{l} = Σ_h rot180(W^{(h,l)}) ⋆ dZ^{h}`` (see ``ops/conv.py``).
 
-Two ways to run the same sums, chosen here by a small cost model
+Three ways to run the same sums, chosen here by a small cost model
 (:func:`choose_path`), never by the caller:
 
 * ``"taps"``: direct loops.  A feature map of width Wp is one flat vector;
@@ -27,6 +27,11 @@ Two ways to run the same sums, chosen here by a small cost model
 * ``"im2col"``: every window of V laid out as a column, one BLAS product per
   chunk of the batch (``kernels/im2col.py``).  Unconnected pairs are zero
   weights there, so the model picks it only for dense connection matrices.
+* ``"scatter"`` (stride 1): input-driven, one BLAS product over the real
+  cells of V only, each product then added to its output cell
+  (``im2col.correlate_scatter``).  It never multiplies the zeros of the
+  padding, which are most of the full correlation's input when dZ is small
+  (LeNet's C5: a 1×1 dZ padded to 9×9).
 
 Array requirements (the caller guarantees them, nothing is checked): ``v`` and
 ``w`` share one float dtype, the kernel's extent fits the padded input, strides
@@ -39,49 +44,60 @@ from numba import njit, prange
 
 from ._parallel import conn_array, run_kernel
 
-__all__ = ["correlate", "choose_path", "force_path", "accumulate_taps"]
+__all__ = ["correlate", "choose_path", "force_path", "pad", "accumulate_taps"]
 
-#: Set by :func:`force_path` (tests run both paths whatever the cost model says).
+#: Set by :func:`force_path` (tests run every path whatever the cost model says).
 _FORCED = None
+PATHS = ("taps", "im2col", "scatter")
 
-#: Cost model, seconds per multiply-add on one core, measured with 1-thread
-#: microbenchmarks of both paths (``benchmarks/`` shapes C1, C3, C5, mid):
-#: the tap loops run at about TAPS_RATE over the wide rows; BLAS reaches its
-#: rate only with enough output maps (rows of the product), so its cost per
-#: multiply-add grows as O falls below GEMM_FULL_ROWS; every column of im2col
-#: costs a copy.
-TAPS_COST = 1.0
-GEMM_COST = 0.28
-GEMM_FULL_ROWS = 32
-COPY_COST = 1.2
+#: Cost model, in units of one multiply-add of the tap loops, from 1-thread
+#: microbenchmarks of every path on LeNet's C1, C3, C5 and a 32-map 3×3 layer:
+#: BLAS reaches its rate only with enough rows and inner depth, so its cost per
+#: multiply-add grows as they fall below GEMM_FULL; every element im2col copies
+#: (or the scatter adds) costs COPY_COST.
+GEMM_COST = 0.8
+GEMM_FULL = 16
+COPY_COST = 4.0
 
 
-def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn):
-    """``"taps"`` or ``"im2col"``: the one the cost model says is cheaper for this call.
+def _gemm(rows, depth):
+    return GEMM_COST * max(1.0, GEMM_FULL / rows) * max(1.0, GEMM_FULL / depth)
+
+
+def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None):
+    """``"taps"``, ``"im2col"`` or ``"scatter"``: the cheapest path for this call by the cost model.
 
     Counted: taps = connected multiply-adds over the wide rows (Wp per output
-    row for stride 1); im2col = one copy per column entry plus the dense
-    multiply-adds at a BLAS rate that falls with fewer output maps O.
+    row at stride 1); im2col = one copy per column entry plus the dense
+    multiply-adds at BLAS's rate; scatter (stride 1, ``input_size`` = the
+    unpadded (H, W)) = the dense multiply-adds of the real input cells only plus
+    one add per product.  Tables with unconnected pairs take the taps, which skip
+    them (the weight gradient may take im2col: it zeroes their kernels after).
     """
     if _FORCED is not None:
+        if _FORCED == "scatter" and (weight or input_size is None):
+            return "taps"
         return _FORCED
-    if not conn.all():
-        return "taps"
+    pairs = int(conn.sum())
     depth = C * kh * kw
     cols = N * Ho * Wo
     row = Wp if stride == (1, 1) else Wo * stride[1]
-    taps = TAPS_COST * N * O * depth * Ho * row
-    gemm = COPY_COST * depth * cols + GEMM_COST * max(1.0, GEMM_FULL_ROWS / O) * O * depth * cols
-    return "im2col" if gemm < taps else "taps"
+    cost = {"taps": float(pairs) * kh * kw * N * Ho * row}
+    if weight or pairs == O * C:
+        cost["im2col"] = COPY_COST * depth * cols + _gemm(O, depth) * O * depth * cols
+    if not weight and pairs == O * C and input_size is not None and stride == (1, 1):
+        cells = N * input_size[0] * input_size[1]
+        cost["scatter"] = (COPY_COST + _gemm(O * kh * kw, C) * C) * O * kh * kw * cells
+    return min(cost, key=cost.get)
 
 
 @contextlib.contextmanager
 def force_path(path):
-    """``with force_path("taps" | "im2col"): ...`` runs every correlation and weight
-    gradient inside through that path (for tests; None restores the cost model)."""
+    """``with force_path("taps" | "im2col" | "scatter"): ...`` runs every correlation and weight
+    gradient inside through that path where it applies (for tests; None restores the cost model)."""
     global _FORCED
-    if path not in (None, "taps", "im2col"):
-        raise ValueError(f"force_path: path must be 'taps', 'im2col' or None, got {path!r}")
+    if path is not None and path not in PATHS:
+        raise ValueError(f"force_path: path must be one of {PATHS} or None, got {path!r}")
     saved, _FORCED = _FORCED, path
     try:
         yield
@@ -89,24 +105,47 @@ def force_path(path):
         _FORCED = saved
 
 
-def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None):
-    """Z = W ⊛ V (+ b): ``(N, O, Ho, Wo)`` from ``v`` ``(N, C, Hp, Wp)`` and ``w`` ``(O, C, kh, kw)``.
+def pad(a, padding):
+    """Zero padding P^d of the last two axes by ``(top, bottom, left, right)``, C-contiguous.
 
-    Ho = (Hp − D_r·(kh − 1) − 1) // S_r + 1 and likewise Wo.  ``conn`` is the
-    ``(O, C)`` connection matrix (None: all ones), ``bias`` one scalar per
-    output map or None.
+    A negative amount crops that side instead (used to leave out cells that the
+    forward pass padded on).
+    """
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return np.ascontiguousarray(a)
+    crop = a[..., max(0, -top):a.shape[-2] - max(0, -bottom), max(0, -left):a.shape[-1] - max(0, -right)]
+    out = np.zeros((*a.shape[:-2], crop.shape[-2] + max(0, top) + max(0, bottom),
+                    crop.shape[-1] + max(0, left) + max(0, right)), dtype=a.dtype)
+    out[..., max(0, top):max(0, top) + crop.shape[-2], max(0, left):max(0, left) + crop.shape[-1]] = crop
+    return out
+
+
+def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, padding=(0, 0, 0, 0)):
+    """Z = W ⊛ pad(V) (+ b): ``(N, O, Ho, Wo)`` from ``v`` ``(N, C, H, W)`` and ``w`` ``(O, C, kh, kw)``.
+
+    ``padding`` = (top, bottom, left, right) zeros around V (negative: crop);
+    Ho = (H + top + bottom − D_r·(kh − 1) − 1) // S_r + 1 and likewise Wo.
+    ``conn`` is the ``(O, C)`` connection matrix (None: all ones), ``bias`` one
+    scalar per output map or None.
     """
     from . import im2col
 
-    v = np.ascontiguousarray(v)
     w = np.ascontiguousarray(w)
-    N, C, Hp, Wp = v.shape
+    N, C, H, W = v.shape
     O, _, kh, kw = w.shape
     (sh, sw), (dh, dw) = stride, dilation
+    top, bottom, left, right = padding
+    Hp, Wp = H + top + bottom, W + left + right
     Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
-    if choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn) == "im2col":
+    real = (H, W) if min(padding) >= 0 else None
+    path = choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn, input_size=real)
+    if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
+        return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
+    v = pad(v, padding)
+    if path == "im2col":
         return im2col.correlate_gemm(v, w, (sh, sw), (dh, dw), conn, bias)
     b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
     work = N * O * C * kh * kw * Ho * Wp

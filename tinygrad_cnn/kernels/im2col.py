@@ -24,7 +24,7 @@ from numba import njit
 
 from ._parallel import run_chunks
 
-__all__ = ["im2col", "correlate_gemm", "weight_gradient_gemm"]
+__all__ = ["im2col", "correlate_gemm", "weight_gradient_gemm", "correlate_scatter"]
 
 #: Elements of ``col`` per chunk of the batch (about 2 MB in float32).
 CHUNK_ELEMENTS = 1 << 19
@@ -49,8 +49,10 @@ def im2col(v, n0, n1, kh, kw, sh, sw, dh, dw, col):
                     for i in range(Ho):
                         s0 = ((n * C + c) * Hp + i * sh + k * dh) * Wp + l * dw
                         d0 = (n - n0) * L + i * Wo
+                        # element loops: a slice assignment per short row costs more than the copy
                         if sw == 1:
-                            dst[d0:d0 + Wo] = vf[s0:s0 + Wo]
+                            for j in range(Wo):
+                                dst[d0 + j] = vf[s0 + j]
                         else:
                             for j in range(Wo):
                                 dst[d0 + j] = vf[s0 + j * sw]
@@ -128,3 +130,60 @@ def weight_gradient_gemm(dz, v, kernel, stride, dilation, conn):
     if not conn.all():
         dwm[conn == 0] = 0
     return dwm
+
+
+@njit(cache=True, nogil=True)
+def scatter_taps(T, n0, n1, kh, kw, dh, dw, top, left, H, W, out):
+    """Add every input cell's products (rows of ``T``, one per tap) to the outputs it reaches.
+
+    ``T[(o·kh + k)·kw + l, (n − n0)·H·W + a·W + b]`` is Σ_c w[o,c,k,l]·v[n,c,a,b]; it belongs to
+    output cell (a + top − k·D_r, b + left − l·D_c) when that lies inside ``out``.
+    """
+    O, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
+    for o in range(O):
+        for k in range(kh):
+            for l in range(kw):
+                row = T[(o * kh + k) * kw + l]
+                shift = left - l * dw
+                b0 = max(0, -shift)
+                b1 = min(W, Wo - shift)
+                for n in range(n0, n1):
+                    for a in range(H):
+                        p = a + top - k * dh
+                        if p < 0 or p >= Ho:
+                            continue
+                        base = ((n - n0) * H + a) * W
+                        dst = out[n, o, p]
+                        for b in range(b0, b1):
+                            dst[b + shift] += row[base + b]
+
+
+def correlate_scatter(v, w, dilation, conn, padding, bias=None):
+    """:func:`correlate` at stride 1 of ``v`` zero-padded by ``padding``, input-driven.
+
+    The same sums as the other paths, but each input cell is visited once:
+    ``T = Wtᵀ-layout @ V`` (one BLAS product per chunk, only real cells of V,
+    never the zeros of the padding) and every product is added to the output
+    cell it belongs to.  Cheap when the padding is most of the padded input, as
+    in the full correlation of a small dZ.
+    """
+    N, C, H, W = v.shape
+    O, _, kh, kw = w.shape
+    (dh, dw), (top, bottom, left, right) = dilation, padding
+    Ho = H + top + bottom - dh * (kh - 1)
+    Wo = W + left + right - dw * (kw - 1)
+    taps = O * kh * kw
+    wt = np.ascontiguousarray(_masked(w, conn).transpose(0, 2, 3, 1)).reshape(taps, C)
+    out = np.zeros((N, O, Ho, Wo), dtype=v.dtype)
+    if bias is not None:
+        out += np.asarray(bias, dtype=v.dtype).reshape(1, O, 1, 1)
+    L = H * W
+    chunks, step = _chunks(N, max(C, taps), L)
+
+    def work(mine):
+        for _, (n0, n1) in mine:
+            vm = np.ascontiguousarray(v[n0:n1].reshape(n1 - n0, C, L).transpose(1, 0, 2)).reshape(C, (n1 - n0) * L)
+            scatter_taps(wt @ vm, n0, n1, kh, kw, dh, dw, top, left, H, W, out)
+
+    run_chunks(work, chunks)
+    return out

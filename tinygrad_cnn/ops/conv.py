@@ -33,7 +33,7 @@ class Conv2d(Function):
       kernel's extent) with rot180(W), maps transposed (h, l) → (l, h) and the
       connection matrix with them.  With dilation D the kernel's taps are D apart,
       i.e. it is rot180 of the dilated kernel.  The cells of the forward's padding
-      are left out.
+      are left out; the engine pads dZ (``padding=``), so that it may skip the zeros.
     """
 
     @staticmethod
@@ -58,8 +58,8 @@ class Conv2d(Function):
             dW = regroup(K.weight_gradient(dZ, V, W.shape[2:], S, D, conn), ctx.groups)  # dW = dZ ⋆ V
         if need_dA:                                                              # dA = Σ rot180(W) ⋆ dZ
             dZ_dilated = dilate(dZ, S)
-            dZ_full = pad(dZ_dilated, full_padding(W.shape[2:], D, dZ_dilated.shape, V.shape, crop=ctx.padding))
-            dA = K.correlate(dZ_full, transpose_maps(rot180(W)), (1, 1), D, conn.T)
+            full = full_padding(W.shape[2:], D, dZ_dilated.shape, V.shape, crop=ctx.padding)
+            dA = K.correlate(dZ_dilated, transpose_maps(rot180(W)), (1, 1), D, conn.T, padding=full)
         return dA, dW, db
 
 
