@@ -1,5 +1,5 @@
 """Elementwise functions numpy lacks or runs in several passes, compiled: erf (for GELU) and
-the one-pass backward rules dN = Ḟ ∘ dA of tanh, LeCun's scaled tanh, sigmoid and ReLU.
+the one-pass backward rules dN = Ḟ ∘ dA of tanh, sigmoid and ReLU.
 
 numpy has no erf; Numba compiles ``math.erf`` to the C library's, so the result is
 exactly Python's ``math.erf`` element by element (``erf_reference``).
@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["erf", "erf_reference", "tanh_backward", "scaled_tanh_backward", "sigmoid_backward", "relu_backward"]
+__all__ = ["erf", "erf_reference", "tanh_backward", "sigmoid_backward", "relu_backward"]
 
 
 @njit(cache=True)
@@ -48,12 +48,6 @@ def _tanh_backward(a, g, one, out):
 
 
 @njit(cache=True)
-def _scaled_tanh_backward(t, g, amp, slope, one, out):
-    for i in range(t.size):
-        out[i] = g[i] * amp * (one - t[i] * t[i]) * slope
-
-
-@njit(cache=True)
 def _sigmoid_backward(a, g, one, out):
     for i in range(a.size):
         out[i] = g[i] * a[i] * (one - a[i])
@@ -80,12 +74,6 @@ def tanh_backward(a, grad):
     """dN = dA ∘ (1 − a²) for a = tanh(n)."""
     out = _fused(_tanh_backward, a, grad, 1)
     return grad * (1 - a * a) if out is None else out
-
-
-def scaled_tanh_backward(t, grad, amp, slope):
-    """dN = dA·A ∘ (1 − t²)·S for a = A·tanh(S·n), t = tanh(S·n)."""
-    out = _fused(_scaled_tanh_backward, t, grad, amp, slope, 1)
-    return grad * amp * (1 - t * t) * slope if out is None else out
 
 
 def sigmoid_backward(a, grad):

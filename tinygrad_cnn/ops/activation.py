@@ -70,26 +70,6 @@ class Tanh(Function):
         return E.tanh_backward(a, grad)  # grad * (1 - a * a), one compiled pass
 
 
-class ScaledTanh(Function):
-    """LeCun's squashing a = A·tanh(S·n); Ḟ = A·S·(1 − t²) with t = tanh(S·n).
-
-    One Function instead of three (S·n, tanh, A·t) so that the backward is one
-    compiled pass; the operations and their order are those of the three, so the
-    bits are the same."""
-
-    @staticmethod
-    def forward(ctx, x, amplitude, slope):
-        t = np.tanh(x * x.dtype.type(slope))
-        ctx.save_for_backward(t)
-        ctx.amplitude, ctx.slope = amplitude, slope
-        return t * t.dtype.type(amplitude)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (t,) = ctx.saved_tensors
-        return E.scaled_tanh_backward(t, grad, ctx.amplitude, ctx.slope)
-
-
 class Sigmoid(Function):
     """logsig: a = 1 / (1 + e^{−n}); Ḟ = a (1 − a). Evaluated without overflow for large |n|."""
 
