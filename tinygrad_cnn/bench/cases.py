@@ -118,7 +118,7 @@ class Case:
         if self.kind in ("max", "avg"):
             g = rng.standard_normal((N, C, H // self.kernel, W // self.kernel), np.float32)
             return {"x": x[:n], "g": g[:n]}
-        O, k, p = self.out_channels, self.kernel, self.padding
+        O, k = self.out_channels, self.kernel
         cg = C // self.groups
         w = (rng.standard_normal((O, cg, k, k)) / np.sqrt(cg * k * k)).astype(np.float32)
         if self.table:
