@@ -74,25 +74,30 @@ def _pool(fn, **kwargs):
 
 # --------------------------------------------------------------- conv
 def conv_inputs(draw, contiguous):
-    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    g = draw(st.integers(1, 2))
+    n, c, o = draw(st.integers(1, 2)), g * draw(st.integers(1, 2)), g * draw(st.integers(1, 2))
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     ph, pw = draw(st.integers(0, 1)), draw(st.integers(0, 1))
-    h = draw(st.integers(max(1, kh - 2 * ph), 5))
-    w = draw(st.integers(max(1, kw - 2 * pw), 5))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 6))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 6))
     conn = None
     if draw(st.booleans()):
         conn = np.asarray(draw(st.lists(st.integers(0, 1), min_size=o * c, max_size=o * c))).reshape(o, c)
     x = _draw_array(draw, (n, c, h, w), contiguous)
-    weight = _draw_array(draw, (o, c, kh, kw), contiguous)
+    weight = _draw_array(draw, (o, c // g, kh, kw), contiguous)
     bias = _draw_array(draw, (o,), contiguous)
-    return [x, weight, bias], dict(stride=(sh, sw), padding=(ph, pw), connection=conn)
+    return [x, weight, bias], dict(stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw), groups=g, connection=conn)
 
 
-def conv_torch(torch, x, w, b, stride, padding, connection):
-    mask = np.ones(tuple(w.shape[:2])) if connection is None else connection
+def conv_torch(torch, x, w, b, stride, padding, dilation, groups, connection):
+    O, cg = w.shape[:2]
+    og = O // groups
+    full = np.ones((O, cg * groups)) if connection is None else connection
+    mask = np.stack([full[h, (h // og) * cg:(h // og + 1) * cg] for h in range(O)])  # each map's own group
     masked = w * torch.from_numpy(mask[:, :, None, None].astype(np.float64))
-    return torch.nn.functional.conv2d(x, masked, b, stride=stride, padding=padding)
+    return torch.nn.functional.conv2d(x, masked, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 CONV_BAD = [
@@ -100,6 +105,14 @@ CONV_BAD = [
     (_conv(weight=Tensor(np.zeros((4, 3, 9, 3), np.float32))), ValueError, r"kernel \(9, 3\).*padded input \(8, 8\)"),
     (_conv(weight=Tensor(np.zeros((4, 3, 11, 3), np.float32)), padding=1), ValueError, r"kernel \(11, 3\).*\(10, 10\)"),
     (_conv(stride=0), ValueError, "stride must be >= 1"),
+    (_conv(dilation=0), ValueError, "dilation must be >= 1"),
+    (_conv(dilation=1.5), TypeError, "dilation must be an int"),
+    (_conv(dilation=4), ValueError, r"kernel \(3, 3\) with dilation \(4, 4\).*larger than the padded input"),
+    (_conv(groups=0), ValueError, "groups must be >= 1"),
+    (_conv(groups=2.0), TypeError, "groups must be an int"),
+    (_conv(groups=2), ValueError, r"groups=2 must divide both in_channels \(3\) and out_channels \(4\)"),
+    (_conv(x=Tensor(np.zeros((2, 4, 8, 8), np.float32)), weight=Tensor(np.zeros((4, 4, 3, 3), np.float32)), groups=2),
+     ValueError, r"expects 8 input channels \(4 per group × groups=2\)"),
     (_conv(stride=(1, -2)), ValueError, "stride must be >= 1"),
     (_conv(stride=1.5), TypeError, "stride must be an int"),
     (_conv(padding=-1), ValueError, "padding must be >= 0"),

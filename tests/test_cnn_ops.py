@@ -20,85 +20,93 @@ from tinygrad_cnn.ops.conv import rot180_reference
 from tinygrad_cnn.ops.vec import vec_reference
 from helpers import arrays, assert_close, leaf, random_grad, torch_leaf
 
-import tinygrad_cnn.ops.conv as conv_ops
+import tinygrad_cnn.kernels as K
 
 
-@pytest.fixture(params=["direct", "gemm"])
-def conv_path(request, monkeypatch):
-    """Run a test through both conv implementations: direct loops and im2col + matrix product."""
-    monkeypatch.setattr(conv_ops, "GEMM_MIN_DEPTH", 1 if request.param == "gemm" else 10**9)
-    return request.param
+@pytest.fixture(params=["taps", "im2col", "scatter"])
+def conv_path(request):
+    """Run a test through every path of the correlation engine: direct taps, im2col + matrix product, scatter."""
+    with K.force_path(request.param):
+        yield request.param
 
 
 TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-4)}
 
 
 @st.composite
-def conv_case(draw, max_side=8):
-    n, c, o = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+def conv_case(draw, max_side=8, dilated=False):
+    g = draw(st.integers(1, 2)) if dilated else 1
+    n, c, o = draw(st.integers(1, 3)), g * draw(st.integers(1, 2 if dilated else 4)), g * draw(st.integers(1, 2 if dilated else 4))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dh, dw = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilated else (1, 1)
     ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    h = draw(st.integers(max(1, kh - 2 * ph), max_side))
-    w = draw(st.integers(max(1, kw - 2 * pw), max_side))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), max_side + 2 * dh))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), max_side + 2 * dw))
     conn = None
     if draw(st.booleans()):
         conn = np.asarray(draw(st.lists(st.integers(0, 1), min_size=o * c, max_size=o * c))).reshape(o, c)
-    return (n, c, h, w), (o, c, kh, kw), (sh, sw), (ph, pw), conn
+    return (n, c, h, w), (o, c // g, kh, kw), (sh, sw), (ph, pw), conn, (dh, dw), g
 
 
-def _conv_all(x, w, b, stride, padding, conn, dz):
+def _conv_all(x, w, b, stride, padding, conn, dz, dilation=1, groups=1):
     """Forward and (dx, dw, db) through our autograd."""
     tx, tw, tb = leaf(x), leaf(w), leaf(b)
-    z = F.conv2d(tx, tw, tb, stride=stride, padding=padding, connection=conn)
+    z = F.conv2d(tx, tw, tb, stride=stride, padding=padding, dilation=dilation, groups=groups, connection=conn)
     z.backward(dz)
     return z.data, tx.grad.data, tw.grad.data, tb.grad.data
 
 
-@given(conv_case(), st.sampled_from([np.float64, np.float32]), st.data())
+@given(st.one_of(conv_case(), conv_case(dilated=True)), st.sampled_from([np.float64, np.float32]), st.data())
 def test_conv2d_against_reference(conv_path, case, dtype, data):
-    xs, ws, stride, padding, conn = case
+    """Every engine path; strided, padded, dilated, grouped and connection-masked."""
+    xs, ws, stride, padding, conn, dilation, groups = case
     x = data.draw(arrays(xs, dtype=dtype))
     w = data.draw(arrays(ws, dtype=dtype))
     b = data.draw(arrays((ws[0],), dtype=dtype))
-    z_ref = conv2d_reference(x, w, b, stride=stride, padding=padding, connection=conn)
+    z_ref = conv2d_reference(x, w, b, stride=stride, padding=padding, connection=conn, dilation=dilation,
+                             groups=groups)
     dz = random_grad(z_ref.shape, dtype=dtype)
-    z, dx, dw, db = _conv_all(x, w, b, stride, padding, conn, dz)
+    z, dx, dw, db = _conv_all(x, w, b, stride, padding, conn, dz, dilation, groups)
     assert z.dtype == dtype and dx.dtype == dtype and dw.dtype == dtype
-    dx_ref, dw_ref, db_ref = conv2d_backward_reference(x, w, dz, stride=stride, padding=padding, connection=conn)
+    dx_ref, dw_ref, db_ref = conv2d_backward_reference(x, w, dz, stride=stride, padding=padding, connection=conn,
+                                                       dilation=dilation, groups=groups)
     assert_close(z, z_ref, **TOL[dtype])
     assert_close(dx, dx_ref, **TOL[dtype])
     assert_close(dw, dw_ref, **TOL[dtype])
     assert_close(db, db_ref, **TOL[dtype])
-    if conn is not None:
+    if conn is not None and groups == 1:
         off = np.broadcast_to((conn == 0)[:, :, None, None], dw.shape)
         assert np.all(dw[off] == 0), "an unconnected kernel received gradient"
 
 
-@given(conv_case(max_side=6), st.data())
+@given(st.one_of(conv_case(max_side=6), conv_case(max_side=4, dilated=True)), st.data())
 def test_conv2d_gradcheck(conv_path, case, data):
-    xs, ws, stride, padding, conn = case
+    xs, ws, stride, padding, conn, dilation, groups = case
     x, w = data.draw(arrays(xs)), data.draw(arrays(ws))
     b = data.draw(arrays((ws[0],)))
     assert gradcheck(
-        lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, connection=conn),
+        lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                 connection=conn),
         [leaf(x), leaf(w), leaf(b)],
     )
 
 
-@given(conv_case(), st.sampled_from([np.float64, np.float32]), st.data())
+@given(st.one_of(conv_case(), conv_case(dilated=True)), st.sampled_from([np.float64, np.float32]), st.data())
 def test_conv2d_against_torch(conv_path, case, dtype, data):
     torch = pytest.importorskip("torch")
-    xs, ws, stride, padding, conn = case
+    xs, ws, stride, padding, conn, dilation, groups = case
     x, w = data.draw(arrays(xs, dtype=dtype)), data.draw(arrays(ws, dtype=dtype))
     b = data.draw(arrays((ws[0],), dtype=dtype))
-    mask = np.ones(ws[:2]) if conn is None else conn
+    og, cg = ws[0] // groups, ws[1]
+    full = np.ones((ws[0], xs[1])) if conn is None else conn
+    mask = np.stack([full[h, (h // og) * cg:(h // og + 1) * cg] for h in range(ws[0])])  # each map's group
     tx, tw, tb = torch_leaf(torch, x), torch_leaf(torch, w), torch_leaf(torch, b)
     tz = torch.nn.functional.conv2d(tx, tw * torch.from_numpy(mask[:, :, None, None].astype(dtype)), tb,
-                                    stride=stride, padding=padding)
+                                    stride=stride, padding=padding, dilation=dilation, groups=groups)
     dz = random_grad(tuple(tz.shape), dtype=dtype)
     tz.backward(torch.from_numpy(dz))
-    z, dx, dw, db = _conv_all(x, w, b, stride, padding, conn, dz)
+    z, dx, dw, db = _conv_all(x, w, b, stride, padding, conn, dz, dilation, groups)
     tol = dict(rtol=1e-6, atol=1e-9) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
     assert_close(z, tz.detach().numpy(), **tol)
     assert_close(dx, tx.grad.numpy(), **tol)
@@ -345,8 +353,8 @@ def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
     """Every example its own chunk, chunks shared among worker threads: same sums as the loops."""
     import tinygrad_cnn.kernels.im2col as im2col_kernels
 
-    monkeypatch.setattr(conv_ops, "GEMM_MIN_DEPTH", 1)
     monkeypatch.setattr(im2col_kernels, "CHUNK_ELEMENTS", 1)
+    monkeypatch.setattr(K.correlation, "_FORCED", "im2col")
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     for stride, padding in (((1, 1), (1, 1)), ((2, 1), (0, 2))):
@@ -356,3 +364,28 @@ def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
         dx_ref, dw_ref, db_ref = conv2d_backward_reference(x, w, dz, stride=stride, padding=padding)
         for ours, theirs in ((z, z_ref), (dx, dx_ref), (dw, dw_ref), (db, db_ref)):
             assert_close(ours, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_conv2d_layer_dilation_groups_and_padding_mode():
+    """nn.Conv2d takes PyTorch's grouped weight shape and init bound (fan_in = C/groups·kh·kw),
+    runs dilated and grouped against PyTorch, and refuses padding modes other than 'zeros'."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_cnn import nn
+
+    conv = nn.Conv2d(6, 4, 3, padding=2, dilation=2, groups=2).double()
+    assert conv.weight.shape == (4, 3, 3, 3)
+    assert np.abs(conv.weight.data).max() <= 1 / np.sqrt(3 * 9)
+    assert conv.trainable_parameter_count() == 4 * 3 * 9 + 4
+    assert "dilation=(2, 2), groups=2" in repr(conv)
+    x = np.random.default_rng(0).standard_normal((2, 6, 7, 8))
+    t = torch.nn.Conv2d(6, 4, 3, padding=2, dilation=2, groups=2).double()
+    with torch.no_grad():
+        t.weight.copy_(torch.from_numpy(conv.weight.data))
+        t.bias.copy_(torch.from_numpy(conv.bias.data))
+    assert_close(conv(Tensor(x)).data, t(torch.from_numpy(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="padding_mode must be one of 'zeros'"):
+        nn.Conv2d(2, 2, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"groups=4 must divide both in_channels \(6\)"):
+        nn.Conv2d(6, 4, 3, groups=4)
+    with pytest.raises(ValueError, match="dilation must be >= 1"):
+        nn.Conv2d(2, 2, 3, dilation=0)

@@ -43,8 +43,10 @@ def conv_cases(draw, dtypes=(np.float32, np.float64)):
     W = draw(st.integers(1, 10))
     ph = draw(st.integers(0, 2))
     pw = draw(st.integers(0, 2))
-    kh = draw(st.integers(1, min(5, H + 2 * ph)))
-    kw = draw(st.integers(1, min(5, W + 2 * pw)))
+    dh = draw(st.integers(1, 2))
+    dw = draw(st.integers(1, 2))
+    kh = draw(st.integers(1, min(5, (H + 2 * ph - 1) // dh + 1)))
+    kw = draw(st.integers(1, min(5, (W + 2 * pw - 1) // dw + 1)))
     sh = draw(st.integers(1, 3))
     sw = draw(st.integers(1, 3))
     dense = draw(st.booleans())
@@ -55,10 +57,11 @@ def conv_cases(draw, dtypes=(np.float32, np.float64)):
     w = rng.uniform(-1, 1, (O, C, kh, kw)).astype(dtype)
     b = rng.uniform(-1, 1, O).astype(dtype)
     conn = np.ones((O, C), np.uint8) if dense else rng.integers(0, 2, (O, C)).astype(np.uint8)
-    Ho = (H + 2 * ph - kh) // sh + 1
-    Wo = (W + 2 * pw - kw) // sw + 1
+    Ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    Wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     dz = rng.uniform(-1, 1, (N, O, Ho, Wo)).astype(dtype)  # never all ones
-    return dict(x=x, w=w, b=b, conn=conn, dz=dz, stride=(sh, sw), padding=(ph, pw), dtype=dtype)
+    return dict(x=x, w=w, b=b, conn=conn, dz=dz, stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw),
+                dtype=dtype)
 
 
 @st.composite
@@ -98,9 +101,10 @@ def _kernel_conv(c):
     (sh, sw), (ph, pw) = c["stride"], c["padding"]
     xp = _pad(c["x"], c["padding"])
     kh, kw = c["w"].shape[2:]
-    z = K.conv2d_forward(xp, c["w"], c["b"], sh, sw, c["conn"])
-    dxp = K.conv2d_backward_input(c["dz"], c["w"], sh, sw, c["conn"], xp.shape[2], xp.shape[3])
-    dw = K.conv2d_backward_weight(c["dz"], xp, kh, kw, sh, sw, c["conn"])
+    d = c["dilation"]
+    z = K.conv2d_forward(xp, c["w"], c["b"], sh, sw, c["conn"], d)
+    dxp = K.conv2d_backward_input(c["dz"], c["w"], sh, sw, c["conn"], xp.shape[2], xp.shape[3], d)
+    dw = K.conv2d_backward_weight(c["dz"], xp, kh, kw, sh, sw, c["conn"], d)
     H, W = c["x"].shape[2:]
     return z, dxp, dxp[:, :, ph:ph + H, pw:pw + W], dw
 
@@ -109,15 +113,18 @@ def _kernel_conv(c):
 # convolution kernels vs the reference
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize("path", ["taps", "im2col", "scatter"])
 @FAST
-@given(conv_cases())
-def test_conv_kernels_match_reference(c):
+@given(c=conv_cases())
+def test_conv_kernels_match_reference(path, c):
+    """Every path of the engine (forced, whatever the cost model says), strided, padded, dilated, masked."""
     dt = c["dtype"]
-    z, dxp, dx, dw = _kernel_conv(c)
+    with K.force_path(path):
+        z, dxp, dx, dw = _kernel_conv(c)
     assert z.dtype == dt and dxp.dtype == dt and dw.dtype == dt
-    z_ref = conv2d_reference(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"])
+    z_ref = conv2d_reference(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"], c["dilation"])
     dx_ref, dw_ref, db_ref = conv2d_backward_reference(c["x"], c["w"], c["dz"], c["stride"],
-                                               c["padding"], c["conn"])
+                                                       c["padding"], c["conn"], c["dilation"])
     assert z.shape == z_ref.shape
     assert_close(z, z_ref, dt)
     assert_close(dx, dx_ref, dt)
@@ -135,8 +142,9 @@ def test_conv_backward_input_padding_rows_untouched_are_zero(c):
     _, dxp, _, _ = _kernel_conv(c)
     (sh, sw), kh, kw = c["stride"], c["w"].shape[2], c["w"].shape[3]
     Ho, Wo = c["dz"].shape[2:]
-    used_rows = (Ho - 1) * sh + kh
-    used_cols = (Wo - 1) * sw + kw
+    dh, dw = c["dilation"]
+    used_rows = (Ho - 1) * sh + dh * (kh - 1) + 1
+    used_cols = (Wo - 1) * sw + dw * (kw - 1) + 1
     assert np.all(dxp[:, :, used_rows:, :] == 0)
     assert np.all(dxp[:, :, :, used_cols:] == 0)
 
@@ -204,20 +212,20 @@ def test_conv_kernels_preserve_dtype_and_accept_noncontiguous_input():
 def test_connection_matrix_dtype_and_readonly_do_not_recompile():
     """bool / int64 / read-only connection tables give the same result and
     reuse the uint8 specialisation (no extra Numba compile)."""
-    from tinygrad_cnn.kernels import conv as kconv
+    from tinygrad_cnn.kernels import correlation as kconv
 
     rng = np.random.default_rng(5)
     x = rng.standard_normal((1, 6, 8, 8))
     w = rng.standard_normal((16, 6, 3, 3))
     b = np.zeros(16)
     ref = K.conv2d_forward(x, w, b, 1, 1, np.array(figures.LENET_C3_TABLE, dtype=np.uint8))
-    nsig = len(kconv._conv2d_forward.signatures)
+    nsig = len(kconv._correlate_taps.signatures)
     readonly = np.array(figures.LENET_C3_TABLE, dtype=np.uint8)
     readonly.flags.writeable = False
     for conn in (readonly, figures.LENET_C3_TABLE.astype(bool), figures.LENET_C3_TABLE.astype(np.int64),
                  np.asfortranarray(figures.LENET_C3_TABLE)):
         np.testing.assert_array_equal(K.conv2d_forward(x, w, b, 1, 1, conn), ref)
-    assert len(kconv._conv2d_forward.signatures) == nsig
+    assert len(kconv._correlate_taps.signatures) == nsig
 
 
 # --------------------------------------------------------------------------
@@ -350,7 +358,7 @@ def test_conv_kernels_match_torch(c):
     tx = torch.tensor(c["x"], requires_grad=True)
     tw = torch.tensor(c["w"], requires_grad=True)
     tb = torch.tensor(c["b"], requires_grad=True)
-    tz = F.conv2d(tx, tw * mask, tb, stride=c["stride"], padding=c["padding"])
+    tz = F.conv2d(tx, tw * mask, tb, stride=c["stride"], padding=c["padding"], dilation=c["dilation"])
     tz.backward(torch.tensor(c["dz"]))
     np.testing.assert_allclose(z, tz.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
@@ -368,10 +376,11 @@ def test_reference_conv_matches_torch(c):
     tx = torch.tensor(c["x"], requires_grad=True)
     tw = torch.tensor(c["w"], requires_grad=True)
     tb = torch.tensor(c["b"], requires_grad=True)
-    tz = F.conv2d(tx, tw * mask, tb, stride=c["stride"], padding=c["padding"])
+    tz = F.conv2d(tx, tw * mask, tb, stride=c["stride"], padding=c["padding"], dilation=c["dilation"])
     tz.backward(torch.tensor(c["dz"]))
-    z = conv2d_reference(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"])
-    dx, dw, db = conv2d_backward_reference(c["x"], c["w"], c["dz"], c["stride"], c["padding"], c["conn"])
+    z = conv2d_reference(c["x"], c["w"], c["b"], c["stride"], c["padding"], c["conn"], c["dilation"])
+    dx, dw, db = conv2d_backward_reference(c["x"], c["w"], c["dz"], c["stride"], c["padding"], c["conn"],
+                                           c["dilation"])
     np.testing.assert_allclose(z, tz.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw, tw.grad.numpy(), rtol=1e-10, atol=1e-12)
@@ -465,3 +474,21 @@ def test_conv_input_gradient_is_rot180_full_correlation():
     full = conv2d_reference(dz, rot180_reference(w), padding=(2, 1))
     np.testing.assert_allclose(dxp, full, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(dxp, conv2d_backward_reference(x, w, dz)[0], rtol=1e-12, atol=1e-14)
+
+
+@FEW
+@given(st.integers(1, 3), st.integers(1, 2), st.integers(1, 2), st.integers(0, 2**32 - 1))
+def test_reference_groups_match_torch(groups, cg, og, seed):
+    """The reference's groups (weight (O, C/g, kh, kw), output map h sees its group's maps) against PyTorch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    C, O = groups * cg, groups * og
+    x, w, b = rng.standard_normal((2, C, 6, 5)), rng.standard_normal((O, cg, 3, 2)), rng.standard_normal(O)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tz = torch.nn.functional.conv2d(tx, tw, tb, stride=(2, 1), padding=1, dilation=(1, 2), groups=groups)
+    dz = rng.standard_normal(tuple(tz.shape))
+    tz.backward(torch.tensor(dz))
+    z = conv2d_reference(x, w, b, (2, 1), 1, None, (1, 2), groups)
+    dx, dw, db = conv2d_backward_reference(x, w, dz, (2, 1), 1, None, (1, 2), groups)
+    for ours, theirs in ((z, tz), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)

@@ -105,7 +105,11 @@ def _torch_layer(torch, TL, name, layer):
     if isinstance(layer, nn.Conv2d):
         dtype = torch.from_numpy(layer.weight.data[:0]).dtype
         pad = layer.padding if layer.padding in ("valid", "same") else _conv_padding(layer)[::2]
-        kwargs = dict(stride=layer.stride, padding=pad, bias=layer.bias is not None, dtype=dtype)
+        kwargs = dict(stride=layer.stride, padding=pad, dilation=layer.dilation, groups=layer.groups,
+                      bias=layer.bias is not None, dtype=dtype)
+        if layer.connection is not None and layer.groups != 1:
+            raise TypeError(f"layer {name!r} (Conv2d) has both a connection matrix and groups={layer.groups}; "
+                            f"PyTorch has no such layer")
         if layer.connection is None:
             t = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, **kwargs)
         else:

@@ -71,6 +71,17 @@ def connection(value, out_channels: int, in_channels: int, op: str = "conv2d") -
     return np.ascontiguousarray(m, dtype=np.uint8)
 
 
+def conv_groups(value, in_channels: int, out_channels: int, op: str = "conv2d") -> int:
+    """The ``groups`` of a convolution: a positive int dividing both ``in_channels`` and ``out_channels``."""
+    from .scalars import positive_int
+
+    g = positive_int(value, f"{op}: groups")
+    if in_channels % g or out_channels % g:
+        raise ValueError(f"{op}: groups={g} must divide both in_channels ({in_channels}) "
+                         f"and out_channels ({out_channels})")
+    return g
+
+
 # --------------------------------------------------------------- sizes of conv/pool arrays
 #: The most elements a padded input or an output of one conv/pool call may hold
 #: (2**31: 8 GiB in float32, 16 GiB in float64), far beyond any network here.

@@ -16,27 +16,29 @@ from .. import _checks
 
 
 # --------------------------------------------------------------- convolution (stride 1)
-def conv2d(x, w, b=None, padding=0, connection=None):
-    """``(z, cache)`` of Z = W ⊛ X + b; ``cache`` feeds :func:`conv2d_backward`."""
+def conv2d(x, w, b=None, padding=0, connection=None, dilation=1):
+    """``(z, cache)`` of Z = W ⊛ X + b; ``cache`` feeds :func:`conv2d_backward`.  ``dilation``
+    spaces the taps (every d-th element of a window of extent d·(k − 1) + 1)."""
     ph, pw = _checks.pair(padding, "padding", minimum=0)
+    d = _checks.positive_int(dilation, "dilation")
     mask = None if connection is None else np.asarray(connection, w.dtype)[:, :, None, None]
     if mask is not None:
         w = w * mask
     (N, C, H, W), (O, _, kh, kw) = x.shape, w.shape
-    Ho, Wo = H + 2 * ph - kh + 1, W + 2 * pw - kw + 1
+    Ho, Wo = H + 2 * ph - d * (kh - 1), W + 2 * pw - d * (kw - 1)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    win = sliding_window_view(xp, (kh, kw), axis=(2, 3))  # (N, C, Ho, Wo, kh, kw), a view
+    win = sliding_window_view(xp, (d * (kh - 1) + 1, d * (kw - 1) + 1), axis=(2, 3))[..., ::d, ::d]  # a view
     cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, N * Ho * Wo)  # the one copy
     w2 = w.reshape(O, -1)
     z = (w2 @ cols).reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
     if b is not None:
         z = z + b[:, None, None]
-    return np.ascontiguousarray(z), (cols, w2, mask, x.shape, (ph, pw), (kh, kw))
+    return np.ascontiguousarray(z), (cols, w2, mask, x.shape, (ph, pw), (kh, kw), d)
 
 
 def conv2d_backward(dz, cache, need_dx=True):
     """``(dx, dw, db)``: dW = dZ·colsᵀ, dX = col2im(Wᵀ·dZ), db = Σ dZ."""
-    cols, w2, mask, (N, C, H, W), (ph, pw), (kh, kw) = cache
+    cols, w2, mask, (N, C, H, W), (ph, pw), (kh, kw), dil = cache
     Ho, Wo = dz.shape[2:]
     d = dz.transpose(1, 0, 2, 3).reshape(w2.shape[0], -1)
     dw = (d @ cols.T).reshape(-1, C, kh, kw)
@@ -49,7 +51,7 @@ def conv2d_backward(dz, cache, need_dx=True):
     dxp = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dz.dtype)
     for k in range(kh):
         for l in range(kw):
-            dxp[:, :, k:k + Ho, l:l + Wo] += dcols[:, k, l]
+            dxp[:, :, k * dil:k * dil + Ho, l * dil:l * dil + Wo] += dcols[:, k, l]
     return dxp[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3), dw, db
 
 

@@ -32,6 +32,8 @@ class Case:
     kernel: int = 0  # conv kernel or pooling window (stride = window)
     padding: int = 0
     table: bool = False  # C3's connection matrix (LeNet-5, Table I)
+    dilation: int = 1  # conv: taps this far apart
+    groups: int = 1  # conv: weight (O, C/groups, k, k), each output map sees its group's inputs
     naive_n: int = 1  # batch the naive loops run on (their time is scaled to the full batch)
     slow_naive: bool = False  # one naive call takes about half a minute: --quick leaves it out
     seed: int = 0
@@ -50,6 +52,8 @@ class Case:
         if self.kind == "conv":
             k = self.kernel
             text = f"{shape} → {self.out_channels}@{k}×{k}" + (f", padding {self.padding}" if self.padding else "")
+            text += (f", dilation {self.dilation}" if self.dilation > 1 else "") + (
+                f", {self.groups} groups" if self.groups > 1 else "")
             return text + (f", connection table ({int(self.connection.sum())} of "
                            f"{self.out_channels * self.shape[1]} pairs)" if self.table else "")
         if self.kind in ("max", "avg"):
@@ -58,10 +62,17 @@ class Case:
             return f"batch {self.batch}: forward, cross-entropy, backward, SGD (momentum 0.9)"
         return f"{shape} float32 matmul"
 
+    @property
+    def conv_out(self) -> tuple:
+        """(Ho, Wo) of a conv case (stride 1)."""
+        H, W = self.shape[2:]
+        extent = self.dilation * (self.kernel - 1)
+        return H + 2 * self.padding - extent, W + 2 * self.padding - extent
+
     def conv_macs(self) -> int:
         N, C, H, W = self.shape
-        Ho, Wo = H + 2 * self.padding - self.kernel + 1, W + 2 * self.padding - self.kernel + 1
-        pairs = int(self.connection.sum()) if self.table else C * self.out_channels
+        Ho, Wo = self.conv_out
+        pairs = int(self.connection.sum()) if self.table else C * self.out_channels // self.groups
         return N * Ho * Wo * self.kernel ** 2 * pairs
 
     @property
@@ -107,12 +118,13 @@ class Case:
         if self.kind in ("max", "avg"):
             g = rng.standard_normal((N, C, H // self.kernel, W // self.kernel), np.float32)
             return {"x": x[:n], "g": g[:n]}
-        O, k, p = self.out_channels, self.kernel, self.padding
-        w = (rng.standard_normal((O, C, k, k)) / np.sqrt(C * k * k)).astype(np.float32)
+        O, k = self.out_channels, self.kernel
+        cg = C // self.groups
+        w = (rng.standard_normal((O, cg, k, k)) / np.sqrt(cg * k * k)).astype(np.float32)
         if self.table:
             w *= self.connection[:, :, None, None]
         b = rng.standard_normal(O, np.float32)
-        g = rng.standard_normal((N, O, H + 2 * p - k + 1, W + 2 * p - k + 1), np.float32)
+        g = rng.standard_normal((N, O) + self.conv_out, np.float32)
         return {"x": x[:n], "w": w, "b": b, "g": g[:n]}
 
 
@@ -125,6 +137,10 @@ def _cases(tiny: bool) -> list:
              table=True, seed=11),
         Case("conv_mid", "conv mid", "conv", (2, 4, 8, 8) if tiny else (32, 32, 32, 32), 8 if tiny else 64, 3,
              padding=1, slow_naive=not tiny, seed=12),
+        Case("conv_dilated", "conv dilated", "conv", (2, 4, 10, 10) if tiny else (32, 16, 32, 32), 8 if tiny else 32,
+             3, padding=2, dilation=2, slow_naive=not tiny, seed=16),
+        Case("conv_grouped", "conv grouped", "conv", (2, 4, 8, 8) if tiny else (32, 32, 32, 32), 8 if tiny else 64,
+             3, padding=1, groups=4, slow_naive=not tiny, seed=17),
         Case("maxpool", "max pool", "max", (n, 3 if tiny else 16, side, side), kernel=2, seed=13),
         Case("avgpool", "avg pool", "avg", (n, 3 if tiny else 16, side, side), kernel=2, seed=14),
         Case("lenet_step", "LeNet-5 training step", "lenet", (n, 1, 32, 32), naive_n=1 if tiny else 2, seed=15),

@@ -69,8 +69,8 @@ def _naive(case, d):
     conn = case.connection
     if case.kind == "conv":
         def run():
-            z = R.conv2d(d["x"], d["w"], d["b"], 1, case.padding, conn)
-            dx, dw, _ = R.conv2d_backward(d["x"], d["w"], d["g"], 1, case.padding, conn)
+            z = R.conv2d(d["x"], d["w"], d["b"], 1, case.padding, conn, case.dilation, case.groups)
+            dx, dw, _ = R.conv2d_backward(d["x"], d["w"], d["g"], 1, case.padding, conn, case.dilation, case.groups)
             return z, dx, dw
     elif case.kind == "max":
         def run():
@@ -89,10 +89,16 @@ def _numpy(case, d, ops=None):
 
     conn = case.connection
     if case.kind == "conv":
+        w, g = d["w"], case.groups
+        if g > 1:  # groups as a dense weight masked by the block-diagonal connection matrix
+            from ..ops.conv import group_connection, regroup, ungroup
+
+            w, conn = ungroup(w, g), group_connection(g, w.shape[0], case.shape[1])
+
         def run():
-            z, cache = B.conv2d(d["x"], d["w"], d["b"], case.padding, conn)
+            z, cache = B.conv2d(d["x"], w, d["b"], case.padding, conn, case.dilation)
             dx, dw, _ = B.conv2d_backward(d["g"], cache)
-            return z, dx, dw
+            return z, dx, dw if g == 1 else regroup(dw, g)
     elif case.kind == "max":
         def run():
             z, idx = B.max_pool2d(d["x"], case.kernel)
@@ -143,7 +149,7 @@ def _ours(case, d):
 
         def run():
             x.grad = w.grad = b.grad = None
-            z = F.conv2d(x, w, b, padding=case.padding, connection=conn)
+            z = F.conv2d(x, w, b, padding=case.padding, dilation=case.dilation, groups=case.groups, connection=conn)
             z.backward(d["g"])
             return z.data, x.grad, w.grad
         return run
@@ -181,7 +187,8 @@ def _torch(case, d):
 
         def run():
             x.grad = w.grad = b.grad = None
-            z = TF.conv2d(x, w if mask is None else w * mask, b, padding=case.padding)
+            z = TF.conv2d(x, w if mask is None else w * mask, b, padding=case.padding, dilation=case.dilation,
+                          groups=case.groups)
             z.backward(g)
             return z, x.grad, w.grad
         return run

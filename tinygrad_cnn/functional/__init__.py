@@ -18,7 +18,7 @@ from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
-from .conv import conv2d_normalised, conv2d_tensors  # noqa: F401 (nn.Conv2d calls these)
+from .conv import conv2d_normalised, conv2d_tensors, grouped_connection  # noqa: F401 (nn.Conv2d calls these)
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403

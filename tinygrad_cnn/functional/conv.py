@@ -13,35 +13,49 @@ __all__ = ["conv2d", "rot180"]
 _IMAGE = "(N, C, H, W), (C, H, W) or (H, W)"
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, connection=None) -> Tensor:
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, connection=None) -> Tensor:
     """The convolution weight function Z = W ⊛ V (+ b), cross-correlation as in PyTorch.
 
-    z_{i,j} = Σ_k Σ_l w_{k,l} v_{i+k-1, j+l-1} (1-based, stride 1), summed over
-    the connected input maps l ∈ C^{h} of each output map h.
+    z_{i,j} = Σ_k Σ_l w_{k,l} v_{i·S+k·D, j·S+l·D} (0-based), summed over the
+    connected input maps l ∈ C^{h} of each output map h.
 
     Args:
         x: ``(N, C, H, W)``, ``(C, H, W)`` or the lecture's single matrix ``(H, W)``.
-        weight: ``(O, C, kh, kw)``; ``(kh, kw)`` with a 2-D ``x``.
+        weight: ``(O, C/groups, kh, kw)``; ``(kh, kw)`` with a 2-D ``x``.
         bias: ``(O,)``, one scalar per feature map (``()`` or ``(1,)`` with a 2-D ``x``).
         stride: S^t, an int or ``(sh, sw)``, each >= 1.
         padding: P^d, an int, ``(ph, pw)``, ``'valid'``, ``'same'`` (stride 1) or ``'full'``.
+        dilation: D, an int or ``(dh, dw)``, each >= 1: the kernel's taps are D apart
+            (its extent is D·(k − 1) + 1).
+        groups: g >= 1, dividing C and O: output map h sees only the C/g input maps of its
+            group, a block-diagonal connection matrix.
         connection: optional ``(O, C)`` 0/1 connection matrix C^m; output map h sums only
             over input maps l with ``connection[h, l] == 1`` and unconnected kernels get
-            exactly zero gradient (their work is skipped).
+            exactly zero gradient (their work is skipped).  With ``groups`` both apply
+            (their AND): the table's entries outside the groups' blocks are ignored.
 
     Returns ``(N, O, Ho, Wo)`` (``(O, Ho, Wo)`` or ``(Ho, Wo)`` for unbatched input) with
-    Ho = ``_checks.output_size(H, kh, sh, pad_top + pad_bottom)``.
+    Ho = ``_checks.output_size(H, kh, sh, pad_top + pad_bottom, dh)``.
     """
-    x, weight, bias = conv2d_tensors(x, weight, bias)
-    O, C, kh, kw = weight.shape
+    groups = check.positive_int(groups, "conv2d: groups")
+    x, weight, bias = conv2d_tensors(x, weight, bias, groups)
+    O, Cg, kh, kw = weight.shape
     # the upper bounds are checked by window_geometry, which names the shapes
     stride = check.pair(stride, "stride", maximum=None)
-    pad = check.padding(padding, (kh, kw), stride, maximum=None)
-    conn = check.connection(connection, O, C)
-    return conv2d_normalised(x, weight, bias, stride, pad, conn, padding)
+    dilation = check.pair(dilation, "dilation", maximum=None)
+    pad = check.padding(padding, (kh, kw), stride, dilation, maximum=None)
+    conn = grouped_connection(check.connection(connection, O, Cg * groups), groups)
+    return conv2d_normalised(x, weight, bias, stride, pad, conn, padding, dilation, groups)
 
 
-def conv2d_tensors(x, weight, bias) -> tuple:
+def grouped_connection(conn: np.ndarray, groups: int) -> np.ndarray:
+    """The connection matrix of ``groups`` groups (block-diagonal) AND ``conn``, uint8 ``(O, C)``."""
+    if groups == 1:
+        return conn
+    return np.ascontiguousarray(conn & _conv.group_connection(groups, *conn.shape))
+
+
+def conv2d_tensors(x, weight, bias, groups=1) -> tuple:
     """Check the tensors of a convolution; a 2-D ``x`` takes a 2-D weight and a scalar bias,
     which come back as ``(1, 1, kh, kw)`` and ``(1,)``.  Returns ``(x, weight, bias)``."""
     x = check.float_tensor(x, "x")
@@ -61,8 +75,12 @@ def conv2d_tensors(x, weight, bias) -> tuple:
         raise ValueError(f"conv2d: weight must be (O, C, kh, kw), got shape {weight.shape} for input {x.shape}")
     O, Cw = weight.shape[:2]
     C = x.shape[-3] if x.ndim > 2 else 1
-    if Cw != C:
-        raise ValueError(f"conv2d: weight {weight.shape} expects {Cw} input channels but x {x.shape} has {C}")
+    if groups != 1:
+        groups = check.conv_groups(groups, C, O)
+    if Cw * groups != C:
+        raise ValueError(f"conv2d: weight {weight.shape} expects {Cw * groups} input channels "
+                         f"({Cw} per group × groups={groups}) but x {x.shape} has {C}" if groups != 1 else
+                         f"conv2d: weight {weight.shape} expects {Cw} input channels but x {x.shape} has {C}")
     if min(weight.shape) < 1 or min(x.shape) < 1:
         raise ValueError(f"conv2d: empty dimension in x {x.shape} or weight {weight.shape}")
     check.same_dtype(x, weight, "x", "weight", "conv2d")
@@ -74,24 +92,27 @@ def conv2d_tensors(x, weight, bias) -> tuple:
 
 
 def conv2d_normalised(x: Tensor, weight: Tensor, bias, stride: tuple, pad: tuple, conn: np.ndarray,
-                      padding_arg=None) -> Tensor:
+                      padding_arg=None, dilation: tuple = (1, 1), groups: int = 1) -> Tensor:
     """:func:`conv2d` on tensors from :func:`conv2d_tensors` and geometry already normalised
-    (``stride`` a pair, ``pad`` (top, bottom, left, right), ``conn`` a uint8 ``(O, C)`` array),
-    as ``nn.Conv2d`` stores them; only the fit of the kernel in the padded input is checked."""
+    (``stride`` and ``dilation`` pairs, ``pad`` (top, bottom, left, right), ``conn`` a uint8
+    ``(O, C)`` array holding the groups' blocks), as ``nn.Conv2d`` stores them; only the fit
+    of the kernel in the padded input is checked."""
     x4, rank = check.as_4d(x, "x", "conv2d")
     H, W = x4.shape[2:]
     kh, kw = weight.shape[2:]
-    Ho = check.output_size(H, kh, stride[0], pad[0] + pad[1])
-    Wo = check.output_size(W, kw, stride[1], pad[2] + pad[3])
+    Ho = check.output_size(H, kh, stride[0], pad[0] + pad[1], dilation[0])
+    Wo = check.output_size(W, kw, stride[1], pad[2] + pad[3], dilation[1])
     if Ho < 1 or Wo < 1:
+        extent = "" if dilation == (1, 1) else f" with dilation {dilation} (extent ({dilation[0] * (kh - 1) + 1}, {dilation[1] * (kw - 1) + 1}))"
         raise ValueError(
-            f"conv2d: kernel ({kh}, {kw}) is larger than the padded input "
+            f"conv2d: kernel ({kh}, {kw}){extent} is larger than the padded input "
             f"({H + pad[0] + pad[1]}, {W + pad[2] + pad[3]}) "
             f"(x {x.shape}, padding {pad if padding_arg is None else padding_arg!r})"
         )
-    check.window_geometry("conv2d", x4.shape, (kh, kw), stride, pad, out_channels=weight.shape[0], kernel_name="kernel")
+    check.window_geometry("conv2d", x4.shape, (kh, kw), stride, pad, out_channels=weight.shape[0],
+                          dilation=dilation, kernel_name="kernel")
     tensors = (x4, weight) if bias is None else (x4, weight, bias)
-    z = _conv.Conv2d.apply(*tensors, stride=stride, padding=pad, conn=conn)
+    z = _conv.Conv2d.apply(*tensors, stride=stride, padding=pad, conn=conn, dilation=dilation, groups=groups)
     return check.from_4d(z, rank)
 
 

@@ -4,7 +4,7 @@ Plain array-in / array-out functions on C-contiguous ``(N, C, H, W)``
 float32 / float64 arrays (dtype preserved).  They perform no validation; the
 autograd layer (``tinygrad_cnn.functional``) checks arguments first.  The
 naive loop version of each kernel sits right after it in its module
-(``conv.conv2d_reference``, ``pool.max_pool2d_reference``, ...).
+(``conv_reference.conv2d_reference``, ``pool.max_pool2d_reference``, ...).
 
 All kernels are ``parallel=True`` with ``prange`` over disjoint outputs only
 (no write races) and ``cache=True``; below ``PARALLEL_MIN_WORK`` inner-loop
@@ -16,8 +16,14 @@ from .conv import (
     conv2d_backward_input,
     conv2d_backward_weight,
     conv2d_forward,
+    dilate,
+    full_padding,
+    pad,
+    rot180,
+    transpose_maps,
 )
-from .im2col import conv2d_backward_gemm, conv2d_forward_gemm
+from .conv_weight_grad import weight_gradient
+from .correlation import correlate, force_path
 from .pool import (
     max_pool2d_backward,
     max_pool2d_forward,
@@ -29,8 +35,14 @@ __all__ = [
     "conv2d_forward",
     "conv2d_backward_input",
     "conv2d_backward_weight",
-    "conv2d_forward_gemm",
-    "conv2d_backward_gemm",
+    "correlate",
+    "weight_gradient",
+    "force_path",
+    "rot180",
+    "dilate",
+    "pad",
+    "full_padding",
+    "transpose_maps",
     "max_pool2d_forward",
     "max_pool2d_backward",
     "window_sum_forward",

@@ -1,82 +1,61 @@
-"""Convolution as matrix products (im2col), for deep kernels.
+"""The ``"im2col"`` path of the correlation engine: windows as columns, one BLAS product.
 
-When a kernel is deep (C·kh·kw large) the lecture's sums are best handed to
-BLAS: lay every window of V out as one column of a matrix ``col`` of shape
-``(C·kh·kw, n·Ho·Wo)``; then, with ``Wm = W.reshape(O, C·kh·kw)`` and dZ as
-``dZm`` of shape ``(O, n·Ho·Wo)``:
+When a kernel is deep (C·kh·kw large) and dense, the lecture's sums are best
+handed to BLAS: lay every window of V out as one column of a matrix ``col`` of
+shape ``(C·kh·kw, n·Ho·Wo)``; then, with ``Wm = W.reshape(O, C·kh·kw)`` and dZ
+as ``dZm`` of shape ``(O, n·Ho·Wo)``:
 
-* Z = W ⊛ V               is  ``Wm @ col``
-* dW = dZ ⋆ V              is  ``dZm @ colᵀ``
-* dA = Σ rot180(W) ⋆ dZ    is  ``col2im(Wmᵀ @ dZm)``: every window's
-  gradient added back where the window came from.
+* Z = W ⊛ V       is  ``Wm @ col``          (:func:`correlate_gemm`, also used for dA,
+  which the engine computes as a correlation of the padded, dilated dZ)
+* dW = dZ ⋆ V     is  ``Σ_chunks dZm @ colᵀ``  (:func:`weight_gradient_gemm`)
+
+Unconnected pairs of a connection matrix are zero weights here (selected with
+``np.where``, so a NaN in an unconnected kernel stays out), and their dW is set
+to exactly 0; the cost model sends sparse tables to the tap loops instead.
 
 The batch is processed a few examples at a time so that ``col`` stays small
-enough to live in cache (no large allocation per call).  The framework's
-threads take chunks from one shared queue, each running single-threaded
-BLAS (``_parallel.run_chunks``): one hand-off per call instead of a thread
-rendezvous inside every small matrix product, which on a busy machine costs
-more than the product itself.
-Plain array-in/array-out functions on C-contiguous float32/float64 arrays,
-no validation (the caller checks).
+enough to live in cache; the framework's threads take chunks from one shared
+queue, each running single-threaded BLAS (``_parallel.run_chunks``): one
+hand-off per call instead of a thread rendezvous inside every small product.
+Each thread keeps its own ``col`` buffer for all its chunks.
 """
 import numpy as np
 from numba import njit
 
 from ._parallel import run_chunks
 
-__all__ = ["im2col", "col2im", "conv2d_forward_gemm", "conv2d_backward_gemm"]
+__all__ = ["im2col", "correlate_gemm", "weight_gradient_gemm", "correlate_scatter"]
 
 #: Elements of ``col`` per chunk of the batch (about 2 MB in float32).
 CHUNK_ELEMENTS = 1 << 19
 
 
 @njit(cache=True, nogil=True)
-def im2col(xp, n0, n1, kh, kw, sh, sw, col):
+def im2col(v, n0, n1, kh, kw, sh, sw, dh, dw, col):
     """Write the windows of examples ``n0:n1`` as columns into ``col``.
 
-    ``col[(c·kh + k)·kw + l, (n − n0)·Ho·Wo + i·Wo + j] = xp[n, c, i·sh + k, j·sw + l]``.
+    ``col[(c·kh + k)·kw + l, (n − n0)·Ho·Wo + i·Wo + j] = v[n, c, i·S_r + k·D_r, j·S_c + l·D_c]``.
     """
-    N, C, Hp, Wp = xp.shape
-    Ho = (Hp - kh) // sh + 1
-    Wo = (Wp - kw) // sw + 1
+    N, C, Hp, Wp = v.shape
+    Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
+    Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     L = Ho * Wo
-    xf = xp.reshape(N * C * Hp * Wp)
+    vf = v.reshape(N * C * Hp * Wp)
     for c in range(C):
         for k in range(kh):
             for l in range(kw):
                 dst = col[(c * kh + k) * kw + l]
                 for n in range(n0, n1):
                     for i in range(Ho):
-                        s0 = ((n * C + c) * Hp + i * sh + k) * Wp + l
+                        s0 = ((n * C + c) * Hp + i * sh + k * dh) * Wp + l * dw
                         d0 = (n - n0) * L + i * Wo
+                        # element loops: a slice assignment per short row costs more than the copy
                         if sw == 1:
-                            dst[d0:d0 + Wo] = xf[s0:s0 + Wo]
+                            for j in range(Wo):
+                                dst[d0 + j] = vf[s0 + j]
                         else:
                             for j in range(Wo):
-                                dst[d0 + j] = xf[s0 + j * sw]
-
-
-@njit(cache=True, nogil=True)
-def col2im(dcol, n0, n1, kh, kw, sh, sw, dxp):
-    """Add each window's gradient (columns of ``dcol``) back into examples ``n0:n1`` of ``dxp``.
-
-    The inverse layout of :func:`im2col`; overlapping windows accumulate.
-    """
-    N, C, Hp, Wp = dxp.shape
-    Ho = (Hp - kh) // sh + 1
-    Wo = (Wp - kw) // sw + 1
-    L = Ho * Wo
-    df = dxp.reshape(N * C * Hp * Wp)
-    for c in range(C):
-        for k in range(kh):
-            for l in range(kw):
-                src = dcol[(c * kh + k) * kw + l]
-                for n in range(n0, n1):
-                    for i in range(Ho):
-                        d0 = ((n * C + c) * Hp + i * sh + k) * Wp + l
-                        s0 = (n - n0) * L + i * Wo
-                        for j in range(Wo):
-                            df[d0 + j * sw] += src[s0 + j]
+                                dst[d0 + j] = vf[s0 + j * sw]
 
 
 def _chunks(N, depth, L):
@@ -84,63 +63,127 @@ def _chunks(N, depth, L):
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)], step
 
 
-def conv2d_forward_gemm(xp, w, bias, sh, sw):
-    """Z = W ⊛ V (+ b) as ``Wm @ col``, a few examples at a time: ``(N, O, Ho, Wo)``."""
-    N, C, Hp, Wp = xp.shape
+def _masked(w, conn):
+    """W with the kernels of unconnected pairs replaced by zeros (not multiplied by them)."""
+    if conn.all():
+        return w
+    return np.where(conn[:, :, None, None] != 0, w, w.dtype.type(0))
+
+
+def correlate_gemm(v, w, stride, dilation, conn, bias=None):
+    """:func:`correlate` as ``Wm @ col``, a few examples at a time: ``(N, O, Ho, Wo)``."""
+    N, C, Hp, Wp = v.shape
     O, _, kh, kw = w.shape
-    Ho, Wo = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
-    z = np.empty((N, O, Ho, Wo), dtype=xp.dtype)
-    chunks, step = _chunks(N, C * kh * kw, Ho * Wo)
+    (sh, sw), (dh, dw) = stride, dilation
+    Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
+    Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
+    L, depth = Ho * Wo, C * kh * kw
+    wm = np.ascontiguousarray(_masked(w, conn)).reshape(O, depth)
+    z = np.empty((N, O, Ho, Wo), dtype=v.dtype)
+    chunks, step = _chunks(N, depth, L)
+    b = None if bias is None else np.asarray(bias, dtype=v.dtype).reshape(O, 1, 1)
 
     def work(mine):
-        wm = w.reshape(O, C * kh * kw)
-        col = np.empty((C * kh * kw, step * Ho * Wo), dtype=xp.dtype)
+        col = np.empty((depth, step * L), dtype=v.dtype)
+        prod = np.empty((O, step * L), dtype=v.dtype)
         for _, (n0, n1) in mine:
-            m = (n1 - n0) * Ho * Wo
-            im2col(xp, n0, n1, kh, kw, sh, sw, col)
-            z[n0:n1] = (wm @ col[:, :m]).reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
+            m = (n1 - n0) * L
+            im2col(v, n0, n1, kh, kw, sh, sw, dh, dw, col)
+            np.matmul(wm, col[:, :m], out=prod[:, :m])
+            out = prod[:, :m].reshape(O, n1 - n0, L).transpose(1, 0, 2)
+            if b is not None:
+                out = out + b.reshape(1, O, 1)
+            z[n0:n1] = out.reshape(n1 - n0, O, Ho, Wo)
 
     run_chunks(work, chunks)
-    if bias is not None:
-        z += bias.reshape(1, O, 1, 1)
     return z
 
 
-def conv2d_backward_gemm(dz, xp, w, sh, sw, need_dx, need_dw):
-    """(dA of the padded input or None, dW or None) by matrix products, a few examples at a time.
+def weight_gradient_gemm(dz, v, kernel, stride, dilation, conn):
+    """dW = Σ_chunks dZm @ colᵀ: ``(O, C, kh, kw)``, exactly 0 for unconnected pairs.
 
-    dW = Σ dZm @ colᵀ and dA = col2im(Wmᵀ @ dZm): the rot180 full correlation
-    written as "each window gives its gradient back".  Each chunk gives its own
-    partial dW, summed in chunk order whichever thread computed it (the same
-    bits on any thread count), and writes dA only for its own examples, so
-    nothing races.
+    Each chunk gives its own partial dW, summed in chunk order whichever thread
+    computed it (the same bits on any thread count): no races.
     """
-    N, C, Hp, Wp = xp.shape
-    O, _, kh, kw = w.shape
-    Ho, Wo = dz.shape[2], dz.shape[3]
+    N, C = v.shape[:2]
+    O, Ho, Wo = dz.shape[1:]
+    kh, kw = kernel
+    (sh, sw), (dh, dw) = stride, dilation
     L, depth = Ho * Wo, C * kh * kw
-    dxp = np.zeros(xp.shape, dtype=xp.dtype) if need_dx else None
     chunks, step = _chunks(N, depth, L)
 
     def work(mine):
-        wm = w.reshape(O, depth)
-        col = np.empty((depth, step * L), dtype=xp.dtype)
+        col = np.empty((depth, step * L), dtype=v.dtype)
         partial = []
         for k, (n0, n1) in mine:
             m = (n1 - n0) * L
             dzm = np.ascontiguousarray(dz[n0:n1].reshape(n1 - n0, O, L).transpose(1, 0, 2)).reshape(O, m)
-            if need_dw:
-                im2col(xp, n0, n1, kh, kw, sh, sw, col)
-                partial.append((k, dzm @ col[:, :m].T))
-            if need_dx:
-                col2im(wm.T @ dzm, n0, n1, kh, kw, sh, sw, dxp)
+            im2col(v, n0, n1, kh, kw, sh, sw, dh, dw, col)
+            partial.append((k, dzm @ col[:, :m].T))
         return partial
 
     partial = sorted((p for mine in run_chunks(work, chunks) for p in mine), key=lambda p: p[0])
-    dw = None
-    if need_dw:
-        dw = partial[0][1]
-        for _, p in partial[1:]:
-            dw += p
-        dw = dw.reshape(w.shape)
-    return dxp, dw
+    dwm = partial[0][1]
+    for _, p in partial[1:]:
+        dwm += p
+    dwm = dwm.reshape(O, C, kh, kw)
+    if not conn.all():
+        dwm[conn == 0] = 0
+    return dwm
+
+
+@njit(cache=True, nogil=True)
+def scatter_taps(T, n0, n1, kh, kw, dh, dw, top, left, H, W, out):
+    """Add every input cell's products (rows of ``T``, one per tap) to the outputs it reaches.
+
+    ``T[(o·kh + k)·kw + l, (n − n0)·H·W + a·W + b]`` is Σ_c w[o,c,k,l]·v[n,c,a,b]; it belongs to
+    output cell (a + top − k·D_r, b + left − l·D_c) when that lies inside ``out``.
+    """
+    O, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
+    for o in range(O):
+        for k in range(kh):
+            for l in range(kw):
+                row = T[(o * kh + k) * kw + l]
+                shift = left - l * dw
+                b0 = max(0, -shift)
+                b1 = min(W, Wo - shift)
+                for n in range(n0, n1):
+                    for a in range(H):
+                        p = a + top - k * dh
+                        if p < 0 or p >= Ho:
+                            continue
+                        base = ((n - n0) * H + a) * W
+                        dst = out[n, o, p]
+                        for b in range(b0, b1):
+                            dst[b + shift] += row[base + b]
+
+
+def correlate_scatter(v, w, dilation, conn, padding, bias=None):
+    """:func:`correlate` at stride 1 of ``v`` zero-padded by ``padding``, input-driven.
+
+    The same sums as the other paths, but each input cell is visited once:
+    ``T = Wtᵀ-layout @ V`` (one BLAS product per chunk, only real cells of V,
+    never the zeros of the padding) and every product is added to the output
+    cell it belongs to.  Cheap when the padding is most of the padded input, as
+    in the full correlation of a small dZ.
+    """
+    N, C, H, W = v.shape
+    O, _, kh, kw = w.shape
+    (dh, dw), (top, bottom, left, right) = dilation, padding
+    Ho = H + top + bottom - dh * (kh - 1)
+    Wo = W + left + right - dw * (kw - 1)
+    taps = O * kh * kw
+    wt = np.ascontiguousarray(_masked(w, conn).transpose(0, 2, 3, 1)).reshape(taps, C)
+    out = np.zeros((N, O, Ho, Wo), dtype=v.dtype)
+    if bias is not None:
+        out += np.asarray(bias, dtype=v.dtype).reshape(1, O, 1, 1)
+    L = H * W
+    chunks, step = _chunks(N, max(C, taps), L)
+
+    def work(mine):
+        for _, (n0, n1) in mine:
+            vm = np.ascontiguousarray(v[n0:n1].reshape(n1 - n0, C, L).transpose(1, 0, 2)).reshape(C, (n1 - n0) * L)
+            scatter_taps(wt @ vm, n0, n1, kh, kw, dh, dw, top, left, H, W, out)
+
+    run_chunks(work, chunks)
+    return out

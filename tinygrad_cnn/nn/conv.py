@@ -15,52 +15,64 @@ __all__ = ["Conv2d"]
 class Conv2d(Module):
     """2-D convolution layer: Z = W ⊛ V + b for every output map (``F.conv2d``).
 
-    ``weight`` is ``(out_channels, in_channels, kh, kw)``, ``bias`` ``(out_channels,)``.
+    ``weight`` is ``(out_channels, in_channels/groups, kh, kw)`` (PyTorch's shape),
+    ``bias`` ``(out_channels,)``.  ``dilation`` spaces the kernel's taps, ``groups``
+    splits the maps into that many blocks convolved separately (a block-diagonal
+    connection matrix); only ``padding_mode='zeros'`` (the lecture's P^d) exists.
     ``connection``: optional ``(out_channels, in_channels)`` 0/1 array, the
     lecture's connection matrix C^m (LeNet-5's C3 table): output map h sums only
-    over input maps l with C[h, l] = 1.  It is architecture, kept as a uint8 array
-    and not part of ``state_dict``.
+    over input maps l with C[h, l] = 1 (with ``groups``, inside its group too).
+    It is architecture, kept as a uint8 array and not part of ``state_dict``.
 
     Initialisation is PyTorch's default (kaiming_uniform with a = √5):
-    weight and bias ~ U(−1/√fan_in, 1/√fan_in), fan_in = in_channels·kh·kw.  With a
-    connection table fan_in is taken per output map and counts only its connected
-    inputs (connected input maps · kh · kw); unconnected kernels start at exactly 0
-    and stay there, since ``F.conv2d`` gives them exactly zero gradient.
+    weight and bias ~ U(−1/√fan_in, 1/√fan_in), fan_in = in_channels/groups·kh·kw.
+    With a connection table fan_in is taken per output map and counts only its
+    connected inputs (connected input maps · kh · kw); unconnected kernels start at
+    exactly 0 and stay there, since ``F.conv2d`` gives them exactly zero gradient.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, connection=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", connection=None):
         super().__init__()
         self.in_channels = check.positive_int(in_channels, "in_channels")
         self.out_channels = check.positive_int(out_channels, "out_channels")
         self.kernel_size = check.pair(kernel_size, "kernel_size")
         self.stride = check.pair(stride, "stride")
+        self.dilation = check.pair(dilation, "dilation")
+        self.groups = check.conv_groups(groups, self.in_channels, self.out_channels, op="Conv2d")
+        self.padding_mode = check.one_of(padding_mode, "Conv2d: padding_mode", ("zeros",))
         # normalised once here; forward passes them straight to the convolution
-        self._pad = check.padding(padding, self.kernel_size, self.stride)
+        self._pad = check.padding(padding, self.kernel_size, self.stride, self.dilation)
         self.padding = padding if isinstance(padding, str) else check.pair(padding, "padding", minimum=0)
         check.boolean(bias, "bias")
 
         kh, kw = self.kernel_size
-        table = check.connection(connection, self.out_channels, self.in_channels, op="Conv2d")
+        table = F.grouped_connection(
+            check.connection(connection, self.out_channels, self.in_channels, op="Conv2d"), self.groups)
         table.flags.writeable = False
-        self._table = table  # all ones without a connection matrix
+        self._table = table  # all ones without a connection matrix or groups
         self.connection = None if connection is None else table
         fan_in = table.sum(axis=1).astype(np.int64) * kh * kw
 
         with np.errstate(divide="ignore"):
             bound = np.where(fan_in > 0, 1.0 / np.sqrt(np.maximum(fan_in, 1)), 0.0)  # per output map
-        w = get_rng().uniform(-1.0, 1.0, size=(self.out_channels, self.in_channels, kh, kw)) * bound[:, None, None, None]
-        if self.connection is not None:
-            w *= self.connection[:, :, None, None]
+        cg = self.in_channels // self.groups
+        w = get_rng().uniform(-1.0, 1.0, size=(self.out_channels, cg, kh, kw)) * bound[:, None, None, None]
+        if self.connection is not None:  # each output map's own group's columns of the table
+            og = self.out_channels // self.groups
+            mask = np.stack([table[h, (h // og) * cg:(h // og + 1) * cg] for h in range(self.out_channels)])
+            w *= mask[:, :, None, None]
         self.weight = Parameter(w.astype(get_default_dtype()))
         self.bias = Parameter((get_rng().uniform(-1.0, 1.0, size=self.out_channels) * bound).astype(get_default_dtype())) if bias else None
 
     def forward(self, x):
-        x, weight, bias = F.conv2d_tensors(x, self.weight, self.bias)
-        return F.conv2d_normalised(x, weight, bias, self.stride, self._pad, self._table, self.padding)
+        x, weight, bias = F.conv2d_tensors(x, self.weight, self.bias, self.groups)
+        return F.conv2d_normalised(x, weight, bias, self.stride, self._pad, self._table, self.padding,
+                                   self.dilation, self.groups)
 
     def _own_trainable_parameter_count(self) -> int:
         kh, kw = self.kernel_size
-        kernels = self.out_channels * self.in_channels if self.connection is None else int(self.connection.sum())
+        kernels = int(self._table.sum())
         n = kernels * kh * kw if self.weight.requires_grad else 0
         if self.bias is not None and self.bias.requires_grad:
             n += self.bias.numel()
@@ -70,6 +82,10 @@ class Conv2d(Module):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding not in ((0, 0), "valid"):
             s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         if self.connection is not None:

@@ -1,7 +1,10 @@
 """The convolution weight function Z = W ⊛ V + b and rot180, with the lecture's backward rules.
 
 Arrays reaching these Functions are already validated and 4-D ``(N, C, H, W)``
-(see ``tinygrad_cnn.functional``); the loops run in ``tinygrad_cnn.kernels``.
+(see ``tinygrad_cnn.functional``).  Every sum runs in one compiled correlation
+engine, ``kernels.correlate`` (it picks direct taps or im2col + BLAS by cost);
+the array helpers ``pad``, ``dilate``, ``rot180`` are plain numpy
+(``kernels/conv.py``).
 """
 
 from __future__ import annotations
@@ -9,47 +12,37 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels as K
+from ..kernels.conv import dilate, full_padding, pad, rot180, transpose_maps
 from ..tensor import Function
 
 
-#: Kernels at least this deep (C·kh·kw) go through im2col and one BLAS matrix
-#: product; shallower ones (LeNet's C1, C3) are faster as direct loops.
-GEMM_MIN_DEPTH = 128
-
-
 class Conv2d(Function):
-    """z^{h}_{i,j} = b^{h} + Σ_{l∈C^{h}} Σ_k Σ_l w^{(h,l)}_{k,l} v^{l}_{i·S+k, j·S+l}.
+    """Z = W ⊛ V + b:  z^{h}_{i,j} = b^{h} + Σ_{l∈C^{h}} Σ_k Σ_l w^{(h,l)}_{k,l} v^{l}_{i·S+k·D, j·S+l·D}.
 
-    Backward, from the lecture (dZ arrives as ``grad``; dZ = dN because the
-    net input is a plain sum):
+    V is the input A^{m−1} zero-padded by P^d, S the stride, D the dilation (taps
+    D apart), C^{h} the input maps connected to output map h (the connection
+    matrix, which already holds the groups' block-diagonal pattern).
 
-    * db^{h} = Σ_{i,j} dZ^{h}_{i,j}
-    * dW^{(h,l)} = dZ^{h} ⋆ V^{l}  (zero for every unconnected pair)
-    * dA^{l} = Σ_{h∈C} rot180(W^{(h,l)}) ⋆ dZ^{h}, a full correlation (dZ
-      dilated by S−1 zeros for a stride S), then the zero padding is cropped.
+    Backward, from the lecture (dZ arrives as ``grad``; dZ = dN because the net
+    input is a plain sum):
 
-    Two ways to run the same sums: direct loops (``kernels.conv``), which skip
-    unconnected pairs, and for deep dense kernels im2col + one matrix product
-    (``kernels.im2col``), where BLAS does the multiply-adds.
+    * db = Σ dZ:                 db^{h} = Σ_{i,j} dz^{h}_{i,j}
+    * dW = dZ ⋆ V:               dW^{(h,l)} = dZ^{h} ⋆ V^{l}  (zero for unconnected pairs)
+    * dA = Σ rot180(W) ⋆ dZ:     dA^{l} = Σ_{h∈C_b^{l}} rot180(W^{(h,l)}) ⋆ dZ^{h}, the FULL
+      correlation of dZ (dilated by S−1 zeros for a stride S, zero-padded by the
+      kernel's extent) with rot180(W), maps transposed (h, l) → (l, h) and the
+      connection matrix with them.  With dilation D the kernel's taps are D apart,
+      i.e. it is rot180 of the dilated kernel.  The cells of the forward's padding
+      are left out; the engine pads dZ (``padding=``), so that it may skip the zeros.
     """
 
     @staticmethod
-    def forward(ctx, x, w, b=None, *, stride, padding, conn):
-        (sh, sw), (top, bottom, left, right) = stride, padding
-        if top or bottom or left or right:
-            # np.pad keeps a Fortran-ordered input's layout; the kernels want C order
-            xp = np.ascontiguousarray(np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right))))
-        else:
-            xp = np.ascontiguousarray(x)
-        w = np.ascontiguousarray(w)
-        O, C, kh, kw = w.shape
-        ctx.stride, ctx.padding, ctx.conn = stride, padding, conn
-        ctx.gemm = C * kh * kw >= GEMM_MIN_DEPTH and bool(conn.all())
-        ctx.save_for_backward(xp, w)
-        if ctx.gemm:
-            return K.conv2d_forward_gemm(xp, w, b, sh, sw)
-        bias = np.zeros(O, dtype=w.dtype) if b is None else np.ascontiguousarray(b)
-        return K.conv2d_forward(xp, w, bias, sh, sw, conn)
+    def forward(ctx, V, W, b=None, *, stride, padding, conn, dilation=(1, 1), groups=1):
+        V = pad(V, padding)                      # zero padding P^d
+        W = ungroup(W, groups)                   # (O, C/g, kh, kw) -> (O, C, kh, kw), 0 off the groups
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups, ctx.conn = stride, padding, dilation, groups, conn
+        ctx.save_for_backward(V, W)
+        return K.correlate(V, W, stride, dilation, conn, b)              # Z = W ⊛ V + b
 
     rule = {
         2: "db {2} = Σ dN {g}",
@@ -58,25 +51,53 @@ class Conv2d(Function):
     }
 
     @staticmethod
-    def backward(ctx, grad):
-        (sh, sw), (top, bottom, left, right) = ctx.stride, ctx.padding
-        xp, w = ctx.saved_tensors
-        dz = np.ascontiguousarray(grad, dtype=w.dtype)
-        need_dx, need_dw = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        Hp, Wp = xp.shape[2], xp.shape[3]
-        dx = dw = db = None
-        if ctx.gemm:
-            dxp, dw = K.conv2d_backward_gemm(dz, xp, w, sh, sw, need_dx, need_dw)
-        else:
-            if need_dx:
-                dxp = K.conv2d_backward_input(dz, w, sh, sw, ctx.conn, Hp, Wp)
-            if need_dw:
-                dw = K.conv2d_backward_weight(dz, xp, w.shape[2], w.shape[3], sh, sw, ctx.conn)
-        if need_dx:
-            dx = dxp[:, :, top:Hp - bottom, left:Wp - right]
-        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            db = dz.sum(axis=(0, 2, 3))
-        return dx, dw, db
+    def backward(ctx, dZ):
+        V, W = ctx.saved_tensors
+        S, D, conn = ctx.stride, ctx.dilation, ctx.conn
+        need_dA, need_dW = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        dZ = np.ascontiguousarray(dZ, dtype=W.dtype)
+        dA = dW = db = None
+        if need_db:
+            db = dZ.sum(axis=(0, 2, 3))                                          # db = Σ dZ
+        if need_dW:
+            dW = regroup(K.weight_gradient(dZ, V, W.shape[2:], S, D, conn), ctx.groups)  # dW = dZ ⋆ V
+        if need_dA:                                                              # dA = Σ rot180(W) ⋆ dZ
+            dZ_dilated = dilate(dZ, S)
+            full = full_padding(W.shape[2:], D, dZ_dilated.shape, V.shape, crop=ctx.padding)
+            dA = K.correlate(dZ_dilated, transpose_maps(rot180(W)), (1, 1), D, conn.T, padding=full)
+        return dA, dW, db
+
+
+def ungroup(W, groups):
+    """The grouped weight ``(O, C/g, kh, kw)`` as the dense ``(O, C, kh, kw)`` it stands for.
+
+    Output map h of group g = h // (O/g) sees only input maps g·C/g … (g+1)·C/g − 1;
+    the other kernels are 0 and unconnected (the connection matrix skips them).
+    """
+    if groups == 1:
+        return np.ascontiguousarray(W)
+    O, Cg, kh, kw = W.shape
+    Og = O // groups
+    dense = np.zeros((O, Cg * groups, kh, kw), dtype=W.dtype)
+    for g in range(groups):
+        dense[g * Og:(g + 1) * Og, g * Cg:(g + 1) * Cg] = W[g * Og:(g + 1) * Og]
+    return dense
+
+
+def regroup(dW, groups):
+    """The gradient of the dense weight back in the grouped shape ``(O, C/g, kh, kw)``."""
+    if groups == 1:
+        return dW
+    O, C = dW.shape[:2]
+    Og, Cg = O // groups, C // groups
+    return np.concatenate([dW[g * Og:(g + 1) * Og, g * Cg:(g + 1) * Cg] for g in range(groups)])
+
+
+def group_connection(groups, out_channels, in_channels):
+    """The block-diagonal ``(O, C)`` connection matrix of ``groups`` groups (uint8)."""
+    og, cg = out_channels // groups, in_channels // groups
+    return np.kron(np.eye(groups, dtype=np.uint8), np.ones((og, cg), np.uint8))
 
 
 class Rot180(Function):
@@ -84,13 +105,13 @@ class Rot180(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.ascontiguousarray(x[..., ::-1, ::-1])
+        return rot180(x)
 
     rule = "dA {x} = rot180(dZ {g})"
 
     @staticmethod
     def backward(ctx, grad):
-        return np.ascontiguousarray(grad[..., ::-1, ::-1])
+        return rot180(grad)
 
 
 def rot180_reference(x):

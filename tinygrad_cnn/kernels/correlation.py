@@ -1,0 +1,246 @@
+"""The correlation engine of the convolution layer: one function for Z = W ⊛ V and for dA.
+
+``correlate(v, w, stride, dilation, conn, bias)`` computes, 0-based, on an input
+``v`` that is already zero-padded::
+
+    z[n,o,i,j] = bias[o] + Σ_{c : conn[o,c]=1} Σ_k Σ_l w[o,c,k,l] · v[n,c, i·S_r + k·D_r, j·S_c + l·D_c]
+
+the lecture's ``Z^{h} = Σ_{l ∈ C^{h}} W^{(h,l)} ⊛ A^{l}`` with stride S^t and the
+kernel's taps spaced D apart (dilation).  The convolution layer calls it twice:
+
+* forward:  ``Z = correlate(pad(V), W)``
+* backward: ``dA = correlate(pad(dilate(dZ)), rot180(W)ᵀ)`` with the connection
+  matrix transposed, then cropped: the lecture's full correlation
+  ``dA^{l} = Σ_h rot180(W^{(h,l)}) ⋆ dZ^{h}`` (see ``ops/conv.py``).
+
+Three ways to run the same sums, chosen here by a small cost model
+(:func:`choose_path`), never by the caller:
+
+* ``"taps"``: direct loops.  A feature map of width Wp is one flat vector;
+  with stride 1, output cell (i, j) sits at i·Wp + j of a "wide" output whose
+  rows have the input's pitch, and kernel tap (k, l) of input map c reads the
+  input at that position plus the constant offset c·Hp·Wp + k·D_r·Wp + l·D_c.
+  One tap is then a single long, contiguous, vectorisable loop
+  ``out[m] += w · v[m + offset]`` over the whole map (the Wp − Wo extra columns
+  per row are discarded), four taps at a time.  Unconnected pairs have no taps:
+  they are skipped, not multiplied by zero.  Parallel over the batch.
+* ``"im2col"``: every window of V laid out as a column, one BLAS product per
+  chunk of the batch (``kernels/im2col.py``).  Unconnected pairs are zero
+  weights there, so the model picks it only for dense connection matrices.
+* ``"scatter"`` (stride 1): input-driven, one BLAS product over the real
+  cells of V only, each product then added to its output cell
+  (``im2col.correlate_scatter``).  It never multiplies the zeros of the
+  padding, which are most of the full correlation's input when dZ is small
+  (LeNet's C5: a 1×1 dZ padded to 9×9).
+
+Array requirements (the caller guarantees them, nothing is checked): ``v`` and
+``w`` share one float dtype, the kernel's extent fits the padded input, strides
+and dilations are >= 1, ``conn`` is an ``(O, C)`` 0/1 table.
+"""
+import contextlib
+
+import numpy as np
+from numba import njit, prange
+
+from ._parallel import conn_array, run_kernel
+
+__all__ = ["correlate", "choose_path", "force_path", "pad", "accumulate_taps"]
+
+#: Set by :func:`force_path` (tests run every path whatever the cost model says).
+_FORCED = None
+PATHS = ("taps", "im2col", "scatter")
+
+#: Cost model, in units of one multiply-add of the tap loops, from 1-thread
+#: microbenchmarks of every path on LeNet's C1, C3, C5 and a 32-map 3×3 layer:
+#: BLAS reaches its rate only with enough rows and inner depth, so its cost per
+#: multiply-add grows as they fall below GEMM_FULL; every element im2col copies
+#: (or the scatter adds) costs COPY_COST.
+GEMM_COST = 0.8
+GEMM_FULL = 16
+COPY_COST = 4.0
+
+
+def _gemm(rows, depth):
+    return GEMM_COST * max(1.0, GEMM_FULL / rows) * max(1.0, GEMM_FULL / depth)
+
+
+def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None):
+    """``"taps"``, ``"im2col"`` or ``"scatter"``: the cheapest path for this call by the cost model.
+
+    Counted: taps = connected multiply-adds over the wide rows (Wp per output
+    row at stride 1); im2col = one copy per column entry plus the dense
+    multiply-adds at BLAS's rate; scatter (stride 1, ``input_size`` = the
+    unpadded (H, W)) = the dense multiply-adds of the real input cells only plus
+    one add per product.  Tables with unconnected pairs take the taps, which skip
+    them (the weight gradient may take im2col: it zeroes their kernels after).
+    """
+    if _FORCED is not None:
+        if _FORCED == "scatter" and (weight or input_size is None):
+            return "taps"
+        return _FORCED
+    pairs = int(conn.sum())
+    depth = C * kh * kw
+    cols = N * Ho * Wo
+    row = Wp if stride == (1, 1) else Wo * stride[1]
+    cost = {"taps": float(pairs) * kh * kw * N * Ho * row}
+    if weight or pairs == O * C:
+        cost["im2col"] = COPY_COST * depth * cols + _gemm(O, depth) * O * depth * cols
+    if not weight and pairs == O * C and input_size is not None and stride == (1, 1):
+        cells = N * input_size[0] * input_size[1]
+        cost["scatter"] = (COPY_COST + _gemm(O * kh * kw, C) * C) * O * kh * kw * cells
+    return min(cost, key=cost.get)
+
+
+@contextlib.contextmanager
+def force_path(path):
+    """``with force_path("taps" | "im2col" | "scatter"): ...`` runs every correlation and weight
+    gradient inside through that path where it applies (for tests; None restores the cost model)."""
+    global _FORCED
+    if path is not None and path not in PATHS:
+        raise ValueError(f"force_path: path must be one of {PATHS} or None, got {path!r}")
+    saved, _FORCED = _FORCED, path
+    try:
+        yield
+    finally:
+        _FORCED = saved
+
+
+def pad(a, padding):
+    """Zero padding P^d of the last two axes by ``(top, bottom, left, right)``, C-contiguous.
+
+    A negative amount crops that side instead (used to leave out cells that the
+    forward pass padded on).
+    """
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return np.ascontiguousarray(a)
+    crop = a[..., max(0, -top):a.shape[-2] - max(0, -bottom), max(0, -left):a.shape[-1] - max(0, -right)]
+    out = np.zeros((*a.shape[:-2], crop.shape[-2] + max(0, top) + max(0, bottom),
+                    crop.shape[-1] + max(0, left) + max(0, right)), dtype=a.dtype)
+    out[..., max(0, top):max(0, top) + crop.shape[-2], max(0, left):max(0, left) + crop.shape[-1]] = crop
+    return out
+
+
+def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, padding=(0, 0, 0, 0)):
+    """Z = W ⊛ pad(V) (+ b): ``(N, O, Ho, Wo)`` from ``v`` ``(N, C, H, W)`` and ``w`` ``(O, C, kh, kw)``.
+
+    ``padding`` = (top, bottom, left, right) zeros around V (negative: crop);
+    Ho = (H + top + bottom − D_r·(kh − 1) − 1) // S_r + 1 and likewise Wo.
+    ``conn`` is the ``(O, C)`` connection matrix (None: all ones), ``bias`` one
+    scalar per output map or None.
+    """
+    from . import im2col
+
+    w = np.ascontiguousarray(w)
+    N, C, H, W = v.shape
+    O, _, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    top, bottom, left, right = padding
+    Hp, Wp = H + top + bottom, W + left + right
+    Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
+    Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
+    conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
+    real = (H, W) if min(padding) >= 0 else None
+    path = choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn, input_size=real)
+    if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
+        return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
+    v = pad(v, padding)
+    if path == "im2col":
+        return im2col.correlate_gemm(v, w, (sh, sw), (dh, dw), conn, bias)
+    b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
+    work = N * O * C * kh * kw * Ho * Wp
+    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn)
+
+
+@njit(cache=True)
+def accumulate_taps(out, L, src, base, offs, ws, nt, step):
+    """``out[m] += Σ_t ws[t] · src[base + offs[t] + m·step]`` for m < L.
+
+    The inner loop of the engine: ``nt`` kernel taps, each a weight and an
+    offset into the flat source.  Taps are summed four at a time (in tap
+    order) to save loads and stores of ``out``.
+    """
+    t = 0
+    if step == 1:
+        while t + 4 <= nt:
+            w0 = ws[t]
+            w1 = ws[t + 1]
+            w2 = ws[t + 2]
+            w3 = ws[t + 3]
+            a0 = base + offs[t]
+            a1 = base + offs[t + 1]
+            a2 = base + offs[t + 2]
+            a3 = base + offs[t + 3]
+            s0 = src[a0:a0 + L]
+            s1 = src[a1:a1 + L]
+            s2 = src[a2:a2 + L]
+            s3 = src[a3:a3 + L]
+            for m in range(L):
+                out[m] += w0 * s0[m] + w1 * s1[m] + w2 * s2[m] + w3 * s3[m]
+            t += 4
+        while t < nt:
+            w0 = ws[t]
+            a0 = base + offs[t]
+            s0 = src[a0:a0 + L]
+            for m in range(L):
+                out[m] += w0 * s0[m]
+            t += 1
+    else:
+        while t < nt:
+            w0 = ws[t]
+            a0 = base + offs[t]
+            for m in range(L):
+                out[m] += w0 * src[a0 + m * step]
+            t += 1
+
+
+@njit(cache=True)
+def _tap_table(w, conn, Wp, plane, dh, dw):
+    """Per output map o, its taps over the connected input maps only:
+    (offset c·plane + k·D_r·Wp + l·D_c into the flat input, weight w[o,c,k,l])."""
+    O, C, kh, kw = w.shape
+    offs = np.empty((O, C * kh * kw), dtype=np.int64)
+    ws = np.empty((O, C * kh * kw), dtype=w.dtype)
+    nts = np.zeros(O, dtype=np.int64)
+    for o in range(O):
+        nt = 0
+        for c in range(C):
+            if conn[o, c] == 0:
+                continue
+            for k in range(kh):
+                for l in range(kw):
+                    offs[o, nt] = c * plane + k * dh * Wp + l * dw
+                    ws[o, nt] = w[o, c, k, l]
+                    nt += 1
+        nts[o] = nt
+    return offs, ws, nts
+
+
+@njit(parallel=True, cache=True)
+def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn):
+    """Compiled body of the ``"taps"`` path of :func:`correlate`."""
+    N, C, Hp, Wp = v.shape
+    O, _, kh, kw = w.shape
+    Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
+    Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
+    plane = Hp * Wp
+    vf = v.reshape(N, C * plane)
+    z = np.empty((N, O, Ho, Wo), dtype=v.dtype)
+    offs, ws, nts = _tap_table(w, conn, Wp, plane, dh, dw)
+    L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
+    # one iteration per example: disjoint writes, no races
+    for n in prange(N):
+        buf = np.empty(L, dtype=v.dtype)
+        for o in range(O):
+            b = bias[o]
+            if sh == 1 and sw == 1:
+                buf[:] = b
+                accumulate_taps(buf, L, vf[n], 0, offs[o], ws[o], nts[o], 1)
+                for i in range(Ho):
+                    z[n, o, i, :] = buf[i * Wp:i * Wp + Wo]
+            else:
+                for i in range(Ho):
+                    zrow = z[n, o, i]
+                    zrow[:] = b
+                    accumulate_taps(zrow, Wo, vf[n], i * sh * Wp, offs[o], ws[o], nts[o], sw)
+    return z
