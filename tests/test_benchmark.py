@@ -97,7 +97,7 @@ def test_check_flags_a_mismatch():
 # ------------------------------------------------------------------ the harness and the command line
 def test_tiny_run_times_each_contender_in_its_own_process(tmp_path, capsys):
     out = tmp_path / "deep" / "results"
-    assert cli.main(TINY + ["--only", "c3,lenet", "--out", str(out)]) == 0
+    assert cli.main(TINY + ["--only", "conv_c3,lenet", "--out", str(out)]) == 0
     rep = json.loads((out / "results.json").read_text())
     assert [c["key"] for c in rep["cases"]] == ["conv_c3", "lenet_step"]
     names = ["naive", "numpy", "tinygrad_cnn"] + (["torch"] if rep["machine"]["torch"] else [])

@@ -135,6 +135,8 @@ def _cases(tiny: bool) -> list:
         Case("conv_c1", "conv C1", "conv", (n, 1, 12 if tiny else 32, 12 if tiny else 32), 6, 5, seed=10),
         Case("conv_c3", "conv C3", "conv", (n, 6, 9 if tiny else 14, 9 if tiny else 14), 16, 5,
              table=True, seed=11),
+        Case("conv_c3_dense", "conv C3 dense", "conv", (n, 6, 9 if tiny else 14, 9 if tiny else 14), 16, 5,
+             seed=18),
         Case("conv_mid", "conv mid", "conv", (2, 4, 8, 8) if tiny else (32, 32, 32, 32), 8 if tiny else 64, 3,
              padding=1, slow_naive=not tiny, seed=12),
         Case("conv_dilated", "conv dilated", "conv", (2, 4, 10, 10) if tiny else (32, 16, 32, 32), 8 if tiny else 32,
@@ -154,5 +156,8 @@ PEAK = {False: Case("peak", "float32 matmul peak", "matmul", (1024, 1024), seed=
 
 
 def select(filters, tiny: bool = False) -> list:
-    """The cases whose key contains one of ``filters`` (all cases when there are none)."""
-    return [c for c in CASES[tiny] if not filters or any(f in c.key for f in filters)]
+    """The cases named by ``filters`` (all cases when there are none): a filter that is a case's
+    key picks that case alone; any other filter picks every case whose key contains it."""
+    keys = {c.key for c in CASES[tiny]}
+    return [c for c in CASES[tiny]
+            if not filters or any(f == c.key or (f not in keys and f in c.key) for f in filters)]
