@@ -110,6 +110,15 @@ def test_random_split_and_subset():
     assert labels(DataLoader(Subset(Subset(ds, [5, 6, 7, 8]), [3, 0]), batch_size=5)) == [[8, 5]]
 
 
+def test_worker_and_pinning_arguments_are_accepted_and_change_nothing():
+    """PyTorch code passes num_workers/pin_memory (d2l's loaders do); batches stay the same."""
+    plain = DataLoader(TensorDataset(X, Y), batch_size=4, shuffle=True, seed=3)
+    workers = DataLoader(TensorDataset(X, Y), batch_size=4, shuffle=True, seed=3, num_workers=4,
+                         pin_memory=True, persistent_workers=True)
+    assert labels(workers) == labels(plain)
+    assert workers.num_workers == 4 and workers.pin_memory
+
+
 @pytest.mark.parametrize("call, exc, word", [
     (lambda: TensorDataset(X, Y[:5]), ValueError, "first dimension"),
     (lambda: TensorDataset([1, 2]), TypeError, "Tensor or numpy"),
@@ -121,6 +130,8 @@ def test_random_split_and_subset():
      ValueError, "not both"),
     (lambda: DataLoader(TensorDataset(X), collate_fn=3), TypeError, "collate_fn"),
     (lambda: DataLoader(5), TypeError, "dataset"),
+    (lambda: DataLoader(TensorDataset(X), num_workers=-1), ValueError, "num_workers"),
+    (lambda: DataLoader(TensorDataset(X), pin_memory=1), TypeError, "pin_memory"),
     (lambda: random_split(TensorDataset(X), [20, 2]), ValueError, "sum"),
     (lambda: random_split(TensorDataset(X), [0.5, 0.6]), ValueError, "sum to 1"),
     (lambda: random_split(TensorDataset(X), [-1, 24]), ValueError, "lengths"),

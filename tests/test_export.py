@@ -140,10 +140,11 @@ def test_from_torch_rejects_what_it_cannot_express():
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match="groups=1"):
         export.from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, groups=2)))
-    with pytest.raises(TypeError, match="padding=0"):
-        export.from_torch(torch.nn.Sequential(torch.nn.MaxPool2d(2, padding=1)))
-    with pytest.raises(TypeError, match="'model.0' of type GELU"):
-        export.from_torch(torch.nn.Sequential(torch.nn.GELU()))
+    # pooling options pass through now; what our layers refuse is refused with the layer's name
+    with pytest.raises(ValueError, match=r"'model\.0' \(MaxPool2d\).*padding"):
+        export.from_torch(torch.nn.Sequential(torch.nn.MaxPool2d(2, padding=2)))
+    with pytest.raises(TypeError, match="'model.0' of type Hardswish"):
+        export.from_torch(torch.nn.Sequential(torch.nn.Hardswish()))
     with pytest.raises(TypeError, match="torch.nn.Sequential"):
         export.from_torch(torch.nn.Linear(2, 2))
 
@@ -192,3 +193,91 @@ def test_to_onnx_bad_arguments(tmp_path):
 
     with pytest.raises(TypeError, match=r"'1' of type Square"):
         export.to_onnx(nn.Sequential(nn.ReLU(), Square()), batch((2, 3)), tmp_path / "a.onnx")
+
+
+# --------------------------------------------------------------- the PyTorch-shaped layers
+def pytorch_shaped_sequential(seed=0, dtype=np.float32):
+    """Batch norm (1d and 2d), dropout, every pooling option, the newer activations, flatten."""
+    nn.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),                    # (N, 4, 11, 9)
+        nn.BatchNorm2d(4, momentum=0.2),
+        nn.LeakyReLU(0.1),
+        nn.MaxPool2d(3, stride=2, padding=1, dilation=1, ceil_mode=True),  # (N, 4, 6, 5)
+        nn.Dropout2d(0.3),
+        nn.AvgPool2d(3, stride=1, padding=1, ceil_mode=False, count_include_pad=False),
+        nn.ELU(0.7),
+        nn.AvgPool2d(2, stride=1, divisor_override=3),     # (N, 4, 5, 4)
+        nn.MaxPool2d(2, stride=1, dilation=2),             # (N, 4, 3, 2)
+        nn.GELU(approximate="tanh"),
+        nn.AdaptiveMaxPool2d((3, 2)),
+        nn.Sequential(nn.AdaptiveAvgPool2d((2, None)), nn.Identity()),  # (N, 4, 2, 2)
+        nn.Flatten(),
+        nn.BatchNorm1d(16, momentum=None),
+        nn.Dropout(0.4),
+        nn.Linear(16, 6),
+        nn.Softmax(dim=1),
+        nn.LogSoftmax(dim=-1),
+    )
+    return model.to(dtype)
+
+
+def test_to_torch_pytorch_shaped_layers_same_outputs_gradients_and_running_stats():
+    torch = pytest.importorskip("torch")
+    model = pytorch_shaped_sequential(seed=4, dtype=np.float64)
+    x = batch((5, 2, 11, 9), seed=4).astype(np.float64)
+    model(Tensor(x))  # one training pass: running statistics away from their initial values
+    tm = export.to_torch(model)
+    assert type(tm[1]) is torch.nn.BatchNorm2d and type(tm[4]) is torch.nn.Dropout2d
+    ours_state, theirs_state = model.state_dict(), tm.state_dict()
+    assert list(ours_state) == list(theirs_state)
+    for k in ours_state:
+        np.testing.assert_array_equal(ours_state[k], theirs_state[k].numpy())
+    # training mode for batch norm, dropout off (random masks cannot match)
+    for ours_layer, theirs_layer in zip(model.modules(), tm.modules()):
+        if isinstance(ours_layer, (nn.Dropout, nn.Dropout2d)):
+            ours_layer.eval()
+            theirs_layer.eval()
+    g = np.random.default_rng(5).standard_normal((5, 6))
+    xt = Tensor(x, requires_grad=True)
+    y = model(xt)
+    y.backward(g)
+    xs = torch.from_numpy(x).requires_grad_()
+    ys = tm(xs)
+    ys.backward(torch.from_numpy(g))
+    close(y.data, ys.detach().numpy(), rel=1e-10)
+    close(xt.grad.numpy(), xs.grad.numpy(), rel=1e-10)
+    for (name, p), (tname, tp) in zip(model.named_parameters(), tm.named_parameters()):
+        assert name == tname  # atol: the conv bias before batch norm has a gradient of exactly 0 (± rounding)
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+    ours_state, theirs_state = model.state_dict(), tm.state_dict()
+    for k in ours_state:  # running_mean, running_var (cumulative for momentum=None), num_batches_tracked
+        close(ours_state[k], theirs_state[k].numpy(), rel=1e-12)
+    model.eval()
+    tm.eval()
+    close(model(Tensor(x)).data, tm(torch.from_numpy(x)).detach().numpy(), rel=1e-10)
+
+
+def test_from_torch_pytorch_shaped_layers_round_trip():
+    torch = pytest.importorskip("torch")
+    model = pytorch_shaped_sequential(seed=6)
+    model(Tensor(batch((5, 2, 11, 9), seed=6)))
+    tm = export.to_torch(model).eval()
+    back = export.from_torch(tm)
+    assert not back.training
+    assert [type(m) for m in back.modules()] == [type(m) for m in model.modules()]
+    for a, b in zip(back.modules(), model.modules()):
+        assert repr(a) == repr(b)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[k], v)
+    x = batch((3, 2, 11, 9), seed=7)
+    model.eval()
+    close(back(Tensor(x)).data, model(Tensor(x)).data, rel=1e-6)
+
+
+def test_export_refuses_what_the_other_side_cannot_express():
+    pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"'Sequential\.0' \(trainable AvgPool2d\).*padding=0"):
+        export.to_torch(nn.Sequential(nn.AvgPool2d(2, padding=1, channels=3)))
+    with pytest.raises(TypeError, match="bias=False"):
+        export.to_torch(nn.Sequential(nn.BatchNorm2d(3, bias=False)))

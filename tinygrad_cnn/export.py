@@ -6,9 +6,14 @@ weights and outputs; ``from_torch(torch_module)`` goes the other way for a
 ONNX model (batch axis dynamic) that onnxruntime runs.
 
 Supported layers: ``Conv2d`` (with or without a connection matrix),
-``MaxPool2d``, ``AvgPool2d`` (the mean, or the lecture's trainable w·Σ form),
-``Subsampling``, ``Vec``, ``Linear``, ``ReLU``, ``Tanh``, ``Sigmoid``,
-``ScaledTanh``, nested ``Sequential``, and ``models.LeNet5``.  Two lecture
+``MaxPool2d`` and ``AvgPool2d`` (the mean with PyTorch's padding, dilation,
+ceil_mode, count_include_pad, divisor_override and return_indices, or the
+lecture's trainable w·Σ form), ``Subsampling``, ``AdaptiveAvgPool2d``,
+``AdaptiveMaxPool2d``, ``Vec``, ``Flatten``, ``Identity``, ``Dropout``,
+``Dropout2d``, ``BatchNorm1d``/``BatchNorm2d`` (running statistics and
+``num_batches_tracked`` included), ``Linear``, ``ReLU``, ``Tanh``, ``Sigmoid``,
+``LeakyReLU``, ``ELU``, ``GELU``, ``Softmax``, ``LogSoftmax``, ``ScaledTanh``,
+nested ``Sequential``, and ``models.LeNet5``.  Two lecture
 ideas that PyTorch lacks travel as small modules (``tinygrad_cnn._torch_layers``):
 
 * the connection matrix C^m becomes a fixed mask buffer multiplied into the
@@ -35,8 +40,36 @@ from .tensor import Tensor, no_grad
 
 __all__ = ["to_torch", "from_torch", "to_onnx"]
 
-_SUPPORTED = ("Conv2d, MaxPool2d, AvgPool2d, Subsampling, Vec, Linear, ReLU, Tanh, Sigmoid, "
-              "ScaledTanh, Sequential and models.LeNet5")
+_SUPPORTED = ("Conv2d, MaxPool2d, AvgPool2d, Subsampling, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Vec, "
+              "Flatten, Identity, Dropout, Dropout2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh, Sigmoid, "
+              "LeakyReLU, ELU, GELU, Softmax, LogSoftmax, ScaledTanh, Sequential and models.LeNet5")
+
+
+def _simple_layers(torch):
+    """(our class, PyTorch's class, the constructor arguments both share), both directions.
+
+    Layers with no weights whose constructor arguments are attributes of the same name on
+    either side; ``type(...) is`` matches them, so a subclass never passes as its base.
+    """
+    tnn = torch.nn
+    return ((nn.ReLU, tnn.ReLU, ()), (nn.Tanh, tnn.Tanh, ()), (nn.Sigmoid, tnn.Sigmoid, ()),
+            (nn.Identity, tnn.Identity, ()), (nn.Dropout, tnn.Dropout, ("p",)),
+            (nn.Dropout2d, tnn.Dropout2d, ("p",)), (nn.Flatten, tnn.Flatten, ("start_dim", "end_dim")),
+            (nn.LeakyReLU, tnn.LeakyReLU, ("negative_slope",)), (nn.ELU, tnn.ELU, ("alpha",)),
+            (nn.GELU, tnn.GELU, ("approximate",)), (nn.Softmax, tnn.Softmax, ("dim",)),
+            (nn.LogSoftmax, tnn.LogSoftmax, ("dim",)),
+            (nn.AdaptiveAvgPool2d, tnn.AdaptiveAvgPool2d, ("output_size",)),
+            (nn.AdaptiveMaxPool2d, tnn.AdaptiveMaxPool2d, ("output_size", "return_indices")))
+
+
+def _batch_norm_arrays(layer) -> dict:
+    """The state of a batch-norm layer (ours or PyTorch's) as numpy arrays, by PyTorch's names."""
+    out = {}
+    for key in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
+        value = getattr(layer, key, None)
+        if value is not None:
+            out[key] = np.array(value.data if isinstance(value, Tensor) else value.detach().cpu().numpy(), copy=True)
+    return out
 
 
 def _import_torch():
@@ -48,18 +81,6 @@ def _import_torch():
         raise ImportError("export.to_torch/from_torch need PyTorch: pip install torch "
                           "(or pip install 'tinygrad-cnn[export]')") from exc
     return torch, _torch_layers
-
-
-class _RowMajorFlatten(nn.Module):
-    """``(N, ...) -> (N, prod(...))`` in C (row-major) order, like ``torch.nn.Flatten()``.
-
-    Not the lecture's vec (which stacks columns): what a PyTorch model's Flatten becomes.
-    """
-
-    def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        return x.reshape(x.shape[0], -1)
 
 
 # --------------------------------------------------------------- our model as a layer list
@@ -119,10 +140,16 @@ def _torch_layer(torch, TL, name, layer):
             t.bias = param(layer.bias.data)
         return t
     if isinstance(layer, nn.MaxPool2d):
-        return torch.nn.MaxPool2d(layer.kernel_size, layer.stride)
+        return torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                                  layer.return_indices, layer.ceil_mode)
     if isinstance(layer, nn.AvgPool2d):
         if layer.weight is None:
-            return torch.nn.AvgPool2d(layer.kernel_size, layer.stride)
+            return torch.nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode,
+                                      layer.count_include_pad, layer.divisor_override)
+        if (layer.padding, layer.ceil_mode, layer.divisor_override) != ((0, 0), False, None):
+            raise TypeError(f"to_torch: layer {name!r} (trainable AvgPool2d) must have padding=0, ceil_mode=False "
+                            f"and no divisor_override, got padding={layer.padding}, ceil_mode={layer.ceil_mode}, "
+                            f"divisor_override={layer.divisor_override}")
         has_bias = isinstance(layer, nn.Subsampling)
         t = TL.WindowSumPool2d(layer.channels, layer.kernel_size, layer.stride, bias=has_bias)
         t.weight = param(layer.weight.data)
@@ -138,13 +165,21 @@ def _torch_layer(torch, TL, name, layer):
         return t
     if isinstance(layer, nn.Vec):
         return TL.VecFlatten()
-    if isinstance(layer, _RowMajorFlatten):
-        return torch.nn.Flatten()
     if isinstance(layer, nn.ScaledTanh):
         return TL.ScaledTanh(layer.A, layer.S)
-    for ours, theirs in ((nn.ReLU, torch.nn.ReLU), (nn.Tanh, torch.nn.Tanh), (nn.Sigmoid, torch.nn.Sigmoid)):
+    if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        if layer.affine and layer.bias is None:
+            raise TypeError(f"to_torch: layer {name!r} ({type(layer).__name__}) has bias=False, which "
+                            "PyTorch's batch norm cannot express")
+        cls = torch.nn.BatchNorm2d if isinstance(layer, nn.BatchNorm2d) else torch.nn.BatchNorm1d
+        dtype = torch.from_numpy(layer.weight.data[:0] if layer.affine else layer.running_mean.data[:0]
+                                 if layer.track_running_stats else np.zeros(0, np.float32)).dtype
+        t = cls(layer.num_features, layer.eps, layer.momentum, layer.affine, layer.track_running_stats, dtype=dtype)
+        t.load_state_dict({k: torch.from_numpy(v) for k, v in _batch_norm_arrays(layer).items()})
+        return t
+    for ours, theirs, args in _simple_layers(torch):
         if type(layer) is ours:
-            return theirs()
+            return theirs(**{a: getattr(layer, a) for a in args})
     raise _unsupported("to_torch", name, layer)
 
 
@@ -198,16 +233,15 @@ def _from_torch_layer(torch, TL, name, t):
             layer.bias = nn.Parameter(_array(t.bias))
         return layer
     if isinstance(t, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)):
-        kind = type(t).__name__
-        plain = (_pair(t.padding) == (0, 0) and not t.ceil_mode
-                 and (kind == "AvgPool2d" or (_pair(t.dilation) == (1, 1) and not t.return_indices))
-                 and (kind == "MaxPool2d" or t.divisor_override is None))
-        if not plain:
-            raise TypeError(f"{where}: layer {name!r} ({kind}) must have padding=0 and ceil_mode=False "
-                            f"(and dilation=1 / no divisor_override)")
-        stride = t.kernel_size if t.stride is None else t.stride
-        cls = nn.MaxPool2d if kind == "MaxPool2d" else nn.AvgPool2d
-        return cls(_pair(t.kernel_size), _pair(stride))
+        stride = _pair(t.kernel_size if t.stride is None or t.stride == [] else t.stride)
+        try:  # our layers check PyTorch's limits (e.g. padding at most half the window) themselves
+            if isinstance(t, torch.nn.MaxPool2d):
+                return nn.MaxPool2d(_pair(t.kernel_size), stride, _pair(t.padding), _pair(t.dilation),
+                                    t.return_indices, t.ceil_mode)
+            return nn.AvgPool2d(_pair(t.kernel_size), stride, _pair(t.padding), t.ceil_mode, t.count_include_pad,
+                                t.divisor_override)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{where}: layer {name!r} ({type(t).__name__}): {exc}") from exc
     if isinstance(t, TL.WindowSumPool2d):
         c = t.weight.numel()
         layer = (nn.Subsampling(c, t.kernel_size, t.stride) if t.bias is not None
@@ -222,30 +256,35 @@ def _from_torch_layer(torch, TL, name, t):
         if t.bias is not None:
             layer.bias = nn.Parameter(_array(t.bias))
         return layer
-    if isinstance(t, torch.nn.Flatten):
-        if (t.start_dim, t.end_dim) != (1, -1):
-            raise TypeError(f"{where}: layer {name!r} (Flatten) must have start_dim=1, end_dim=-1")
-        return _RowMajorFlatten()
+    if type(t) in (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d):
+        cls = nn.BatchNorm2d if type(t) is torch.nn.BatchNorm2d else nn.BatchNorm1d
+        dtype = t.weight.dtype if t.affine else t.running_mean.dtype if t.track_running_stats else torch.float32
+        layer = cls(t.num_features, t.eps, t.momentum, t.affine, t.track_running_stats,
+                    dtype=np.dtype(str(dtype).removeprefix("torch.")))
+        layer.load_state_dict(_batch_norm_arrays(t))
+        return layer
     if isinstance(t, TL.VecFlatten):
         return nn.Vec()
     if isinstance(t, TL.ScaledTanh):
         layer = nn.ScaledTanh()
         layer.A, layer.S = t.A, t.S
         return layer
-    for theirs, ours in ((torch.nn.ReLU, nn.ReLU), (torch.nn.Tanh, nn.Tanh), (torch.nn.Sigmoid, nn.Sigmoid)):
+    for ours, theirs, args in _simple_layers(torch):
         if type(t) is theirs:
-            return ours()
+            return ours(**{a: getattr(t, a) for a in args})
     raise TypeError(f"{where}: layer {name!r} of type {type(t).__name__} is not supported; supported: "
-                    "Sequential of Conv2d, MaxPool2d, AvgPool2d, ReLU, Tanh, Sigmoid, Flatten, Linear")
+                    f"Sequential of {_SUPPORTED.replace(', Sequential and models.LeNet5', '')}")
 
 
 def from_torch(torch_module) -> nn.Sequential:
     """A ``tinygrad_cnn.nn.Sequential`` equivalent to a ``torch.nn.Sequential`` (weights copied).
 
-    Layers: ``Conv2d`` (groups=1, dilation=1, zero padding), ``MaxPool2d``,
-    ``AvgPool2d`` (no padding, no ceil_mode), ``ReLU``, ``Tanh``, ``Sigmoid``,
-    ``Flatten`` (row-major, so NOT ``Vec``), ``Linear``, nested ``Sequential``,
-    and the layers that :func:`to_torch` makes.  Building the layers does not
+    Layers: ``Conv2d`` (groups=1, dilation=1, zero padding), ``MaxPool2d`` and
+    ``AvgPool2d`` (every PyTorch option), ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``,
+    ``BatchNorm1d``/``BatchNorm2d`` (with their running statistics), ``Dropout``,
+    ``Dropout2d``, ``Identity``, ``ReLU``, ``Tanh``, ``Sigmoid``, ``LeakyReLU``,
+    ``ELU``, ``GELU``, ``Softmax``, ``LogSoftmax``, ``Flatten`` (row-major, so NOT
+    ``Vec``), ``Linear``, nested ``Sequential``, and the layers that :func:`to_torch` makes.  Building the layers does not
     advance the generator behind ``nn.manual_seed``.
     """
     torch, TL = _import_torch()
@@ -311,7 +350,7 @@ def _onnx_layer(g, name, layer, x):
         return g.op("Conv", inputs, name, kernel_shape=[kh, kw], strides=list(layer.stride), group=c)
     if isinstance(layer, nn.Vec):  # column stacking: swap the last two axes, then flatten
         return g.op("Flatten", [g.op("Transpose", [x], name, perm=[0, 1, 3, 2])], name, axis=1)
-    if isinstance(layer, _RowMajorFlatten):
+    if type(layer) is nn.Flatten and (layer.start_dim, layer.end_dim) == (1, -1):  # row-major, as PyTorch
         return g.op("Flatten", [x], name, axis=1)
     if isinstance(layer, nn.Linear):
         inputs = [x, g.const(f"{name}.weight", layer.weight.data)]

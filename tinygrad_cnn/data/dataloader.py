@@ -65,10 +65,15 @@ class DataLoader:
     into a batch (default :func:`default_collate`). A :class:`TensorDataset` (or a
     :class:`Subset` of one) with the default collate takes the fast path: each array is
     indexed with the batch's indices at once, and the batch holds Tensors of those rows.
+
+    ``num_workers``, ``pin_memory`` and ``persistent_workers`` are accepted so that PyTorch
+    code runs unchanged, and checked, but change nothing: batches are always made in the
+    calling process (the fast path indexes whole arrays, so workers would gain little), and
+    there is no GPU memory to pin for.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 seed=None, generator=None):
+                 seed=None, generator=None, *, num_workers=0, pin_memory=False, persistent_workers=False):
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"dataset must support len() and indexing, got "
                             f"{type(dataset).__name__}")
@@ -86,6 +91,9 @@ class DataLoader:
             raise TypeError(f"generator must be a numpy.random.Generator, got "
                             f"{type(generator).__name__}")
         self.generator = generator
+        self.num_workers = _checks.nonneg_int(num_workers, "num_workers")
+        self.pin_memory = _checks.boolean(pin_memory, "pin_memory")
+        self.persistent_workers = _checks.boolean(persistent_workers, "persistent_workers")
         self.epoch = 0
 
     def __len__(self):
