@@ -44,25 +44,23 @@ import time
 import warnings
 
 import tinygrad_cnn.functional as F
-from tinygrad_cnn import Tensor, no_grad, nn, optim, viz
+from tinygrad_cnn import Tensor, no_grad, viz
 from tinygrad_cnn.data import load_digits
-from tinygrad_cnn.models import LeNet5
-from tinygrad_cnn.train import cosine_schedule, evaluate, fit, plot_history, random_affine
+from tinygrad_cnn.plots import plot_history
+from tinygrad_cnn.train import evaluate
+from tinygrad_cnn.recipe import TrainingRecipe
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 
 # %% [markdown]
-# The training recipe: the defaults of `python -m tinygrad_cnn train`, every number in one place.
+# The training recipe: the defaults of `python -m tinygrad_cnn train`, held in one dataclass
+# (`tinygrad_cnn.recipe.TrainingRecipe`) that the command line, this notebook and the README share.
+# Only the number of epochs is set here (a quick run of the notebook asks for fewer).
 
 # %%
 EPOCHS = int(os.environ.get("TINYGRAD_CNN_NOTEBOOK_EPOCHS", "25"))  # a quick run sets fewer (tests: 2)
-LR = 0.05                 # SGD learning rate at the start, decayed along a cosine to 0
-MOMENTUM = 0.9
-WEIGHT_DECAY = 5e-4
-BATCH_SIZE = 32
-AUGMENT = random_affine(max_rotation=10, max_scale=0.1, max_shift=2)  # degrees, fraction, pixels
-SEED = 0                  # seeds the initial weights and the shuffling and distortions
-print("epochs:", EPOCHS)
+RECIPE = TrainingRecipe(epochs=EPOCHS)
+RECIPE
 
 # %% [markdown]
 # ## 3.1 The data
@@ -93,8 +91,7 @@ plt.show()
 # others stay 0 and get exactly zero gradient).
 
 # %%
-nn.manual_seed(SEED)
-model = LeNet5()
+model, opt = RECIPE.build()  # seeded by the recipe: the same weights on every run
 print(model)
 c1_before = model.c1.weight.numpy().copy()
 
@@ -113,7 +110,7 @@ graph
 # %% [markdown]
 # ## 3.3 Training
 #
-# `train.fit` runs the usual loop: for each mini-batch, forward, cross-entropy, `backward()` and an
+# `RECIPE.run` calls `train.fit`, the usual loop: for each mini-batch, forward, cross-entropy, `backward()` and an
 # SGD step; after each epoch it evaluates on the test set. Every gradient in it is computed by the
 # rules of notebook 2. The recipe is the one `python -m tinygrad_cnn train` uses by default: SGD
 # with momentum 0.9 and a little weight decay, a learning rate that decays along a cosine, and every
@@ -121,11 +118,11 @@ graph
 # are few; the distortions keep the network from memorising them).
 
 # %%
-opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
 t0 = time.perf_counter()
-history = fit(model, opt, x_train, y_train, x_test, y_test, epochs=EPOCHS, batch_size=BATCH_SIZE,
-              seed=SEED, augment=AUGMENT, lr_schedule=cosine_schedule(LR, EPOCHS), progress=False)
-print(f"trained {EPOCHS} epochs in {time.perf_counter() - t0:.1f} s")
+result = RECIPE.run(data=(x_train, y_train, x_test, y_test), model=model, optimizer=opt,
+                    progress=False, log=None)
+history = result.history
+print(f"trained {EPOCHS} epochs in {time.perf_counter() - t0:.1f} s: test accuracy {result.test_accuracy:.4f}")
 
 # %%
 plot_history(history, title=f"LeNet-5 on the digits ({EPOCHS} epochs)")
@@ -279,16 +276,11 @@ else:
     hide_ticks(*axes)
     plt.show()
 
-    nn.manual_seed(SEED)
-    mnist_model = LeNet5()
-    opt = optim.SGD(mnist_model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+    mnist_recipe = TrainingRecipe(dataset="mnist-sample", epochs=MNIST_EPOCHS)
     t0 = time.perf_counter()
-    mnist_history = fit(mnist_model, opt, mx_train, my_train, mx_test, my_test, epochs=MNIST_EPOCHS,
-                        batch_size=BATCH_SIZE, seed=SEED, augment=AUGMENT,
-                        lr_schedule=cosine_schedule(LR, MNIST_EPOCHS), progress=False)
-    _, mnist_acc = evaluate(mnist_model, mx_test, my_test)
+    mnist = mnist_recipe.run(data=(mx_train, my_train, mx_test, my_test), progress=False, log=None)
     print(f"trained {MNIST_EPOCHS} epochs in {time.perf_counter() - t0:.1f} s: "
-          f"test accuracy {mnist_acc:.4f} on 1,000 real MNIST digits")
+          f"test accuracy {mnist.test_accuracy:.4f} on 1,000 real MNIST digits")
 
 # %% [markdown]
 # Next: [04_speed.ipynb](04_speed.ipynb) — how fast these rules run.
