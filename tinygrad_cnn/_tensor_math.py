@@ -157,7 +157,7 @@ class MathMethods:
         with_indices = axis is None and keepdims is None and _checks.is_int(dim)
         axes, keep = self._reduce_args(op, dim, keepdim, axis, keepdims)
         if not with_indices:
-            return (R.Max if largest else X.Min).apply(self, axis=axes, keepdims=keep)
+            return (R.Max if largest else R.Min).apply(self, axis=axes, keepdims=keep)
         result = MaxResult if largest else MinResult
         if self.ndim == 0:
             return result(S.Clone.apply(self), Tensor(np.int64(0)))

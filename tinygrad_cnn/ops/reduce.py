@@ -66,9 +66,11 @@ class Max(_Reduction):
 
     empty_allowed = False
 
+    pick = staticmethod(np.max)  # Min below reuses everything but this
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        out = x.max(axis=axis, keepdims=True)
+        out = type(ctx).pick(x, axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdims = axis, keepdims
         return out if keepdims else np.asarray(np.squeeze(out, axis=axis))
@@ -85,3 +87,11 @@ class Max(_Reduction):
             winners |= np.isnan(x) & np.isnan(out)
         count = winners.sum(axis=ctx.axes, keepdims=True)
         return np.where(winners, grad / count.astype(x.dtype), x.dtype.type(0))
+
+
+class Min(Max):
+    """Minimum over axes; the same routing as :class:`Max`: the gradient is split evenly among
+    tied minima (PyTorch's ``amin``) and goes to the NaNs of a slice that holds any."""
+
+    pick = staticmethod(np.min)
+    rule = "dX {x} = dY {g} at the minima (split among ties), 0 elsewhere"

@@ -1,7 +1,6 @@
-"""More reductions: min, variance, the 2-norm, and picking values at indices (max/min with dim).
+"""More reductions: variance, the 2-norm, and picking values at indices (max/min with dim).
 
-``Min`` over axes splits the gradient evenly among tied minima, as ``Max`` in
-``reduce.py`` does (PyTorch's ``amin``).  ``max(dim)``/``min(dim)`` in PyTorch
+(``Min`` over axes lives beside ``Max`` in ``reduce.py``.)  ``max(dim)``/``min(dim)`` in PyTorch
 return values *and* indices and route the whole gradient to the index returned;
 that is :class:`TakeAlong`: the values are picked by the (non-differentiable)
 indices and the backward scatters dy back to exactly those places.
@@ -14,29 +13,6 @@ import numpy as np
 from .. import _checks as check
 from ..tensor import Function
 from .reduce import expand_reduced
-
-
-class Min(Function):
-    """y = min over axes; dx = dy / (number of tied minima) at every minimum, 0 elsewhere."""
-
-    @staticmethod
-    def forward(ctx, x, axis, keepdims):
-        axes = check.reduce_axes(axis, x.shape, "min", nonempty=True)
-        out = x.min(axis=axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        ctx.axes, ctx.keepdims = axes, keepdims
-        return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
-
-    rule = "dX {x} = dY {g} at the minima (split among ties), 0 elsewhere"
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        if not ctx.keepdims:
-            grad = np.expand_dims(grad, ctx.axes)
-        winners = x == out
-        count = winners.sum(axis=ctx.axes, keepdims=True)
-        return np.where(winners, grad / count.astype(x.dtype), x.dtype.type(0))
 
 
 def _centred(x, axis, correction):
