@@ -18,8 +18,9 @@
 #
 # This notebook reproduces the pictures of the lecture *Convolution Networks* (Hagan & Jafari,
 # *Neural Network Design: Deep Learning*, ch. 8, Figs 8.4–8.8) with `tinygrad_cnn`, and checks
-# every picture against the naive loops of `tinygrad_cnn.reference` — plain Python transcriptions
-# of the lecture's scalar equations.
+# every picture against the naive reference loops that sit beside the compiled kernels
+# (`tinygrad_cnn/kernels/*_reference.py`) — plain Python transcriptions of the lecture's scalar
+# equations.
 #
 # The convolution weight function of a layer slides an $r \times c$ kernel $\mathbf W$ over an
 # $R_r \times R_c$ image $\mathbf V$:
@@ -40,7 +41,9 @@ from _setup import heatmap, hide_ticks, np, plt, show  # the package, numpy and 
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
-from tinygrad_cnn import reference as R
+from tinygrad_cnn import figures as R  # the book's inputs: Square, Diamond, the kernels, C3's table
+from tinygrad_cnn.kernels.conv_reference import conv2d_reference
+from tinygrad_cnn.kernels.pool_reference import avg_pool2d_reference, max_pool2d_reference
 
 
 # %% [markdown]
@@ -72,7 +75,7 @@ print(Z)
 lecture_Z = np.array([[0, 2, 0, 1], [2, 0, 1, 0], [0, 1, 0, 2], [1, 0, 2, 0]])
 assert np.array_equal(Z, lecture_Z)              # the lecture's printed output
 assert np.array_equal(Z, conv_by_hand(W, V))     # the definition
-assert np.array_equal(Z, R.conv2d(V, W))         # the naive reference loops
+assert np.array_equal(Z, conv2d_reference(V, W))         # the naive reference loops
 
 # %% [markdown]
 # The picture below follows one output element: $z_{1,2}$ (0-based `Z[0, 1]`) is the sum of the
@@ -149,7 +152,7 @@ plt.show()
 for (img_name, k_name), z in filtered.items():
     img, k = images[img_name], kernels[k_name]
     assert z.shape == (15, 15)
-    assert np.array_equal(z, R.conv2d(img, k, padding=1)), (img_name, k_name)
+    assert np.array_equal(z, conv2d_reference(img, k, padding=1)), (img_name, k_name)
     assert np.array_equal(z, conv_by_hand(k, np.pad(img, 1))), (img_name, k_name)
     assert set(np.unique(z)) <= {0, 1, 2, 3}
 print("all eight filtered images equal the reference loops")
@@ -181,9 +184,9 @@ for row, key in zip(axes, pairs):
     pooled = F.max_pool2d(z, 3).numpy()                        # window 3×3, stride = window
     averaged = F.avg_pool2d(z, 3, weight=Tensor(np.array(1 / 9))).numpy()
     assert pooled.shape == (5, 5)
-    assert np.array_equal(pooled, R.max_pool2d(z, 3))          # reference loops
+    assert np.array_equal(pooled, max_pool2d_reference(z, 3))          # reference loops
     assert np.array_equal(pooled, z.reshape(5, 3, 5, 3).max(axis=(1, 3)))   # numpy, independently
-    assert np.allclose(averaged, R.avg_pool2d(z, 3, weight=[1 / 9]))
+    assert np.allclose(averaged, avg_pool2d_reference(z, 3, weight=[1 / 9]))
     show(row[0], z, f"{key[1]} filtered {key[0].lower()}", 0, 3)
     show(row[1], pooled, "max pooled 3×3, stride 3", 0, 3, values=True)
     show(row[2], averaged, "average pooled, w = 1/9", 0, 3)
@@ -217,7 +220,7 @@ rows = []
 for r_i, stride in enumerate([1, 2]):
     for c_i, (pad_name, p) in enumerate(paddings):
         z = F.conv2d(img, k, stride=stride, padding=p).numpy()
-        assert np.array_equal(z, R.conv2d(img, k, stride=stride, padding=p))
+        assert np.array_equal(z, conv2d_reference(img, k, stride=stride, padding=p))
         expected = (15 + 2 * p - 3) // stride + 1
         assert z.shape == (expected, expected)
         rows.append((stride, pad_name, p, z.shape))
@@ -291,7 +294,7 @@ for h in range(4):
     assert np.array_equal(Zm[h], Zh)
 # = a dense convolution whose kernels are multiplied by the mask, = the reference loops
 assert np.array_equal(Zm, F.conv2d(A_prev, Wm * C[:, :, None, None], padding=1).numpy())
-assert np.array_equal(Zm, R.conv2d(A_prev[None], Wm, padding=1, connection=C)[0])
+assert np.array_equal(Zm, conv2d_reference(A_prev[None], Wm, padding=1, connection=C)[0])
 print("Z shape", Zm.shape, "- kernels used:", int(C.sum()), "of", C.size)
 
 # %% [markdown]

@@ -432,5 +432,5 @@ print(*explain((Squash.apply(n) * upstream).sum()), sep="\n")
 # | convolution | $\mathbf{dW} = \mathbf{dZ} \star \mathbf V$, $\mathbf{dA}^{m-1} = \sum_h \operatorname{rot180}(\mathbf W) \star \mathbf{dZ}$ (full) | `correlate`, `np.pad` |
 #
 # `tinygrad_cnn` implements exactly these rules (see `tinygrad_cnn/ops/` and the loops in
-# `tinygrad_cnn/reference.py`), compiled with Numba and batched. Next:
+# `tinygrad_cnn/kernels/*_reference.py`), compiled with Numba and batched. Next:
 # [03_lenet5_digits.ipynb](03_lenet5_digits.ipynb) — a real network trained with them.

@@ -20,7 +20,7 @@
 # published run of the project's benchmark suite, `benchmarks/results/results.json` — the numbers
 # the README quotes — which compares four ways of doing the same work:
 #
-# * **naive** — `tinygrad_cnn.reference`, the lecture's scalar formulas as plain Python loops
+# * **naive** — the `*_reference` functions beside the kernels, the lecture's scalar formulas as plain Python loops
 #   (timed on 1–2 examples and scaled to the full batch, since it is linear in the batch size);
 # * **numpy** — a vectorised numpy baseline (im2col + one BLAS matrix product per convolution);
 # * **tinygrad_cnn** — this framework through its public API, autograd included;

@@ -16,7 +16,8 @@ import pytest
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
-from tinygrad_cnn import reference as R
+from tinygrad_cnn.kernels import conv_reference as RC
+from tinygrad_cnn.kernels import pool_reference as RP
 from tinygrad_cnn.bench import baseline as B
 from tinygrad_cnn.bench import busy, cli, contenders, harness, report
 from tinygrad_cnn.bench.cases import c3_table
@@ -37,9 +38,9 @@ def test_numpy_conv_matches_reference(N, C, H, W, O, k, padding, table):
     x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((O, C, k, k)), rng.standard_normal(O)
     conn = (rng.random((O, C)) > 0.4).astype(np.float64) if table else None
     z, cache = B.conv2d(x, w, b, padding, conn)
-    np.testing.assert_allclose(z, R.conv2d(x, w, b, 1, padding, conn), atol=1e-10)
+    np.testing.assert_allclose(z, RC.conv2d_reference(x, w, b, 1, padding, conn), atol=1e-10)
     dz = rng.standard_normal(z.shape)
-    for got, want in zip(B.conv2d_backward(dz, cache), R.conv2d_backward(x, w, dz, 1, padding, conn)):
+    for got, want in zip(B.conv2d_backward(dz, cache), RC.conv2d_backward_reference(x, w, dz, 1, padding, conn)):
         np.testing.assert_allclose(got, want, atol=1e-10)
     if table:
         assert np.all(B.conv2d_backward(dz, cache)[1][conn == 0] == 0)
@@ -51,11 +52,11 @@ def test_numpy_pooling_matches_reference(k):
     x = rng.standard_normal((2, 3, 6, 12))
     x[0, 0, :3, :3] = 0.5  # ties: the first maximum in row-major order wins
     z, idx = B.max_pool2d(x, k)
-    np.testing.assert_array_equal(z, R.max_pool2d(x, k))
+    np.testing.assert_array_equal(z, RP.max_pool2d_reference(x, k))
     dz = rng.standard_normal(z.shape)
-    np.testing.assert_array_equal(B.max_pool2d_backward(dz, idx, k), R.max_pool2d_backward(x, dz, k))
-    np.testing.assert_allclose(B.window_sum(x, k) / k**2, R.avg_pool2d(x, k), atol=1e-12)
-    np.testing.assert_allclose(B.window_sum_backward(dz / k**2, k), R.avg_pool2d_backward(x, dz, k), atol=1e-12)
+    np.testing.assert_array_equal(B.max_pool2d_backward(dz, idx, k), RP.max_pool2d_backward_reference(x, dz, k))
+    np.testing.assert_allclose(B.window_sum(x, k) / k**2, RP.avg_pool2d_reference(x, k), atol=1e-12)
+    np.testing.assert_allclose(B.window_sum_backward(dz / k**2, k), RP.avg_pool2d_backward_reference(x, dz, k), atol=1e-12)
     with pytest.raises(ValueError, match="must divide"):
         B.window_sum(x[:, :, :5], 2)
 

@@ -1,7 +1,7 @@
 """The compiled kernels against the naive reference loops (and PyTorch).
 
 Every kernel in ``tinygrad_cnn.kernels`` is compared with the lecture's
-scalar equations in ``tinygrad_cnn.reference`` on hypothesis-drawn shapes,
+scalar equations in the ``*_reference`` functions beside the kernels on hypothesis-drawn shapes,
 strides, paddings, connection matrices, pooling windows and dtypes; the
 reference itself is checked against ``torch.nn.functional`` when torch is
 installed.

@@ -1,6 +1,6 @@
 """The contenders: the same work of a case done four ways, each a ``step()`` returning its outputs.
 
-``naive``         the lecture's equations as plain loops (:mod:`tinygrad_cnn.reference`) on the
+``naive``         the lecture's equations as plain loops (the ``*_reference`` functions beside the kernels) on the
                   first ``case.naive_n`` examples; the time is scaled to the full batch (the loops
                   are exactly linear in N).  For the LeNet step the convolutions and subsampling
                   run through the loops, the dense layers, loss and SGD through NumPy.
@@ -19,7 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from .. import reference as R
+from ..kernels import conv_reference as RC
+from ..kernels import pool_reference as RP
 from .cases import c3_table
 
 NAMES = ("naive", "numpy", "tinygrad_cnn", "torch")
@@ -50,34 +51,34 @@ class NaiveOps:
 
     @staticmethod
     def conv(x, w, b, connection=None):
-        return R.conv2d(x, w, b, 1, 0, connection), (x, w, connection)
+        return RC.conv2d_reference(x, w, b, 1, 0, connection), (x, w, connection)
 
     @staticmethod
     def conv_backward(dz, cache, need_dx=True):
-        return R.conv2d_backward(cache[0], cache[1], dz, 1, 0, cache[2])
+        return RC.conv2d_backward_reference(cache[0], cache[1], dz, 1, 0, cache[2])
 
     @staticmethod
     def subsample(x, w):
-        return R.avg_pool2d(x, 2, 2, weight=w), (x, w)
+        return RP.avg_pool2d_reference(x, 2, 2, weight=w), (x, w)
 
     @staticmethod
     def subsample_backward(dn, cache):
-        return R.avg_pool2d_backward(cache[0], dn, 2, 2, weight=cache[1])
+        return RP.avg_pool2d_backward_reference(cache[0], dn, 2, 2, weight=cache[1])
 
 
 def _naive(case, d):
     conn = case.connection
     if case.kind == "conv":
         def run():
-            z = R.conv2d(d["x"], d["w"], d["b"], 1, case.padding, conn, case.dilation, case.groups)
-            dx, dw, _ = R.conv2d_backward(d["x"], d["w"], d["g"], 1, case.padding, conn, case.dilation, case.groups)
+            z = RC.conv2d_reference(d["x"], d["w"], d["b"], 1, case.padding, conn, case.dilation, case.groups)
+            dx, dw, _ = RC.conv2d_backward_reference(d["x"], d["w"], d["g"], 1, case.padding, conn, case.dilation, case.groups)
             return z, dx, dw
     elif case.kind == "max":
         def run():
-            return R.max_pool2d(d["x"], case.kernel), R.max_pool2d_backward(d["x"], d["g"], case.kernel)
+            return RP.max_pool2d_reference(d["x"], case.kernel), RP.max_pool2d_backward_reference(d["x"], d["g"], case.kernel)
     elif case.kind == "avg":
         def run():
-            return R.avg_pool2d(d["x"], case.kernel), R.avg_pool2d_backward(d["x"], d["g"], case.kernel)
+            return RP.avg_pool2d_reference(d["x"], case.kernel), RP.avg_pool2d_backward_reference(d["x"], d["g"], case.kernel)
     else:
         return _numpy(case, d, ops=NaiveOps)
     return run
