@@ -28,7 +28,7 @@ from tinygrad_cnn.kernels.pool import (adaptive_avg_pool2d_reference, adaptive_m
                                        avg_pool2d_reference, max_pool2d_reference, max_unpool2d_reference)
 from tinygrad_cnn.ops.loss import bce_with_logits_reference, cross_entropy_reference, nll_loss_reference
 from tinygrad_cnn import manual_seed
-from tinygrad_cnn.ops.activation import gelu_reference
+from tinygrad_cnn.ops.activation import gelu_reference, scaled_tanh_reference
 from tinygrad_cnn.ops.conv import rot180_reference
 from tinygrad_cnn.ops.dropout import dropout_reference
 from tinygrad_cnn.ops.linear import linear_reference
@@ -603,6 +603,11 @@ CASES = [
     OpCase("tanh", "activation", call=F.tanh, reference=np.tanh, inputs=unary_inputs,
            torch=lambda torch, x: torch.tanh(x),
            bad=[(lambda: F.tanh(np.zeros(2, np.int32)), TypeError, r"x must be float32 or float64.*int32.*\(2,\)")]),
+    OpCase("scaled_tanh", "activation", call=F.scaled_tanh, reference=scaled_tanh_reference, inputs=unary_inputs,
+           torch=lambda torch, x: 1.7159 * torch.tanh(x * (2.0 / 3.0)),
+           bad=[(lambda: F.scaled_tanh(np.zeros(2, np.int32)), TypeError, r"x must be float32 or float64.*int32"),
+                (lambda: F.scaled_tanh(np.zeros(2), A="1"), TypeError, "scaled_tanh: A must be a real number"),
+                (lambda: F.scaled_tanh(np.zeros(2), S=float("nan")), ValueError, "scaled_tanh: S must be a finite")]),
     OpCase("sigmoid", "activation", call=F.sigmoid, reference=lambda x: 1 / (1 + np.exp(-x)),
            inputs=unary_inputs, torch=lambda torch, x: torch.sigmoid(x),
            bad=[(lambda: F.sigmoid(object()), TypeError, "x must be a Tensor or array")]),

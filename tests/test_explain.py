@@ -54,9 +54,10 @@ def test_lenet5_lines_state_the_lecture_rules_with_layers_and_shapes():
             f"avg_pool2d {layer}: dw ({c},) = Σ dZ {z} ∘ ⊞A {a}",
             f"avg_pool2d {layer}: dA {a} = w ({c},) ⊠ dZ {z}",
         ]
-    # the squashing after S2, S4, C5 and F6: dN = Ḟ ∘ dA with tanh's Ḟ
+    # the squashing after S2, S4, C5 and F6: dN = Ḟ ∘ dA with the scaled tanh's Ḟ
     for layer, shape in {"s2": (N, 6, 14, 14), "s4": (N, 16, 5, 5), "c5": (N, 120, 1, 1), "f6": (N, 84)}.items():
-        assert lines_of(lines, f"tanh {layer}") == [f"tanh {layer}: dN {shape} = Ḟ ∘ dA {shape}, Ḟ = 1 − a²"]
+        assert lines_of(lines, f"scaled_tanh {layer}") == [
+            f"scaled_tanh {layer}: dN {shape} = Ḟ ∘ dA {shape}, Ḟ = A·S·(1 − t²), t = tanh(S·n)"]
     assert lines_of(lines, "vec") == [f"vec: dA ({N}, 120, 1, 1) = vec⁻¹(dv ({N}, 120))"]
     for layer in ("f6", "output"):
         got = lines_of(lines, f"matmul {layer}")
@@ -77,7 +78,7 @@ def test_lines_follow_the_backward_order_from_the_loss_to_the_input():
     c3 = lines_of(lines, "conv2d c3")
     assert [line.split(": ")[1][:2] for line in c3] == ["db", "dW", "dA"]
     # the transfer function of s2 comes after c3 (it is reached from c3's dA) and before s2's pool
-    tanh_s2 = lines.index(lines_of(lines, "tanh s2")[0])
+    tanh_s2 = lines.index(lines_of(lines, "scaled_tanh s2")[0])
     assert lines.index(c3[-1]) < tanh_s2 < lines.index(lines_of(lines, "avg_pool2d s2")[0])
 
 

@@ -34,16 +34,17 @@ def test_to_dot_of_lenet_loss_names_ops_symbols_shapes_and_parameters():
     for expected in [
         r"conv2d ⊛\n4×6×28×28", r"conv2d ⊛\n4×16×10×10", r"conv2d ⊛\n4×120×1×1",
         r"avg_pool2d w⊞\n4×6×14×14", r"avg_pool2d w⊞\n4×16×5×5",
-        r"tanh f\n4×84", r"mul ∘\n4×120×1×1", r"add +\n4×10", r"vec\n4×120",
+        r"scaled_tanh f\n4×84", r"scaled_tanh f\n4×120×1×1", r"scaled_tanh f\n4×6×14×14",
+        r"add +\n4×10", r"add +\n4×6×14×14", r"vec\n4×120",
         r"transpose ᵀ\n120×84", r"matmul @\n4×84", r"reshape\n1×6×1×1",
-        r"cross_entropy F̂\nscalar", r"input\n4×1×32×32", r"1.7159\nscalar",
+        r"cross_entropy F̂\nscalar", r"input\n4×1×32×32",
     ]:
         assert expected in found, expected
     for name, p in params.items():
         assert f"{name}\\n{viz.format_shape(p.shape)}" in found, name
-    # one node per op and per distinct leaf, one edge per Function input
-    assert len(found) == 53
-    assert dot.count(" -> ") == 52
+    # one node per op and per distinct leaf, one edge per Function input (the scaled tanh is one op)
+    assert len(found) == 37
+    assert dot.count(" -> ") == 36
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     assert "peripheries=2" in dot  # the loss is marked
 
@@ -68,6 +69,10 @@ def test_to_dot_ids_are_stable():
     (lambda x, w: x.mean(), r"mean\nscalar"),
     (lambda x, w: x - w, r"sub −\n2×3×4×4"),
     (lambda x, w: x / w, r"div ÷\n2×3×4×4"),
+    (lambda x, w: x * w, r"mul ∘\n2×3×4×4"),
+    (lambda x, w: F.tanh(x), r"tanh f\n2×3×4×4"),
+    (lambda x, w: F.scaled_tanh(x), r"scaled_tanh f\n2×3×4×4"),
+    (lambda x, w: x * 1.7159, r"1.7159\nscalar"),
     (lambda x, w: F.softmax(x.reshape(6, 16)), r"softmax\n6×16"),
     (lambda x, w: F.mse_loss(x, x * 0.5), r"mse_loss F̂\nscalar"),
     (lambda x, w: x[0], r"index [ ]\n3×4×4"),

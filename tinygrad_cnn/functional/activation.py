@@ -6,7 +6,7 @@ from .. import _checks as check
 from ..ops import activation as _act
 from ..tensor import Tensor
 
-__all__ = ["relu", "tanh", "sigmoid", "softmax", "log_softmax", "leaky_relu", "elu", "gelu",
+__all__ = ["relu", "tanh", "scaled_tanh", "sigmoid", "softmax", "log_softmax", "leaky_relu", "elu", "gelu",
            "poslin", "tansig", "logsig", "purelin"]
 
 
@@ -18,6 +18,12 @@ def relu(x) -> Tensor:
 def tanh(x) -> Tensor:
     """tansig: a = tanh(n)."""
     return _act.Tanh.apply(check.float_tensor(x, "x"))
+
+
+def scaled_tanh(x, A: float = 1.7159, S: float = 2.0 / 3.0) -> Tensor:
+    """LeCun's squashing function a = A·tanh(S·n) (defaults: f(±1) ≈ ±1), one op."""
+    return _act.ScaledTanh.apply(check.float_tensor(x, "x"), A=check.real(A, "scaled_tanh: A"),
+                                 S=check.real(S, "scaled_tanh: S"))
 
 
 def sigmoid(x) -> Tensor:

@@ -48,6 +48,13 @@ def _tanh_backward(a, g, one, out):
 
 
 @njit(cache=True)
+def _scaled_tanh_backward(t, g, one, A, S, out):
+    # the order of the three Functions it replaces: dA·A, then ∘ (1 − t²), then ·S
+    for i in range(t.size):
+        out[i] = g[i] * A * (one - t[i] * t[i]) * S
+
+
+@njit(cache=True)
 def _sigmoid_backward(a, g, one, out):
     for i in range(a.size):
         out[i] = g[i] * a[i] * (one - a[i])
@@ -74,6 +81,15 @@ def tanh_backward(a, grad):
     """dN = dA ∘ (1 − a²) for a = tanh(n)."""
     out = _fused(_tanh_backward, a, grad, 1)
     return grad * (1 - a * a) if out is None else out
+
+
+def scaled_tanh_backward(t, grad, A, S):
+    """dN = dA·A ∘ (1 − t²)·S for a = A·tanh(S·n), t = tanh(S·n)."""
+    out = _fused(_scaled_tanh_backward, t, grad, 1, A, S)
+    if out is None:
+        dt = t.dtype.type
+        return grad * dt(A) * (1 - t * t) * dt(S)
+    return out
 
 
 def sigmoid_backward(a, grad):

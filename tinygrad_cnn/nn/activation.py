@@ -48,7 +48,7 @@ class ScaledTanh(Module):
     S = 2.0 / 3.0
 
     def forward(self, x):
-        return F.tanh(x * self.S) * self.A
+        return F.scaled_tanh(x, self.A, self.S)
 
 
 class LeakyReLU(Module):
