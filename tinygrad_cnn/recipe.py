@@ -5,7 +5,7 @@
     from tinygrad_cnn.recipe import TrainingRecipe
 
     result = TrainingRecipe().run()               # what `python -m tinygrad_cnn train` does
-    result.test_accuracy                          # 0.9861 with seed 0
+    result.test_accuracy                          # about 0.98 (0.975 with seed 0)
     TrainingRecipe(epochs=3, optimizer="adam").run(progress=False)
 
 The defaults are chosen so that a plain run reaches >= 98% test accuracy on the digits split in
