@@ -438,6 +438,12 @@ def _max_unpool2d_backward(dy, indices):
 
 
 # --------------------------------------------------------------- adaptive pooling
+@njit(cache=True, inline="always")
+def _adaptive_span(i, n_in, n_out):
+    """Rows (or columns) floor(i·n_in/n_out) .. ceil((i+1)·n_in/n_out) − 1 of adaptive window i."""
+    return (i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)
+
+
 def adaptive_avg_pool2d_forward(x, Ho, Wo):
     """Mean of each adaptive window (rows floor(i·H/Ho) .. ceil((i+1)·H/Ho) − 1, columns
     likewise), divided by its height then its width as PyTorch does."""
@@ -453,11 +459,9 @@ def _adaptive_avg_pool2d_forward(x, Ho, Wo):
         n = t // C
         c = t % C
         for i in range(Ho):
-            h0 = (i * H) // Ho
-            h1 = -(-((i + 1) * H) // Ho)
+            h0, h1 = _adaptive_span(i, H, Ho)
             for j in range(Wo):
-                w0 = (j * W) // Wo
-                w1 = -(-((j + 1) * W) // Wo)
+                w0, w1 = _adaptive_span(j, W, Wo)
                 s = z[n, c, i, j]  # 0 in the dtype of x
                 for p in range(h0, h1):
                     for q in range(w0, w1):
@@ -480,11 +484,9 @@ def _adaptive_avg_pool2d_backward(dz, H, W):
         n = t // C
         c = t % C
         for i in range(Ho):
-            h0 = (i * H) // Ho
-            h1 = -(-((i + 1) * H) // Ho)
+            h0, h1 = _adaptive_span(i, H, Ho)
             for j in range(Wo):
-                w0 = (j * W) // Wo
-                w1 = -(-((j + 1) * W) // Wo)
+                w0, w1 = _adaptive_span(j, W, Wo)
                 g = dz[n, c, i, j] / (h1 - h0) / (w1 - w0)
                 for p in range(h0, h1):
                     for q in range(w0, w1):
@@ -508,11 +510,9 @@ def _adaptive_max_pool2d_forward(x, Ho, Wo):
         n = t // C
         c = t % C
         for i in range(Ho):
-            h0 = (i * H) // Ho
-            h1 = -(-((i + 1) * H) // Ho)
+            h0, h1 = _adaptive_span(i, H, Ho)
             for j in range(Wo):
-                w0 = (j * W) // Wo
-                w1 = -(-((j + 1) * W) // Wo)
+                w0, w1 = _adaptive_span(j, W, Wo)
                 best = -np.inf
                 bidx = h0 * W + w0
                 for p in range(h0, h1):
