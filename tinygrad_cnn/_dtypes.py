@@ -115,3 +115,21 @@ class _Cuda:
 
 
 cuda = _Cuda()
+
+
+def to_arguments(args, dtype=None, to_device=None):
+    """The ``(dtype, device)`` that ``to(*args, dtype=, device=)`` asks for, read as PyTorch
+    does: a str or :class:`device` is the device, a tensor gives its dtype, anything else is a
+    dtype.  The device is checked here (only ``'cpu'`` exists)."""
+    from .tensor import Tensor
+
+    for a in args:
+        if isinstance(a, (str, device)):
+            to_device = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        else:
+            dtype = a
+    if to_device is not None:
+        device(to_device)  # raises for anything but the CPU
+    return dtype, to_device

@@ -210,15 +210,7 @@ class ShapeMethods:
 
         Returns the tensor itself when nothing changes, as PyTorch does (``copy=True`` forces a copy).
         """
-        for a in args:
-            if isinstance(a, (str, _dtypes.device)):
-                device = a
-            elif isinstance(a, ShapeMethods):
-                dtype = a.dtype
-            else:
-                dtype = a
-        if device is not None:
-            _dtypes.device(device)  # raises for anything but the CPU
+        dtype, _ = _dtypes.to_arguments(args, dtype, device)
         out = self if dtype is None else self._cast(_dtypes.as_dtype(dtype))
         return out.clone() if copy and out is self else out
 

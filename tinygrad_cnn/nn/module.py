@@ -346,15 +346,7 @@ class Module:
         """
         from .. import _dtypes
 
-        for a in args:
-            if isinstance(a, (str, _dtypes.device)):
-                device = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
-                dtype = a
-        if device is not None:
-            _dtypes.device(device)  # only 'cpu' passes
+        dtype, _ = _dtypes.to_arguments(args, dtype, device)
         if dtype is not None:
             dtype = as_dtype(dtype, "to: dtype")
             if dtype.kind != "f":

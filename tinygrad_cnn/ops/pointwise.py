@@ -118,10 +118,13 @@ class Maximum(Function):
     """y = max(a, b) elementwise with broadcasting; the larger operand receives dy, and on a tie
     each receives dy/2 (PyTorch's rule); NaN propagates and both operands then receive dy."""
 
+    pick = staticmethod(np.maximum)  # Minimum below reuses everything but these two
+    larger_wins = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return type(ctx).pick(a, b)
 
     rule = {
         0: "dA {0} = dY {g} where a > b (½ on ties){sum}",
@@ -132,36 +135,24 @@ class Maximum(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da = db = None
+        a_lost, b_lost = (a < b, b < a) if ctx.larger_wins else (a > b, b > a)
         if ctx.needs_input_grad[0]:
-            da = unbroadcast((grad * _tie_weights(a, b, a < b)).astype(a.dtype, copy=False), a.shape)
+            da = unbroadcast((grad * _tie_weights(a, b, a_lost)).astype(a.dtype, copy=False), a.shape)
         if ctx.needs_input_grad[1]:
-            db = unbroadcast((grad * _tie_weights(a, b, b < a)).astype(b.dtype, copy=False), b.shape)
+            db = unbroadcast((grad * _tie_weights(a, b, b_lost)).astype(b.dtype, copy=False), b.shape)
         return da, db
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """y = min(a, b) elementwise with broadcasting; the smaller operand receives dy, a tie
-    splits it in halves (PyTorch's rule)."""
+    splits it in halves (PyTorch's rule): :class:`Maximum`'s routing with the comparison turned."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
+    pick = staticmethod(np.minimum)
+    larger_wins = False
     rule = {
         0: "dA {0} = dY {g} where a < b (½ on ties){sum}",
         1: "dB {1} = dY {g} where b < a (½ on ties){sum}",
     }
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        da = db = None
-        if ctx.needs_input_grad[0]:
-            da = unbroadcast((grad * _tie_weights(a, b, a > b)).astype(a.dtype, copy=False), a.shape)
-        if ctx.needs_input_grad[1]:
-            db = unbroadcast((grad * _tie_weights(a, b, b > a)).astype(b.dtype, copy=False), b.shape)
-        return da, db
 
 
 def rounded_divide(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
