@@ -135,6 +135,32 @@ def test_conv_kernels_match_reference(path, c):
     assert_close(c["dz"].sum(axis=(0, 2, 3)), db_ref, dt)
 
 
+@pytest.mark.parametrize("path", [None, "taps", "im2col", "scatter"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("table", [False, True])
+def test_conv_whole_map_window_matches_reference(path, dtype, table):
+    """A kernel as large as its (padded) input, LeNet's C5: one window per example, computed
+    as a fully connected product, and its input gradient as rot180 of one product."""
+    rng = np.random.default_rng(3)
+    for padding in ((0, 0), (1, 2)):
+        x = rng.standard_normal((5, 4, 3, 2)).astype(dtype)
+        kh, kw = 3 + 2 * padding[0], 2 + 2 * padding[1]
+        w = rng.standard_normal((6, 4, kh, kw)).astype(dtype)
+        conn = (rng.random((6, 4)) < 0.6).astype(np.uint8) if table else np.ones((6, 4), np.uint8)
+        b = rng.standard_normal(6).astype(dtype)
+        dz = rng.standard_normal((5, 6, 1, 1)).astype(dtype)
+        c = {"x": x, "w": w, "b": b, "dz": dz, "conn": conn, "stride": (1, 1), "padding": padding,
+             "dilation": (1, 1)}
+        with K.force_path(path):
+            z, _, dx, dw = _kernel_conv(c)
+        assert z.dtype == dx.dtype == dw.dtype == dtype
+        assert_close(z, conv2d_reference(x, w, b, (1, 1), padding, conn), dtype)
+        dx_ref, dw_ref, _ = conv2d_backward_reference(x, w, dz, (1, 1), padding, conn)
+        assert_close(dx, dx_ref, dtype)
+        assert_close(dw, dw_ref, dtype)
+        assert np.all(dw[conn == 0] == 0)
+
+
 @FAST
 @given(conv_cases())
 def test_conv_backward_input_padding_rows_untouched_are_zero(c):

@@ -43,7 +43,28 @@ def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None):
     return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, sh, sw, dh, dw, conn)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
+def _four_dots(d, x, L, a0, a1, a2, a3):
+    """Four dot products ``Σ_m d[m] · x[a_r + m]`` at once: each d[m] is loaded once for four taps.
+
+    The sums may be reassociated (vectorised with several partial sums): the
+    order is fixed by the compiled code, not by the thread count.
+    """
+    x0 = x[a0:a0 + L]
+    x1 = x[a1:a1 + L]
+    x2 = x[a2:a2 + L]
+    x3 = x[a3:a3 + L]
+    s0 = s1 = s2 = s3 = x.dtype.type(0)
+    for m in range(L):
+        dm = d[m]
+        s0 += dm * x0[m]
+        s1 += dm * x1[m]
+        s2 += dm * x2[m]
+        s3 += dm * x3[m]
+    return s0, s1, s2, s3
+
+
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
 def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn):
     """Compiled body of the ``"taps"`` path: one parallel iteration per connected (o, c) kernel."""
     N, O, Ho, Wo = dz.shape
@@ -51,53 +72,75 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn):
     plane = Hp * Wp
     vf = v.reshape(N, C * plane)
     dW = np.zeros((O, C, kh, kw), dtype=v.dtype)
-    unit = sh == 1 and sw == 1
-    if unit:
-        # dZ in wide rows of pitch Wp (zero columns beyond Wo)
-        L = (Ho - 1) * Wp + Wo
-        dzw = np.zeros((N, O, L), dtype=dz.dtype)
-        for t in prange(N * O):
-            n = t // O
-            o = t % O
-            for i in range(Ho):
-                for j in range(Wo):
-                    dzw[n, o, i * Wp + j] = dz[n, o, i, j]
-    else:
-        L = Wo
-        dzw = np.zeros((1, 1, 1), dtype=dz.dtype)  # unused
-    for t in prange(O * C):
-        o = t // C
-        c = t % C
+    T = kh * kw
+    offs = np.empty(T, dtype=np.int64)
+    for k in range(kh):
+        for l in range(kw):
+            offs[k * kw + l] = k * dh * Wp + l * dw
+    if sh != 1 or sw != 1:
+        return _strided(dz, vf, dW, offs, sh, sw, Wp, plane, conn)
+    # dZ in wide rows of pitch Wp (zero columns beyond Wo)
+    L = (Ho - 1) * Wp + Wo
+    dzw = np.zeros((N, O, L), dtype=dz.dtype)
+    for t in prange(N * O):
+        n = t // O
+        o = t % O
+        for i in range(Ho):
+            for j in range(Wo):
+                dzw[n, o, i * Wp + j] = dz[n, o, i, j]
+    for p in prange(O * C):
+        o = p // C
+        c = p % C
         if conn[o, c] == 0:
             continue
-        # one running sum per tap and position: vectorisable without reassociating the additions
-        acc = np.zeros((kh * kw, L), dtype=v.dtype)
+        acc = np.zeros(T, dtype=np.float64)
+        for n in range(N):
+            # tap (u, v): one dot product of the wide dZ with V shifted by the tap's offset
+            d = dzw[n, o]
+            xc = vf[n, c * plane:(c + 1) * plane]
+            t = 0
+            while t + 4 <= T:
+                s0, s1, s2, s3 = _four_dots(d, xc, L, offs[t], offs[t + 1], offs[t + 2], offs[t + 3])
+                acc[t] += s0
+                acc[t + 1] += s1
+                acc[t + 2] += s2
+                acc[t + 3] += s3
+                t += 4
+            while t < T:
+                xs = xc[offs[t]:offs[t] + L]
+                s0 = xc.dtype.type(0)
+                for m in range(L):
+                    s0 += d[m] * xs[m]
+                acc[t] += s0
+                t += 1
+        for t in range(T):
+            dW[o, c, t // kw, t % kw] = acc[t]
+    return dW
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"})
+def _strided(dz, vf, dW, offs, sh, sw, Wp, plane, conn):
+    """The weight gradient at stride > 1: per output row, each tap's strided dot product."""
+    N, O, Ho, Wo = dz.shape
+    C, kh, kw = dW.shape[1], dW.shape[2], dW.shape[3]
+    T = kh * kw
+    for p in prange(O * C):
+        o = p // C
+        c = p % C
+        if conn[o, c] == 0:
+            continue
+        acc = np.zeros(T, dtype=dW.dtype)
         for n in range(N):
             xc = vf[n, c * plane:(c + 1) * plane]
-            if unit:
-                d = dzw[n, o]
-                for k in range(kh):
-                    for l in range(kw):
-                        a = acc[k * kw + l]
-                        off = k * dh * Wp + l * dw
-                        xs = xc[off:off + L]
-                        for m in range(L):
-                            a[m] += d[m] * xs[m]
-            else:
-                for i in range(Ho):
-                    d = dz[n, o, i]
-                    for k in range(kh):
-                        row = (i * sh + k * dh) * Wp
-                        for l in range(kw):
-                            a = acc[k * kw + l]
-                            base = row + l * dw
-                            for m in range(L):
-                                a[m] += d[m] * xc[base + m * sw]
-        for k in range(kh):
-            for l in range(kw):
-                a = acc[k * kw + l]
-                s = a[0]
-                for m in range(1, L):
-                    s += a[m]
-                dW[o, c, k, l] = s
+            for i in range(Ho):
+                d = dz[n, o, i]
+                row = i * sh * Wp
+                for t in range(T):
+                    s = acc[t]
+                    base = row + offs[t]
+                    for m in range(Wo):
+                        s += d[m] * xc[base + m * sw]
+                    acc[t] = s
+        for t in range(T):
+            dW[o, c, t // kw, t % kw] = acc[t]
     return dW

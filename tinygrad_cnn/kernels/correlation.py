@@ -50,26 +50,32 @@ __all__ = ["correlate", "choose_path", "force_path", "pad", "accumulate_taps"]
 _FORCED = None
 PATHS = ("taps", "im2col", "scatter")
 
-#: Cost model, in units of one multiply-add of the tap loops, from 1-thread
-#: microbenchmarks of every path on LeNet's C1, C3, C5 and a 32-map 3×3 layer:
-#: BLAS reaches its rate only with enough rows and inner depth, so its cost per
-#: multiply-add grows as they fall below GEMM_FULL; every element im2col copies
-#: (or the scatter adds) costs COPY_COST.
-GEMM_COST = 0.8
+#: Cost model, in units of one multiply-add of the forward tap loops (about
+#: 30 ps on one thread here), fitted to 1-thread timings of every path on
+#: LeNet's C1, C3 (tabled and dense), C5, a 32-map 3×3 layer and a dilated one:
+#: the weight gradient's tap loops (dot products) cost TAP_COST_WEIGHT per
+#: multiply-add; BLAS's multiply-add costs GEMM_COST once it has GEMM_FULL rows
+#: and inner depth, more below; im2col's copy costs per element 4 units plus
+#: a per-row overhead spread over the Wo elements of a row (short rows are
+#: dear); the scatter's add per product costs SCATTER_COST.
+TAP_COST_WEIGHT = 1.5
+GEMM_COST = 0.5
 GEMM_FULL = 16
-COPY_COST = 4.0
+SCATTER_COST = 30.0
 #: The im2col forward product ``(O, depth) @ (depth, cols)`` streams its whole
 #: output once per block of its inner dimension, so it reaches BLAS's rate only
 #: from about this depth on (OpenBLAS blocks the inner dimension by a few
-#: hundred).  Measured: LeNet's C3 made dense (depth 150, 16 maps) ran its taps
-#: in 1.08 ms and im2col in 1.30 ms on one thread, 0.56 vs 0.81 on two; a
-#: 32-map 3×3 layer (depth 288) is as fast by im2col as this model says.  The
-#: weight gradient's product sums over the batch's columns instead, always deep.
+#: hundred).  The weight gradient's product sums over the batch's columns
+#: instead, always deep.
 IM2COL_DEPTH_FULL = 256
 
 
 def _gemm(rows, depth):
     return GEMM_COST * max(1.0, GEMM_FULL / rows) * max(1.0, GEMM_FULL / depth)
+
+
+def _copy(Wo):
+    return 4.0 + 320.0 / Wo
 
 
 def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None):
@@ -90,16 +96,23 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     depth = C * kh * kw
     cols = N * Ho * Wo
     row = Wp if stride == (1, 1) else Wo * stride[1]
-    cost = {"taps": float(pairs) * kh * kw * N * Ho * row}
+    cost = {"taps": (TAP_COST_WEIGHT if weight else 1.0) * pairs * kh * kw * N * Ho * row}
+    copy = 0.0 if whole_window(Ho, Wo, Wp, kw, stride) else _copy(Wo) * depth * cols
     if weight:
-        cost["im2col"] = COPY_COST * depth * cols + _gemm(O, cols) * O * depth * cols
+        cost["im2col"] = copy + _gemm(O, cols) * O * depth * cols
     elif pairs == O * C:
         shallow = max(1.0, IM2COL_DEPTH_FULL / depth)
-        cost["im2col"] = COPY_COST * depth * cols + shallow * _gemm(O, depth) * O * depth * cols
+        cost["im2col"] = copy + shallow * _gemm(O, depth) * O * depth * cols
     if not weight and pairs == O * C and input_size is not None and stride == (1, 1):
         cells = N * input_size[0] * input_size[1]
-        cost["scatter"] = (COPY_COST + _gemm(O * kh * kw, C) * C) * O * kh * kw * cells
+        cost["scatter"] = (SCATTER_COST + _gemm(O * kh * kw, C) * C) * O * kh * kw * cells
     return min(cost, key=cost.get)
+
+
+def whole_window(Ho, Wo, Wp, kw, stride):
+    """True when the one window is the whole padded map (a 1×1 output, kernel as wide as the input):
+    im2col's columns are then the maps themselves, with nothing to copy."""
+    return Ho == 1 and Wo == 1 and kw == Wp
 
 
 @contextlib.contextmanager
@@ -163,7 +176,7 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def accumulate_taps(out, L, src, base, offs, ws, nt, step):
     """``out[m] += Σ_t ws[t] · src[base + offs[t] + m·step]`` for m < L.
 
@@ -227,9 +240,68 @@ def _tap_table(w, conn, Wp, plane, dh, dw):
     return offs, ws, nts
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
+def _outputs_of_inputs(conn):
+    """For each input map c, the output maps connected to it (row c of ``outs``, ``nout[c]`` of them)."""
+    O, C = conn.shape
+    outs = np.empty((C, O), dtype=np.int64)
+    nout = np.zeros(C, dtype=np.int64)
+    for c in range(C):
+        for o in range(O):
+            if conn[o, c] != 0:
+                outs[c, nout[c]] = o
+                nout[c] += 1
+    return outs, nout
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _four_outputs(b0, b1, b2, b3, x, L, offs, w0, w1, w2, w3):
+    """``b_r[m] += Σ_t w_r[t] · x[offs[t] + m]`` for four output maps r that read the same input map.
+
+    Four taps at a time: every input value loaded is used by 4 × 4
+    multiply-adds, and each output value is loaded and stored once per four taps.
+    """
+    T = offs.shape[0]
+    t = 0
+    while t + 4 <= T:
+        x0 = x[offs[t]:offs[t] + L]
+        x1 = x[offs[t + 1]:offs[t + 1] + L]
+        x2 = x[offs[t + 2]:offs[t + 2] + L]
+        x3 = x[offs[t + 3]:offs[t + 3] + L]
+        a0, a1, a2, a3 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
+        e0, e1, e2, e3 = w1[t], w1[t + 1], w1[t + 2], w1[t + 3]
+        f0, f1, f2, f3 = w2[t], w2[t + 1], w2[t + 2], w2[t + 3]
+        g0, g1, g2, g3 = w3[t], w3[t + 1], w3[t + 2], w3[t + 3]
+        for m in range(L):
+            y0 = x0[m]
+            y1 = x1[m]
+            y2 = x2[m]
+            y3 = x3[m]
+            b0[m] += a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3
+            b1[m] += e0 * y0 + e1 * y1 + e2 * y2 + e3 * y3
+            b2[m] += f0 * y0 + f1 * y1 + f2 * y2 + f3 * y3
+            b3[m] += g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3
+        t += 4
+    while t < T:
+        x0 = x[offs[t]:offs[t] + L]
+        a0, e0, f0, g0 = w0[t], w1[t], w2[t], w3[t]
+        for m in range(L):
+            y0 = x0[m]
+            b0[m] += a0 * y0
+            b1[m] += e0 * y0
+            b2[m] += f0 * y0
+            b3[m] += g0 * y0
+        t += 1
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"})
 def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn):
-    """Compiled body of the ``"taps"`` path of :func:`correlate`."""
+    """Compiled body of the ``"taps"`` path of :func:`correlate`.
+
+    Stride 1: for each input map, its connected output maps four at a time
+    (:func:`_four_outputs`), each output in wide rows of the input's pitch.
+    Other strides: per output map, its taps over each output row.
+    """
     N, C, Hp, Wp = v.shape
     O, _, kh, kw = w.shape
     Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
@@ -237,21 +309,42 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn):
     plane = Hp * Wp
     vf = v.reshape(N, C * plane)
     z = np.empty((N, O, Ho, Wo), dtype=v.dtype)
-    offs, ws, nts = _tap_table(w, conn, Wp, plane, dh, dw)
-    L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
-    # one iteration per example: disjoint writes, no races
+    if sh == 1 and sw == 1:
+        T = kh * kw
+        wf = w.reshape(O, C, T)
+        outs, nout = _outputs_of_inputs(conn)
+        offs = np.empty(T, dtype=np.int64)
+        for k in range(kh):
+            for l in range(kw):
+                offs[k * kw + l] = k * dh * Wp + l * dw
+        L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
+        # one iteration per example: disjoint writes, no races
+        for n in prange(N):
+            buf = np.empty((O, L), dtype=v.dtype)
+            for o in range(O):
+                buf[o, :] = bias[o]
+            for c in range(C):
+                x = vf[n, c * plane:(c + 1) * plane]
+                q = 0
+                while q + 4 <= nout[c]:
+                    o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
+                    _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, L, offs,
+                                  wf[o0, c], wf[o1, c], wf[o2, c], wf[o3, c])
+                    q += 4
+                while q < nout[c]:
+                    o0 = outs[c, q]
+                    accumulate_taps(buf[o0], L, x, 0, offs, wf[o0, c], T, 1)
+                    q += 1
+            for o in range(O):
+                for i in range(Ho):
+                    z[n, o, i, :] = buf[o, i * Wp:i * Wp + Wo]
+        return z
+    offs2, ws, nts = _tap_table(w, conn, Wp, plane, dh, dw)
     for n in prange(N):
-        buf = np.empty(L, dtype=v.dtype)
         for o in range(O):
             b = bias[o]
-            if sh == 1 and sw == 1:
-                buf[:] = b
-                accumulate_taps(buf, L, vf[n], 0, offs[o], ws[o], nts[o], 1)
-                for i in range(Ho):
-                    z[n, o, i, :] = buf[i * Wp:i * Wp + Wo]
-            else:
-                for i in range(Ho):
-                    zrow = z[n, o, i]
-                    zrow[:] = b
-                    accumulate_taps(zrow, Wo, vf[n], i * sh * Wp, offs[o], ws[o], nts[o], sw)
+            for i in range(Ho):
+                zrow = z[n, o, i]
+                zrow[:] = b
+                accumulate_taps(zrow, Wo, vf[n], i * sh * Wp, offs2[o], ws[o], nts[o], sw)
     return z

@@ -22,6 +22,7 @@ Each thread keeps its own ``col`` buffer for all its chunks.
 import numpy as np
 from numba import njit
 
+from .. import runtime
 from ._parallel import run_chunks
 
 __all__ = ["im2col", "correlate_gemm", "weight_gradient_gemm", "correlate_scatter"]
@@ -63,6 +64,11 @@ def _chunks(N, depth, L):
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)], step
 
 
+def _covers_map(v_shape, kh, kw, dilation):
+    """True when the kernel is exactly the padded map's size: the one window is the map itself."""
+    return tuple(v_shape[2:]) == (kh, kw) and tuple(dilation) == (1, 1)
+
+
 def _masked(w, conn):
     """W with the kernels of unconnected pairs replaced by zeros (not multiplied by them)."""
     if conn.all():
@@ -79,6 +85,13 @@ def correlate_gemm(v, w, stride, dilation, conn, bias=None):
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     L, depth = Ho * Wo, C * kh * kw
     wm = np.ascontiguousarray(_masked(w, conn)).reshape(O, depth)
+    if _covers_map(v.shape, kh, kw, dilation):
+        # one window per example, the whole map: Z = V as rows @ Wmᵀ, a fully connected layer
+        with runtime.single_threaded_blas():
+            z = v.reshape(N, depth) @ wm.T
+        if bias is not None:
+            z += np.asarray(bias, dtype=v.dtype)
+        return z.reshape(N, O, 1, 1)
     z = np.empty((N, O, Ho, Wo), dtype=v.dtype)
     chunks, step = _chunks(N, depth, L)
     b = None if bias is None else np.asarray(bias, dtype=v.dtype).reshape(O, 1, 1)
@@ -110,6 +123,14 @@ def weight_gradient_gemm(dz, v, kernel, stride, dilation, conn):
     kh, kw = kernel
     (sh, sw), (dh, dw) = stride, dilation
     L, depth = Ho * Wo, C * kh * kw
+    if _covers_map(v.shape, kh, kw, dilation):
+        # one window per example, the whole map: dW = dZᵀ @ V as rows
+        with runtime.single_threaded_blas():
+            dwm = dz.reshape(N, O).T @ v.reshape(N, depth)
+        dwm = dwm.reshape(O, C, kh, kw)
+        if not conn.all():
+            dwm[conn == 0] = 0
+        return dwm
     chunks, step = _chunks(N, depth, L)
 
     def work(mine):
@@ -174,6 +195,15 @@ def correlate_scatter(v, w, dilation, conn, padding, bias=None):
     Wo = W + left + right - dw * (kw - 1)
     taps = O * kh * kw
     wt = np.ascontiguousarray(_masked(w, conn).transpose(0, 2, 3, 1)).reshape(taps, C)
+    if (H, W, Ho, Wo, top, left, dh, dw) == (1, 1, kh, kw, kh - 1, kw - 1, 1, 1):
+        # a 1×1 input padded to the kernel's size all round (the full correlation of
+        # a 1×1 dZ): every output cell gets exactly one tap, rot180 of one product
+        with runtime.single_threaded_blas():
+            prod = (v.reshape(N, C) @ wt.T).reshape(N, O, kh, kw)
+        out = np.ascontiguousarray(prod[:, :, ::-1, ::-1])
+        if bias is not None:
+            out += np.asarray(bias, dtype=v.dtype).reshape(1, O, 1, 1)
+        return out
     out = np.zeros((N, O, Ho, Wo), dtype=v.dtype)
     if bias is not None:
         out += np.asarray(bias, dtype=v.dtype).reshape(1, O, 1, 1)

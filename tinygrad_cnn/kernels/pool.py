@@ -15,8 +15,8 @@ Notation (Lecture 8, 0-based indices, window r×c = (kh, kw), stride
 Two kinds of kernels:
 
 * the plain case (no padding, no dilation, floor-sized output: the
-  lecture's layers and LeNet-5): ``max_pool2d_forward``, ``window_sum_forward``
-  and ``window_sum_backward``, tuned for it;
+  lecture's layers and LeNet-5): ``max_pool2d_forward`` here, and the window
+  sum ⊞ and its expansion ⊠ in ``window_sum`` (re-exported), tuned for it;
 * PyTorch's full geometry: window (i, j) has its taps at rows
   ``i·sh − ph + k·dh`` and columns ``j·sw − pw + l·dw``; taps outside the
   input are padding, −∞ for max pooling and 0 for average pooling; the output
@@ -44,6 +44,7 @@ from numba import njit, prange
 from .. import _checks as check
 
 from ._parallel import run_kernel
+from .window_sum import window_sum_backward, window_sum_forward  # noqa: F401 (average pooling's ⊞ and ⊠)
 from .pool_reference import (  # noqa: F401 (the references sit beside their kernels)
     adaptive_avg_pool2d_reference,
     adaptive_max_pool2d_reference,
@@ -161,101 +162,6 @@ def _max_pool2d_backward(dz, argmax, H, W):
                 a = argmax[n, c, i, j]
                 if a >= 0 and a < HW:
                     dx[n, c, a // W, a % W] += dz[n, c, i, j]
-    return dx
-
-
-def window_sum_forward(x, kh, kw, sh, sw):
-    """Window sum  ⊞_{r,c} V  (the core of average pooling).
-
-    ``s[n,c,i,j] = Σ_k Σ_l x[n,c, i·sh+k, j·sw+l]``.  The caller divides by
-    kh·kw for the mean (PyTorch's avg_pool2d) or multiplies by the lecture's
-    per-map weight w^{h}:  z_{i,j} = w^{h} · Σ(window).
-
-    Parameters
-    ----------
-    x : (N, C, H, W) float array.
-    kh, kw : int window size.
-    sh, sw : int strides.
-
-    Returns
-    -------
-    s : (N, C, Ho, Wo), same dtype as ``x``.
-    """
-    N, C, H, W = x.shape
-    work = N * C * check.output_size(H, kh, sh) * check.output_size(W, kw, sw) * kh * kw
-    return run_kernel(_window_sum_forward, work, x, kh, kw, sh, sw)
-
-
-@njit(parallel=True, cache=True)
-def _window_sum_forward(x, kh, kw, sh, sw):
-    """Compiled body of :func:`window_sum_forward`."""
-    N, C, H, W = x.shape
-    Ho = (H - kh) // sh + 1
-    Wo = (W - kw) // sw + 1
-    s = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
-    for t in prange(N * C):
-        n = t // C
-        c = t % C
-        for i in range(Ho):
-            srow = s[n, c, i]
-            for k in range(kh):
-                xrow = x[n, c, i * sh + k]
-                for l in range(kw):
-                    if sw == 1:
-                        for j in range(Wo):
-                            srow[j] += xrow[j + l]
-                    else:
-                        for j in range(Wo):
-                            srow[j] += xrow[j * sw + l]
-    return s
-
-
-def window_sum_backward(ds, H, W, kh, kw, sh, sw):
-    """Kronecker expansion  ⊠_{r,c} dS:  the backward pass of ⊞.
-
-    Each ds_{i,j} is added to every cell of its window::
-
-        dx[n,c, i·sh+k, j·sw+l] += ds[n,c,i,j]
-
-    overlapping windows accumulate; cells covered by no window get 0.  With
-    ``ds = w^{h} · dZ`` this is the lecture's dA = w ⊠ dZ.  Parallel over
-    (n, c) planes only, so it is race-free.
-
-    Parameters
-    ----------
-    ds : (N, C, Ho, Wo) gradient with respect to the window sums.
-    H, W : int, spatial size of the forward input.
-    kh, kw : int window size.
-    sh, sw : int strides.
-
-    Returns
-    -------
-    dx : (N, C, H, W), same dtype as ``ds``.
-    """
-    N, C, Ho, Wo = ds.shape
-    work = N * C * (Ho * Wo * kh * kw + H * W)
-    return run_kernel(_window_sum_backward, work, ds, H, W, kh, kw, sh, sw)
-
-
-@njit(parallel=True, cache=True)
-def _window_sum_backward(ds, H, W, kh, kw, sh, sw):
-    """Compiled body of :func:`window_sum_backward`."""
-    N, C, Ho, Wo = ds.shape
-    dx = np.zeros((N, C, H, W), dtype=ds.dtype)
-    for t in prange(N * C):
-        n = t // C
-        c = t % C
-        for i in range(Ho):
-            dsrow = ds[n, c, i]
-            for k in range(kh):
-                dxrow = dx[n, c, i * sh + k]
-                for l in range(kw):
-                    if sw == 1:
-                        for j in range(Wo):
-                            dxrow[j + l] += dsrow[j]
-                    else:
-                        for j in range(Wo):
-                            dxrow[j * sw + l] += dsrow[j]
     return dx
 
 

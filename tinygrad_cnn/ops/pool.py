@@ -15,7 +15,13 @@ import numpy as np
 
 from .. import _checks as check
 from ..kernels import pool as K
+from ..kernels import window_sum as KS
 from ..tensor import Function
+
+
+def _mean_scale(a, taps):
+    """The mean's per-map scale 1/(r·c), in ``a``'s dtype."""
+    return np.full(a.shape[1], 1.0 / taps, dtype=a.dtype)
 
 
 def _plain(shape, window, stride, padding=(0, 0), dilation=(1, 1), out_hw=None) -> bool:
@@ -72,8 +78,7 @@ class AvgPool2d(Function):
         ctx.plain = divisor == 0 and _plain(x.shape, window, stride, padding, out_hw=out_hw)
         ctx.padding, ctx.count_include_pad, ctx.divisor = padding, count_include_pad, divisor
         if ctx.plain:
-            s = K.window_sum_forward(x, kh, kw, sh, sw)
-            return s * x.dtype.type(1.0 / (kh * kw))
+            return KS.scaled_window_sum_forward(x, _mean_scale(x, kh * kw), kh, kw, sh, sw, keep_sum=False)[0]
         return K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, count_include_pad, divisor)
 
     rule = "dA {x} = (1/rc) ⊠ dZ {g}"
@@ -83,8 +88,7 @@ class AvgPool2d(Function):
         (kh, kw), (sh, sw) = ctx.window, ctx.stride
         H, W = ctx.in_shape[2], ctx.in_shape[3]
         if ctx.plain:
-            ds = np.ascontiguousarray(grad * grad.dtype.type(1.0 / (kh * kw)))
-            return K.window_sum_backward(ds, H, W, kh, kw, sh, sw)
+            return KS.window_sum_backward(np.ascontiguousarray(grad), H, W, kh, kw, sh, sw, _mean_scale(grad, kh * kw))
         return K.avg_pool2d_general_backward(np.ascontiguousarray(grad), H, W, kh, kw, sh, sw, *ctx.padding,
                                              ctx.count_include_pad, ctx.divisor)
 
@@ -102,13 +106,16 @@ class WeightedAvgPool2d(Function):
     def forward(ctx, x, w, *, window, stride, padding=(0, 0), out_hw=None):
         x = np.ascontiguousarray(x)
         (kh, kw), (sh, sw) = window, stride
-        ctx.plain = _plain(x.shape, window, stride, padding, out_hw=out_hw)
-        if ctx.plain:
-            s = K.window_sum_forward(x, kh, kw, sh, sw)  # ⊞(A)
-        else:  # divisor 1: the plain window sum over the taps inside the input
-            s = K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, True, 1)
-        ctx.save_for_backward(s, w)
+        # the fused kernel when w has x's dtype (else the general one, and numpy's promotion)
+        ctx.plain = _plain(x.shape, window, stride, padding, out_hw=out_hw) and w.dtype == x.dtype
         ctx.in_shape, ctx.window, ctx.stride, ctx.padding = x.shape, window, stride, padding
+        if ctx.plain:  # Z = w ⊞(A), keeping ⊞(A) for dw
+            z, s = KS.scaled_window_sum_forward(x, w, kh, kw, sh, sw)
+            ctx.save_for_backward(s, w)
+            return z
+        # divisor 1: the plain window sum over the taps inside the input
+        s = K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, True, 1)
+        ctx.save_for_backward(s, w)
         return s * w.reshape(1, -1, 1, 1)
 
     rule = {1: "dw {1} = Σ dZ {g} ∘ ⊞A {0}", 0: "dA {0} = w {1} ⊠ dZ {g}"}
@@ -120,10 +127,10 @@ class WeightedAvgPool2d(Function):
         H, W = ctx.in_shape[2], ctx.in_shape[3]
         dx = dw = None
         if ctx.needs_input_grad[0]:
-            scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
             if ctx.plain:
-                dx = K.window_sum_backward(scaled, H, W, kh, kw, sh, sw)
+                dx = KS.window_sum_backward(np.ascontiguousarray(grad, dtype=s.dtype), H, W, kh, kw, sh, sw, w)
             else:
+                scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
                 dx = K.avg_pool2d_general_backward(scaled, H, W, kh, kw, sh, sw, *ctx.padding, True, 1)
         if ctx.needs_input_grad[1]:
             dw = (grad * s).sum(axis=(0, 2, 3)).astype(w.dtype, copy=False)

@@ -1,0 +1,124 @@
+"""The window sum ⊞ and its adjoint ⊠: the kernels of the lecture's average pooling.
+
+In the plain geometry (no padding, no dilation, floor-sized output), 0-based::
+
+    window sum (⊞)   s_{i,j} = Σ_k Σ_l v_{i·sh+k, j·sw+l}
+    average pooling  z^{h} = w^{h} · s^{h}     (w^{h} = 1/(kh·kw) for the mean,
+                                                the lecture's trained weight in LeNet)
+    its backward     dA^{h} = w^{h} ⊠ dZ^{h}   (every w·dz_{i,j} copied to each cell of
+                                                its window; overlapping windows accumulate)
+
+The per-map scale is applied inside the same pass as the sum (forward) or the
+expansion (backward), so average pooling reads and writes each array once.
+The 2×2 window with stride 2, the lecture's and LeNet's, has its own loops
+(unit-stride rows, no inner window loops); any other window runs the general
+loops.  Both add the window's cells in the same order (row by row, left to
+right), so they give the same bits.
+
+Array requirements (not checked here): 4-D C-contiguous float arrays, the
+per-map ``scale`` of the same dtype with one entry per map.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .. import _checks as check
+from ._parallel import run_kernel
+
+__all__ = ["window_sum_forward", "scaled_window_sum_forward", "window_sum_backward"]
+
+
+def window_sum_forward(x, kh, kw, sh, sw):
+    """Window sum ⊞ V: ``s[n,c,i,j] = Σ_k Σ_l x[n,c, i·sh+k, j·sw+l]``, ``(N, C, Ho, Wo)``."""
+    ones = np.ones(x.shape[1], dtype=x.dtype)
+    return scaled_window_sum_forward(x, ones, kh, kw, sh, sw, keep_sum=False)[0]
+
+
+def scaled_window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum=True):
+    """``(z, s)``: z = scale^{c} · ⊞V and, when ``keep_sum``, the window sum s itself (else None)."""
+    N, C, H, W = x.shape
+    Ho, Wo = check.output_size(H, kh, sh), check.output_size(W, kw, sw)
+    work = N * C * Ho * Wo * kh * kw
+    z, s = run_kernel(_window_sum_forward, work, x, np.ascontiguousarray(scale, dtype=x.dtype),
+                      kh, kw, sh, sw, keep_sum)
+    return z, (s if keep_sum else None)
+
+
+@njit(parallel=True, cache=True)
+def _window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum):
+    """Compiled body of :func:`scaled_window_sum_forward`: one parallel iteration per (n, c) plane."""
+    N, C, H, W = x.shape
+    Ho = (H - kh) // sh + 1
+    Wo = (W - kw) // sw + 1
+    z = np.empty((N, C, Ho, Wo), dtype=x.dtype)
+    s = np.empty((N, C, Ho, Wo) if keep_sum else (1, 1, 1, 1), dtype=x.dtype)
+    tile = kh == 2 and kw == 2 and sh == 2 and sw == 2
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        w = scale[c]
+        for i in range(Ho):
+            zrow = z[n, c, i]
+            srow = s[n, c, i] if keep_sum else s[0, 0, 0]
+            if tile:
+                r0 = x[n, c, 2 * i]
+                r1 = x[n, c, 2 * i + 1]
+                for j in range(Wo):
+                    v = r0[2 * j] + r0[2 * j + 1] + r1[2 * j] + r1[2 * j + 1]
+                    zrow[j] = v * w
+                    if keep_sum:
+                        srow[j] = v
+                continue
+            for j in range(Wo):
+                v = x.dtype.type(0)
+                for k in range(kh):
+                    xrow = x[n, c, i * sh + k]
+                    for l in range(kw):
+                        v += xrow[j * sw + l]
+                zrow[j] = v * w
+                if keep_sum:
+                    srow[j] = v
+    return z, s
+
+
+def window_sum_backward(ds, H, W, kh, kw, sh, sw, scale=None):
+    """The expansion ⊠: ``dx[n,c, i·sh+k, j·sw+l] += scale^{c} · ds[n,c,i,j]``, ``(N, C, H, W)``.
+
+    Cells covered by no window get 0.  With ``scale`` = w this is the lecture's
+    dA = w ⊠ dZ; None means 1.  Parallel over (n, c) planes only: race-free.
+    """
+    N, C, Ho, Wo = ds.shape
+    scale = np.ones(C, dtype=ds.dtype) if scale is None else np.ascontiguousarray(scale, dtype=ds.dtype)
+    work = N * C * (Ho * Wo * kh * kw + H * W)
+    return run_kernel(_window_sum_backward, work, ds, scale, H, W, kh, kw, sh, sw)
+
+
+@njit(parallel=True, cache=True)
+def _window_sum_backward(ds, scale, H, W, kh, kw, sh, sw):
+    """Compiled body of :func:`window_sum_backward`."""
+    N, C, Ho, Wo = ds.shape
+    tile = kh == 2 and kw == 2 and sh == 2 and sw == 2
+    # exact tiling writes every cell; otherwise cells outside all windows must be 0
+    exact = tile and H == 2 * Ho and W == 2 * Wo
+    dx = np.empty((N, C, H, W), dtype=ds.dtype) if exact else np.zeros((N, C, H, W), dtype=ds.dtype)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        w = scale[c]
+        for i in range(Ho):
+            dsrow = ds[n, c, i]
+            if tile:
+                r0 = dx[n, c, 2 * i]
+                r1 = dx[n, c, 2 * i + 1]
+                for j in range(Wo):
+                    v = dsrow[j] * w
+                    r0[2 * j] = v
+                    r0[2 * j + 1] = v
+                    r1[2 * j] = v
+                    r1[2 * j + 1] = v
+                continue
+            for k in range(kh):
+                dxrow = dx[n, c, i * sh + k]
+                for l in range(kw):
+                    for j in range(Wo):
+                        dxrow[j * sw + l] += dsrow[j] * w
+    return dx
