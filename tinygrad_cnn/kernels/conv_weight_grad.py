@@ -11,18 +11,22 @@ Two paths, picked by the engine's cost model (``correlation.choose_path``): the
 ``"taps"`` loops below, or im2col + one BLAS product per chunk
 (``im2col.weight_gradient_gemm``).
 
-The taps loops: for stride 1, dZ is laid out in "wide rows" of the input's
-pitch Wp (zeros beyond Wo), so that tap (u, v) is one long loop
-``acc[m] += dzw[m] · v[offset(u, v) + m]`` over the flat map, summed over the
-batch elementwise (vectorised without reassociating additions) and reduced
-at the end.  One parallel iteration per connected (o, c) kernel: no races, the
-same bits on any number of threads.
+The taps loops, stride 1: dZ is laid out in "wide rows" of the input's pitch
+Wp (zeros beyond Wo), so that tap (u, v) of the pair (o, c) is one dot product
+``Σ_m dzw_o[m] · v_c[offset(u, v) + m]`` over the flat map.  The dot products
+run four output maps × four taps at a time (:func:`_dots_4x4`): each value
+loaded feeds four multiply-adds.  The batch is cut into chunks of up to
+BATCH_CHUNK examples (a small batch also splits its input maps into groups,
+:func:`batch_split`); one parallel iteration per (chunk, group) writes its own
+partial sums (float64), which are added in chunk order at the end: no races,
+and the same bits on any number of threads.  Other strides: one
+strided dot product per output row and tap.
 """
 import numpy as np
 from numba import njit, prange
 
 from ._parallel import conn_array, run_kernel
-from .correlation import choose_path
+from .correlation import _outputs_of_inputs, choose_path
 
 __all__ = ["weight_gradient"]
 
@@ -43,9 +47,28 @@ def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None):
     return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, sh, sw, dh, dw, conn)
 
 
+#: Examples per partial sum of the weight gradient, at most; and the parallel
+#: iterations wanted, at least (a small batch splits its input maps too).
+BATCH_CHUNK = 4
+MIN_ITEMS = 8
+
+
+@njit(cache=True)
+def batch_split(N, C):
+    """``(chunk_size, chunks, groups)``: the batch in chunks, the input maps in groups.
+
+    Made from the shapes only, never the thread count, so that the partial
+    sums, their order and the bits are the same on any number of threads.
+    """
+    chunk_size = max(1, min(BATCH_CHUNK, N // MIN_ITEMS))
+    chunks = (N + chunk_size - 1) // chunk_size
+    groups = min(C, max(1, (MIN_ITEMS + chunks - 1) // chunks))
+    return chunk_size, chunks, groups
+
+
 @njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
-def _four_dots(d, x, L, a0, a1, a2, a3):
-    """Four dot products ``Σ_m d[m] · x[a_r + m]`` at once: each d[m] is loaded once for four taps.
+def _dots_1x4(d, x, L, a0, a1, a2, a3):
+    """Four dot products ``Σ_m d[m] · x[a_r + m]``: each d[m] is loaded once for four taps.
 
     The sums may be reassociated (vectorised with several partial sums): the
     order is fixed by the compiled code, not by the thread count.
@@ -56,65 +79,150 @@ def _four_dots(d, x, L, a0, a1, a2, a3):
     x3 = x[a3:a3 + L]
     s0 = s1 = s2 = s3 = x.dtype.type(0)
     for m in range(L):
-        dm = d[m]
-        s0 += dm * x0[m]
-        s1 += dm * x1[m]
-        s2 += dm * x2[m]
-        s3 += dm * x3[m]
+        e = d[m]
+        s0 += e * x0[m]
+        s1 += e * x1[m]
+        s2 += e * x2[m]
+        s3 += e * x3[m]
     return s0, s1, s2, s3
+
+
+@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
+def _dots_4x4(d0, d1, d2, d3, x, L, a0, a1, a2, a3, acc, outs, c, t):
+    """``acc[outs[r], c, t + q] += Σ_m d_r[m] · x[a_q + m]`` for four output maps r and four taps q.
+
+    Sixteen dot products in one pass: every value of dZ and of V loaded is used
+    four times.
+    """
+    x0 = x[a0:a0 + L]
+    x1 = x[a1:a1 + L]
+    x2 = x[a2:a2 + L]
+    x3 = x[a3:a3 + L]
+    z = x.dtype.type(0)
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = z
+    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = z
+    for m in range(L):
+        y0 = x0[m]
+        y1 = x1[m]
+        y2 = x2[m]
+        y3 = x3[m]
+        e = d0[m]
+        s00 += e * y0
+        s01 += e * y1
+        s02 += e * y2
+        s03 += e * y3
+        e = d1[m]
+        s10 += e * y0
+        s11 += e * y1
+        s12 += e * y2
+        s13 += e * y3
+        e = d2[m]
+        s20 += e * y0
+        s21 += e * y1
+        s22 += e * y2
+        s23 += e * y3
+        e = d3[m]
+        s30 += e * y0
+        s31 += e * y1
+        s32 += e * y2
+        s33 += e * y3
+    o0, o1, o2, o3 = outs[0], outs[1], outs[2], outs[3]
+    acc[o0, c, t] += s00
+    acc[o0, c, t + 1] += s01
+    acc[o0, c, t + 2] += s02
+    acc[o0, c, t + 3] += s03
+    acc[o1, c, t] += s10
+    acc[o1, c, t + 1] += s11
+    acc[o1, c, t + 2] += s12
+    acc[o1, c, t + 3] += s13
+    acc[o2, c, t] += s20
+    acc[o2, c, t + 1] += s21
+    acc[o2, c, t + 2] += s22
+    acc[o2, c, t + 3] += s23
+    acc[o3, c, t] += s30
+    acc[o3, c, t + 1] += s31
+    acc[o3, c, t + 2] += s32
+    acc[o3, c, t + 3] += s33
+
+
+@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
+def _pair_taps(dzw, x, L, offs, acc, o, c, t0):
+    """``acc[o, c, t] += Σ_m dzw[o, m] · x[offs[t] + m]`` for the taps t0, t0+1, … of one pair."""
+    d = dzw[o]
+    T = offs.shape[0]
+    t = t0
+    while t + 4 <= T:
+        s0, s1, s2, s3 = _dots_1x4(d, x, L, offs[t], offs[t + 1], offs[t + 2], offs[t + 3])
+        acc[o, c, t] += s0
+        acc[o, c, t + 1] += s1
+        acc[o, c, t + 2] += s2
+        acc[o, c, t + 3] += s3
+        t += 4
+    while t < T:
+        xs = x[offs[t]:offs[t] + L]
+        s = x.dtype.type(0)
+        for m in range(L):
+            s += d[m] * xs[m]
+        acc[o, c, t] += s
+        t += 1
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
 def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn):
-    """Compiled body of the ``"taps"`` path: one parallel iteration per connected (o, c) kernel."""
+    """Compiled body of the ``"taps"`` path (see the module docstring)."""
     N, O, Ho, Wo = dz.shape
     C, Hp, Wp = v.shape[1], v.shape[2], v.shape[3]
     plane = Hp * Wp
     vf = v.reshape(N, C * plane)
-    dW = np.zeros((O, C, kh, kw), dtype=v.dtype)
     T = kh * kw
     offs = np.empty(T, dtype=np.int64)
     for k in range(kh):
         for l in range(kw):
             offs[k * kw + l] = k * dh * Wp + l * dw
     if sh != 1 or sw != 1:
-        return _strided(dz, vf, dW, offs, sh, sw, Wp, plane, conn)
-    # dZ in wide rows of pitch Wp (zero columns beyond Wo)
+        return _strided(dz, vf, np.zeros((O, C, kh, kw), dtype=v.dtype), offs, sh, sw, Wp, plane, conn)
     L = (Ho - 1) * Wp + Wo
-    dzw = np.zeros((N, O, L), dtype=dz.dtype)
-    for t in prange(N * O):
-        n = t // O
-        o = t % O
-        for i in range(Ho):
-            for j in range(Wo):
-                dzw[n, o, i * Wp + j] = dz[n, o, i, j]
-    for p in prange(O * C):
-        o = p // C
-        c = p % C
-        if conn[o, c] == 0:
-            continue
-        acc = np.zeros(T, dtype=np.float64)
-        for n in range(N):
-            # tap (u, v): one dot product of the wide dZ with V shifted by the tap's offset
-            d = dzw[n, o]
-            xc = vf[n, c * plane:(c + 1) * plane]
-            t = 0
-            while t + 4 <= T:
-                s0, s1, s2, s3 = _four_dots(d, xc, L, offs[t], offs[t + 1], offs[t + 2], offs[t + 3])
-                acc[t] += s0
-                acc[t + 1] += s1
-                acc[t + 2] += s2
-                acc[t + 3] += s3
-                t += 4
-            while t < T:
-                xs = xc[offs[t]:offs[t] + L]
-                s0 = xc.dtype.type(0)
-                for m in range(L):
-                    s0 += d[m] * xs[m]
-                acc[t] += s0
-                t += 1
-        for t in range(T):
-            dW[o, c, t // kw, t % kw] = acc[t]
+    outs, nout = _outputs_of_inputs(conn)
+    chunk_size, chunks, groups = batch_split(N, C)
+    partial = np.zeros((chunks, O, C, T), dtype=np.float64)
+    # one iteration per (chunk of the batch, group of input maps): it writes its own
+    # partial[chunk, :, group's maps] only
+    for p in prange(chunks * groups):
+        chunk = p // groups
+        c0 = (p % groups) * C // groups
+        c1 = (p % groups + 1) * C // groups
+        acc = partial[chunk]
+        # this example's dZ in wide rows of pitch Wp (zero columns beyond Wo), small enough to stay in cache
+        d = np.zeros((O, L), dtype=dz.dtype)
+        for n in range(chunk * chunk_size, min(N, (chunk + 1) * chunk_size)):
+            for o in range(O):
+                for i in range(Ho):
+                    d[o, i * Wp:i * Wp + Wo] = dz[n, o, i]
+            for c in range(c0, c1):
+                x = vf[n, c * plane:(c + 1) * plane]
+                q = 0
+                while q + 4 <= nout[c]:
+                    block = outs[c, q:q + 4]
+                    t = 0
+                    while t + 4 <= T:
+                        _dots_4x4(d[block[0]], d[block[1]], d[block[2]], d[block[3]], x, L,
+                                  offs[t], offs[t + 1], offs[t + 2], offs[t + 3], acc, block, c, t)
+                        t += 4
+                    for r in range(4):
+                        _pair_taps(d, x, L, offs, acc, block[r], c, t)
+                    q += 4
+                while q < nout[c]:
+                    _pair_taps(d, x, L, offs, acc, outs[c, q], c, 0)
+                    q += 1
+    total = partial[0]
+    for chunk in range(1, chunks):
+        total += partial[chunk]
+    dW = np.empty((O, C, kh, kw), dtype=v.dtype)
+    for o in range(O):
+        for c in range(C):
+            for t in range(T):
+                # unconnected pairs were never touched: exactly 0
+                dW[o, c, t // kw, t % kw] = total[o, c, t]
     return dW
 
 

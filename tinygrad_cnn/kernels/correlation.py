@@ -51,17 +51,17 @@ _FORCED = None
 PATHS = ("taps", "im2col", "scatter")
 
 #: Cost model, in units of one multiply-add of the forward tap loops (about
-#: 30 ps on one thread here), fitted to 1-thread timings of every path on
+#: 27 ps on one thread here), fitted to 1-thread timings of every path on
 #: LeNet's C1, C3 (tabled and dense), C5, a 32-map 3×3 layer and a dilated one:
 #: the weight gradient's tap loops (dot products) cost TAP_COST_WEIGHT per
 #: multiply-add; BLAS's multiply-add costs GEMM_COST once it has GEMM_FULL rows
 #: and inner depth, more below; im2col's copy costs per element 4 units plus
 #: a per-row overhead spread over the Wo elements of a row (short rows are
 #: dear); the scatter's add per product costs SCATTER_COST.
-TAP_COST_WEIGHT = 1.5
-GEMM_COST = 0.5
+TAP_COST_WEIGHT = 0.9
+GEMM_COST = 0.55
 GEMM_FULL = 16
-SCATTER_COST = 30.0
+SCATTER_COST = 36.0
 #: The im2col forward product ``(O, depth) @ (depth, cols)`` streams its whole
 #: output once per block of its inner dimension, so it reaches BLAS's rate only
 #: from about this depth on (OpenBLAS blocks the inner dimension by a few
@@ -75,7 +75,7 @@ def _gemm(rows, depth):
 
 
 def _copy(Wo):
-    return 4.0 + 320.0 / Wo
+    return 4.0 + 800.0 / Wo
 
 
 def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None):
@@ -168,12 +168,15 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     path = choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn, input_size=real)
     if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
         return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
+    b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
+    work = N * O * C * kh * kw * Ho * Wp
+    if path == "taps" and (sh, sw) == (1, 1) and real is not None:
+        # the tap loops pad one example at a time, in a buffer that stays in cache
+        return run_kernel(_correlate_taps, work, np.ascontiguousarray(v), w, b, 1, 1, dh, dw, conn, top, left, Hp, Wp)
     v = pad(v, padding)
     if path == "im2col":
         return im2col.correlate_gemm(v, w, (sh, sw), (dh, dw), conn, bias)
-    b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
-    work = N * O * C * kh * kw * Ho * Wp
-    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn)
+    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn, 0, 0, Hp, Wp)
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -295,19 +298,21 @@ def _four_outputs(b0, b1, b2, b3, x, L, offs, w0, w1, w2, w3):
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
-def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn):
+def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
     """Compiled body of the ``"taps"`` path of :func:`correlate`.
 
     Stride 1: for each input map, its connected output maps four at a time
-    (:func:`_four_outputs`), each output in wide rows of the input's pitch.
-    Other strides: per output map, its taps over each output row.
+    (:func:`_four_outputs`), each output in wide rows of the input's pitch;
+    ``v`` may come unpadded, each example then zero-padded to (Hp, Wp) with
+    ``top`` rows above and ``left`` columns to the left, one at a time.
+    Other strides: ``v`` comes padded; per output map, its taps over each output row.
     """
-    N, C, Hp, Wp = v.shape
+    N, C, H, W = v.shape
     O, _, kh, kw = w.shape
     Ho = (Hp - dh * (kh - 1) - 1) // sh + 1
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     plane = Hp * Wp
-    vf = v.reshape(N, C * plane)
+    vf = v.reshape(N, C * H * W)
     z = np.empty((N, O, Ho, Wo), dtype=v.dtype)
     if sh == 1 and sw == 1:
         T = kh * kw
@@ -319,12 +324,19 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn):
                 offs[k * kw + l] = k * dh * Wp + l * dw
         L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
         # one iteration per example: disjoint writes, no races
+        padded = (H, W) != (Hp, Wp)
         for n in prange(N):
             buf = np.empty((O, L), dtype=v.dtype)
             for o in range(O):
                 buf[o, :] = bias[o]
+            if padded:
+                xn = np.zeros((C, Hp, Wp), dtype=v.dtype)
+                xn[:, top:top + H, left:left + W] = v[n]
+                xf = xn.reshape(C * plane)
+            else:
+                xf = vf[n]
             for c in range(C):
-                x = vf[n, c * plane:(c + 1) * plane]
+                x = xf[c * plane:(c + 1) * plane]
                 q = 0
                 while q + 4 <= nout[c]:
                     o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
