@@ -450,3 +450,41 @@ def test_augment_keeps_its_old_import_path():
 
     assert train.random_shift is random_shift and train.random_affine is random_affine
     assert data.random_affine is random_affine
+
+
+def test_digits_read_from_the_file_equal_sklearns_and_the_fallback_too(monkeypatch, tmp_path):
+    """The digits are read from scikit-learn's CSV without importing it; the arrays are exactly
+    ``sklearn.datasets.load_digits``'s, and without the file it falls back to that function."""
+    from sklearn.datasets import load_digits as sk_load
+
+    from tinygrad_cnn.data import digits as D
+
+    sk = sk_load()
+    images, labels = D._digits_arrays()
+    np.testing.assert_array_equal(images, sk.images)
+    np.testing.assert_array_equal(labels, sk.target)
+    assert images.dtype == np.float64 and labels.dtype == np.int64
+
+    class NoFile:  # a scikit-learn whose package folder lacks the data file
+        submodule_search_locations = [str(tmp_path)]
+
+    monkeypatch.setattr(D.importlib.util, "find_spec", lambda name: NoFile())
+    images2, labels2 = D._digits_arrays()
+    np.testing.assert_array_equal(images2, sk.images)
+    np.testing.assert_array_equal(labels2, sk.target)
+
+    monkeypatch.setattr(D.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModuleNotFoundError, match="scikit-learn"):
+        D._digits_arrays()
+
+
+def test_training_start_does_not_import_sklearn():
+    """Loading the digits must not pay scikit-learn's slow import (checked in a fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tinygrad_cnn.data as d; d.load_digits(size=32); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
