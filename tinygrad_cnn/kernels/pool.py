@@ -104,10 +104,35 @@ def _max_pool2d_forward(x, kh, kw, sh, sw):
     Wo = (W - kw) // sw + 1
     z = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     am = np.empty((N, C, Ho, Wo), dtype=np.int64)
+    tile = kh == 2 and kw == 2 and sh == 2 and sw == 2
     for t in prange(N * C):
         n = t // C
         c = t % C
         for i in range(Ho):
+            if tile:  # the 2×2 window, stride 2: the same comparisons, in the same order, unrolled
+                r0 = x[n, c, 2 * i]
+                r1 = x[n, c, 2 * i + 1]
+                zrow = z[n, c, i]
+                arow = am[n, c, i]
+                for j in range(Wo):
+                    # selects, not branches: random data would mispredict them
+                    best = r0[2 * j]
+                    off = 0
+                    v = r0[2 * j + 1]
+                    take = (v > best) | (v != v)
+                    best = v if take else best
+                    off = 1 if take else off
+                    v = r1[2 * j]
+                    take = (v > best) | (v != v)
+                    best = v if take else best
+                    off = W if take else off
+                    v = r1[2 * j + 1]
+                    take = (v > best) | (v != v)
+                    best = v if take else best
+                    off = W + 1 if take else off
+                    zrow[j] = best
+                    arow[j] = 2 * i * W + 2 * j + off
+                continue
             for j in range(Wo):
                 p0 = i * sh
                 q0 = j * sw
@@ -117,10 +142,10 @@ def _max_pool2d_forward(x, kh, kw, sh, sw):
                     xrow = x[n, c, p0 + k]
                     for l in range(kw):
                         v = xrow[q0 + l]
-                        # strict '>' keeps the first maximum; 'v != v' is NaN
-                        if v > best or v != v:
-                            best = v
-                            bidx = (p0 + k) * W + q0 + l
+                        # strict '>' keeps the first maximum; 'v != v' is NaN (selects, not branches)
+                        take = (v > best) | (v != v)
+                        best = v if take else best
+                        bidx = (p0 + k) * W + q0 + l if take else bidx
                 z[n, c, i, j] = best
                 am[n, c, i, j] = bidx
     return z, am
@@ -154,14 +179,16 @@ def _max_pool2d_backward(dz, argmax, H, W):
     N, C, Ho, Wo = dz.shape
     dx = np.zeros((N, C, H, W), dtype=dz.dtype)
     HW = H * W
+    dxf = dx.reshape(N, C, HW)
     for t in prange(N * C):
         n = t // C
         c = t % C
+        plane = dxf[n, c]
         for i in range(Ho):
             for j in range(Wo):
                 a = argmax[n, c, i, j]
                 if a >= 0 and a < HW:
-                    dx[n, c, a // W, a % W] += dz[n, c, i, j]
+                    plane[a] += dz[n, c, i, j]
     return dx
 
 
