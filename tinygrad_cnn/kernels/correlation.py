@@ -258,42 +258,84 @@ def _outputs_of_inputs(conn):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _four_outputs(b0, b1, b2, b3, x, L, offs, w0, w1, w2, w3):
+def _four_outputs(b0, b1, b2, b3, x, offs, lo, hi, w0, w1, w2, w3):
     """``b_r[m] += Σ_t w_r[t] · x[offs[t] + m]`` for four output maps r that read the same input map.
 
     Four taps at a time: every input value loaded is used by 4 × 4
-    multiply-adds, and each output value is loaded and stored once per four taps.
+    multiply-adds, and each output value is loaded and stored once per four
+    taps.  Tap t only runs over ``lo[t] <= m < hi[t]`` (a group of four over
+    the widest of its ranges): the output rows whose input row is not zero
+    padding, so that the full correlation's wide padding is not multiplied.
     """
     T = offs.shape[0]
     t = 0
     while t + 4 <= T:
-        x0 = x[offs[t]:offs[t] + L]
-        x1 = x[offs[t + 1]:offs[t + 1] + L]
-        x2 = x[offs[t + 2]:offs[t + 2] + L]
-        x3 = x[offs[t + 3]:offs[t + 3] + L]
-        a0, a1, a2, a3 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
-        e0, e1, e2, e3 = w1[t], w1[t + 1], w1[t + 2], w1[t + 3]
-        f0, f1, f2, f3 = w2[t], w2[t + 1], w2[t + 2], w2[t + 3]
-        g0, g1, g2, g3 = w3[t], w3[t + 1], w3[t + 2], w3[t + 3]
-        for m in range(L):
-            y0 = x0[m]
-            y1 = x1[m]
-            y2 = x2[m]
-            y3 = x3[m]
-            b0[m] += a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3
-            b1[m] += e0 * y0 + e1 * y1 + e2 * y2 + e3 * y3
-            b2[m] += f0 * y0 + f1 * y1 + f2 * y2 + f3 * y3
-            b3[m] += g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3
+        m0 = min(min(lo[t], lo[t + 1]), min(lo[t + 2], lo[t + 3]))
+        m1 = max(max(hi[t], hi[t + 1]), max(hi[t + 2], hi[t + 3]))
+        _four_by_four(b0[m0:m1], b1[m0:m1], b2[m0:m1], b3[m0:m1],
+                      x[offs[t] + m0:offs[t] + m1], x[offs[t + 1] + m0:offs[t + 1] + m1],
+                      x[offs[t + 2] + m0:offs[t + 2] + m1], x[offs[t + 3] + m0:offs[t + 3] + m1],
+                      w0[t:t + 4], w1[t:t + 4], w2[t:t + 4], w3[t:t + 4])
         t += 4
     while t < T:
-        x0 = x[offs[t]:offs[t] + L]
+        m0, m1 = lo[t], hi[t]
+        x0 = x[offs[t] + m0:offs[t] + m1]
+        c0 = b0[m0:m1]
+        c1 = b1[m0:m1]
+        c2 = b2[m0:m1]
+        c3 = b3[m0:m1]
         a0, e0, f0, g0 = w0[t], w1[t], w2[t], w3[t]
-        for m in range(L):
+        for m in range(m1 - m0):
             y0 = x0[m]
-            b0[m] += a0 * y0
-            b1[m] += e0 * y0
-            b2[m] += f0 * y0
-            b3[m] += g0 * y0
+            c0[m] += a0 * y0
+            c1[m] += e0 * y0
+            c2[m] += f0 * y0
+            c3[m] += g0 * y0
+        t += 1
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _four_by_four(b0, b1, b2, b3, x0, x1, x2, x3, w0, w1, w2, w3):
+    """``b_r[m] += Σ_q w_r[q] · x_q[m]``: four outputs from the same four shifted inputs."""
+    a0, a1, a2, a3 = w0[0], w0[1], w0[2], w0[3]
+    e0, e1, e2, e3 = w1[0], w1[1], w1[2], w1[3]
+    f0, f1, f2, f3 = w2[0], w2[1], w2[2], w2[3]
+    g0, g1, g2, g3 = w3[0], w3[1], w3[2], w3[3]
+    for m in range(b0.shape[0]):
+        y0 = x0[m]
+        y1 = x1[m]
+        y2 = x2[m]
+        y3 = x3[m]
+        b0[m] += a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3
+        b1[m] += e0 * y0 + e1 * y1 + e2 * y2 + e3 * y3
+        b2[m] += f0 * y0 + f1 * y1 + f2 * y2 + f3 * y3
+        b3[m] += g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _one_output(b0, x, offs, lo, hi, w0):
+    """:func:`_four_outputs` for a single output map: ``b0[m] += Σ_t w0[t] · x[offs[t] + m]``."""
+    T = offs.shape[0]
+    t = 0
+    while t + 4 <= T:
+        m0 = min(min(lo[t], lo[t + 1]), min(lo[t + 2], lo[t + 3]))
+        m1 = max(max(hi[t], hi[t + 1]), max(hi[t + 2], hi[t + 3]))
+        c0 = b0[m0:m1]
+        x0 = x[offs[t] + m0:offs[t] + m1]
+        x1 = x[offs[t + 1] + m0:offs[t + 1] + m1]
+        x2 = x[offs[t + 2] + m0:offs[t + 2] + m1]
+        x3 = x[offs[t + 3] + m0:offs[t + 3] + m1]
+        a0, a1, a2, a3 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
+        for m in range(m1 - m0):
+            c0[m] += a0 * x0[m] + a1 * x1[m] + a2 * x2[m] + a3 * x3[m]
+        t += 4
+    while t < T:
+        m0, m1 = lo[t], hi[t]
+        c0 = b0[m0:m1]
+        x0 = x[offs[t] + m0:offs[t] + m1]
+        a0 = w0[t]
+        for m in range(m1 - m0):
+            c0[m] += a0 * x0[m]
         t += 1
 
 
@@ -318,11 +360,17 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
         T = kh * kw
         wf = w.reshape(O, C, T)
         outs, nout = _outputs_of_inputs(conn)
+        L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
         offs = np.empty(T, dtype=np.int64)
+        lo = np.empty(T, dtype=np.int64)  # tap t runs over lo[t] <= m < hi[t]: the output rows
+        hi = np.empty(T, dtype=np.int64)  # whose input row k·D_r below is a row of V, not padding
         for k in range(kh):
+            first = max(0, top - k * dh)
+            last = min(Ho, top + H - k * dh)
             for l in range(kw):
                 offs[k * kw + l] = k * dh * Wp + l * dw
-        L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
+                lo[k * kw + l] = min(first * Wp, L)
+                hi[k * kw + l] = max(min(last * Wp, L), lo[k * kw + l])
         # one iteration per example: disjoint writes, no races
         padded = (H, W) != (Hp, Wp)
         for n in prange(N):
@@ -340,12 +388,11 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
                 q = 0
                 while q + 4 <= nout[c]:
                     o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
-                    _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, L, offs,
+                    _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, offs, lo, hi,
                                   wf[o0, c], wf[o1, c], wf[o2, c], wf[o3, c])
                     q += 4
                 while q < nout[c]:
-                    o0 = outs[c, q]
-                    accumulate_taps(buf[o0], L, x, 0, offs, wf[o0, c], T, 1)
+                    _one_output(buf[outs[c, q]], x, offs, lo, hi, wf[outs[c, q], c])
                     q += 1
             for o in range(O):
                 for i in range(Ho):
