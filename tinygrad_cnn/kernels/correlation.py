@@ -92,7 +92,7 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
         if _FORCED == "scatter" and (weight or input_size is None):
             return "taps"
         return _FORCED
-    pairs = int(conn.sum())
+    pairs = np.count_nonzero(conn)
     depth = C * kh * kw
     cols = N * Ho * Wo
     row = Wp if stride == (1, 1) else Wo * stride[1]

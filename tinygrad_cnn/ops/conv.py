@@ -59,7 +59,7 @@ class Conv2d(Function):
         dZ = np.ascontiguousarray(dZ, dtype=W.dtype)
         dA = dW = db = None
         if need_db:
-            db = dZ.sum(axis=(0, 2, 3))                                          # db = Σ dZ
+            db = dZ.sum(axis=0).reshape(dZ.shape[1], -1).sum(axis=1)             # db = Σ dZ
         if need_dW:
             dW = regroup(K.weight_gradient(dZ, V, W.shape[2:], S, D, conn), ctx.groups)  # dW = dZ ⋆ V
         if need_dA:                                                              # dA = Σ rot180(W) ⋆ dZ

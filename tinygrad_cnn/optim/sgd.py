@@ -55,7 +55,7 @@ class SGD(Optimizer):
                     buf = st["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
                 else:
                     buf *= mu
-                    buf += (1 - tau) * g
+                    buf += g if tau == 0 else (1 - tau) * g
                 g = g + mu * buf if group["nesterov"] else buf
             p.data -= lr * g
         self.step_count += 1
