@@ -22,8 +22,12 @@ Three ways to run the same sums, chosen here by a small cost model
   input at that position plus the constant offset c·Hp·Wp + k·D_r·Wp + l·D_c.
   One tap is then a single long, contiguous, vectorisable loop
   ``out[m] += w · v[m + offset]`` over the whole map (the Wp − Wo extra columns
-  per row are discarded), four taps at a time.  Unconnected pairs have no taps:
-  they are skipped, not multiplied by zero.  Parallel over the batch.
+  per row are discarded), run for four output maps and four taps at once, so
+  that each value loaded feeds four multiply-adds.  Unconnected pairs have no
+  taps: they are skipped, not multiplied by zero.  Each example is zero-padded
+  on its own, in a buffer that stays in cache, and a tap skips the output rows
+  whose input row is padding (most of the full correlation's border).
+  Parallel over the batch.
 * ``"im2col"``: every window of V laid out as a column, one BLAS product per
   chunk of the batch (``kernels/im2col.py``).  Unconnected pairs are zero
   weights there, so the model picks it only for dense connection matrices.
