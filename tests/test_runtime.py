@@ -115,6 +115,48 @@ def test_a_layer_chosen_by_the_user_is_kept():
     assert out.split()[0] == "workqueue"
 
 
+PLACEMENT_SCENARIO = """
+import os, threading, time
+import numpy as np
+import tinygrad_cnn.functional as F
+from tinygrad_cnn import Tensor, runtime
+runtime.set_num_threads(2)
+x = Tensor(np.random.default_rng(0).standard_normal((64, 6, 14, 14)).astype(np.float32))
+w = Tensor(np.random.default_rng(1).standard_normal((16, 6, 5, 5)).astype(np.float32))
+for _ in range(4):
+    F.conv2d(x, w)
+    time.sleep(0.05)
+workers = runtime._workers or ()
+python_threads = {t.native_id for t in threading.enumerate()}
+cpu = runtime._caller_cpu   # the caller's core at the last placement
+every = os.sched_getaffinity(0)
+if runtime._restricted:     # an idle machine: every core but the caller's
+    placed = all(os.sched_getaffinity(w) == every - {cpu} for w in workers)
+else:                       # a busy one: left free
+    placed = all(os.sched_getaffinity(w) == every for w in workers)
+print(runtime.threading_layer(), len(workers), all(w not in python_threads for w in workers),
+      placed if workers else "none")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="worker placement is for Linux with 2 or more cores")
+def test_pool_workers_are_found_and_kept_off_the_callers_core():
+    """Under TBB the pool's worker threads (never a Python thread) are found and allowed every
+    core but the launching thread's (every core when the machine is busy);
+    TINYGRAD_CNN_PLACE_WORKERS=0 leaves them alone."""
+    rc, out, err = run_python(PLACEMENT_SCENARIO)
+    assert rc == 0, err
+    layer, n, not_python, off_caller = out.split()
+    if layer != "tbb":
+        assert n == "0"
+        return
+    assert int(n) >= 1 and not_python == "True" and off_caller == "True"
+    rc, out, err = run_python(PLACEMENT_SCENARIO, **{runtime.ENV_PLACE_WORKERS: "0"})
+    assert rc == 0, err
+    assert out.split()[1] == "0"
+
+
 def test_single_threaded_blas_limits_and_restores():
     threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -33,14 +33,19 @@ def run_kernel(kernel, work, *args):
     """
     previous = numba.get_num_threads()
     threads = 1 if work < PARALLEL_MIN_WORK else min(runtime.get_num_threads(), previous)
+    watch = runtime.place_workers() if threads > 1 else None
     with runtime.kernel_guard():
         if threads == previous:
-            return kernel(*args)
-        numba.set_num_threads(threads)
-        try:
-            return kernel(*args)
-        finally:
-            numba.set_num_threads(previous)
+            out = kernel(*args)
+        else:
+            numba.set_num_threads(threads)
+            try:
+                out = kernel(*args)
+            finally:
+                numba.set_num_threads(previous)
+    if watch is not None:
+        runtime.workers_found(watch)
+    return out
 
 
 def conn_array(conn):
