@@ -317,6 +317,43 @@ def _four_by_four(b0, b1, b2, b3, x0, x1, x2, x3, w0, w1, w2, w3):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
+def _two_outputs(b0, b1, x, offs, lo, hi, w0, w1):
+    """:func:`_four_outputs` for two output maps (what is left of a block of four)."""
+    T = offs.shape[0]
+    t = 0
+    while t + 4 <= T:
+        m0 = min(min(lo[t], lo[t + 1]), min(lo[t + 2], lo[t + 3]))
+        m1 = max(max(hi[t], hi[t + 1]), max(hi[t + 2], hi[t + 3]))
+        c0 = b0[m0:m1]
+        c1 = b1[m0:m1]
+        x0 = x[offs[t] + m0:offs[t] + m1]
+        x1 = x[offs[t + 1] + m0:offs[t + 1] + m1]
+        x2 = x[offs[t + 2] + m0:offs[t + 2] + m1]
+        x3 = x[offs[t + 3] + m0:offs[t + 3] + m1]
+        a0, a1, a2, a3 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
+        e0, e1, e2, e3 = w1[t], w1[t + 1], w1[t + 2], w1[t + 3]
+        for m in range(m1 - m0):
+            y0 = x0[m]
+            y1 = x1[m]
+            y2 = x2[m]
+            y3 = x3[m]
+            c0[m] += a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3
+            c1[m] += e0 * y0 + e1 * y1 + e2 * y2 + e3 * y3
+        t += 4
+    while t < T:
+        m0, m1 = lo[t], hi[t]
+        c0 = b0[m0:m1]
+        c1 = b1[m0:m1]
+        x0 = x[offs[t] + m0:offs[t] + m1]
+        a0, e0 = w0[t], w1[t]
+        for m in range(m1 - m0):
+            y0 = x0[m]
+            c0[m] += a0 * y0
+            c1[m] += e0 * y0
+        t += 1
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
 def _one_output(b0, x, offs, lo, hi, w0):
     """:func:`_four_outputs` for a single output map: ``b0[m] += Σ_t w0[t] · x[offs[t] + m]``."""
     T = offs.shape[0]
@@ -395,9 +432,12 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
                     _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, offs, lo, hi,
                                   wf[o0, c], wf[o1, c], wf[o2, c], wf[o3, c])
                     q += 4
-                while q < nout[c]:
+                if q + 2 <= nout[c]:
+                    o0, o1 = outs[c, q], outs[c, q + 1]
+                    _two_outputs(buf[o0], buf[o1], x, offs, lo, hi, wf[o0, c], wf[o1, c])
+                    q += 2
+                if q < nout[c]:
                     _one_output(buf[outs[c, q]], x, offs, lo, hi, wf[outs[c, q], c])
-                    q += 1
             for o in range(O):
                 for i in range(Ho):
                     z[n, o, i, :] = buf[o, i * Wp:i * Wp + Wo]
