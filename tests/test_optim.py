@@ -533,3 +533,30 @@ def test_defaults_are_pytorch_defaults():
     assert optim.RMSprop(p).defaults["alpha"] == 0.99 and optim.RMSprop(p).lr == 1e-2
     assert optim.Adagrad(p).defaults["eps"] == 1e-10
     assert optim.Adadelta(p).defaults["lr"] == 1.0 and optim.Adadelta(p).rho == 0.9
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_momentum_compiled_step_has_the_numpy_rules_bits(dtype):
+    """The common SGD step (momentum, weight decay, no dampening) runs in one compiled pass; it must
+    give exactly the bits of the rule written in numpy, b ← μ·b + (g + λ·p), p ← p − lr·b."""
+    from tinygrad_cnn import Tensor
+    from tinygrad_cnn.optim import SGD
+
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal((7, 5)).astype(dtype)
+    grads = [rng.standard_normal((7, 5)).astype(dtype) for _ in range(4)]
+    p = Tensor(p0.copy(), requires_grad=True)
+    opt = SGD([p], lr=0.05, momentum=0.9, weight_decay=5e-4)
+    ref, buf = p0.copy(), None
+    for g in grads:
+        p.grad = g.copy()
+        opt.step()
+        d = g + 5e-4 * ref
+        if buf is None:
+            buf = d.copy()
+        else:
+            buf *= 0.9
+            buf += d
+        ref -= 0.05 * buf
+        np.testing.assert_array_equal(p.data, ref)
+        assert p.data.dtype == dtype

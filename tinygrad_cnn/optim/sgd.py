@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .optimizer import Optimizer, flag, nonneg
 
@@ -46,6 +47,14 @@ class SGD(Optimizer):
         loss = self._closure(closure)
         for group, i, p, g in self._grads():
             lr, mu, wd, tau = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
+            buf = self.state[i].get("momentum_buffer") if mu != 0 else None
+            if (buf is not None and tau == 0 and not group["nesterov"] and p.data.flags.c_contiguous
+                    and g.flags.c_contiguous and buf.flags.c_contiguous and p.data.dtype.kind == "f"
+                    and buf.dtype == g.dtype == p.data.dtype and buf.shape == p.data.shape):
+                # the usual step (momentum, no dampening) in one compiled pass
+                t = p.data.dtype.type
+                _momentum_step(p.data.reshape(-1), g.reshape(-1), buf.reshape(-1), t(lr), t(mu), t(wd))
+                continue
             if wd != 0:
                 g = g + wd * p.data
             if mu != 0:
@@ -60,3 +69,17 @@ class SGD(Optimizer):
             p.data -= lr * g
         self.step_count += 1
         return loss
+
+
+@njit(cache=True, nogil=True)
+def _momentum_step(p, g, buf, lr, mu, wd):
+    """``g ← g + λ·p;  b ← μ·b + g;  p ← p − lr·b``, element by element, in the dtype of the
+    arrays (the scalars come in it too) and in the order of the numpy version, so the bits agree."""
+    for k in range(p.shape[0]):
+        gk = g[k]
+        if wd != 0:
+            gk = gk + wd * p[k]
+        b = buf[k] * mu
+        b = b + gk
+        buf[k] = b
+        p[k] = p[k] - lr * b
