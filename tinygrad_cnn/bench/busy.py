@@ -28,7 +28,7 @@ def _burner(seconds: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code])
 
 
-def run(epochs=6, repeats=3, burners=2, timeout=600.0, command=None, log=print) -> dict:
+def run(epochs=6, repeats=7, burners=2, timeout=600.0, command=None, log=print) -> dict:
     """Time ``command`` (default: the training command line) in the three settings."""
     command = command or [sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", str(epochs), "--no-progress"]
     env = dict(os.environ)
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     p = Parser(prog="python -m tinygrad_cnn bench --busy", description=__doc__.split("\n\n")[0])
     pos = checked(_checks.positive_int, int)
     p.add_argument("--epochs", type=pos, default=6, help="training epochs per run (default 6)")
-    p.add_argument("--repeats", type=pos, default=3, help="runs per setting (default 3)")
+    p.add_argument("--repeats", type=pos, default=7, help="runs per setting (default 7: a busy machine's runs vary by 1.5x)")
     p.add_argument("--burners", type=pos, default=2, help="CPU-bound processes beside the busy runs (default 2)")
     p.add_argument("--timeout", type=checked(_checks.real, float, low=1), default=600.0,
                    help="seconds one training run may take (default 600)")
