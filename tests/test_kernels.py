@@ -518,3 +518,27 @@ def test_reference_groups_match_torch(groups, cg, og, seed):
     dx, dw, db = conv2d_backward_reference(x, w, dz, (2, 1), 1, None, (1, 2), groups)
     for ours, theirs in ((z, tz), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (2, 3, 9, 7), (1, 2, 2, 2), (1, 1, 3, 5)])
+def test_two_by_two_pooling_loops_match_the_references(dtype, shape):
+    """The 2×2-window, stride-2 loops (the lecture's and LeNet's pooling) against the naive
+    references: exact and inexact tilings, ties and NaN for max pooling, a per-map scale."""
+    from tinygrad_cnn.kernels import window_sum as KS
+
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 3, shape).astype(dtype)  # ties
+    x.flat[::11] = np.nan
+    N, C, H, W = shape
+    dz = rng.uniform(-1, 1, (N, C, H // 2, W // 2)).astype(dtype)
+    z, am = K.max_pool2d_forward(x, 2, 2, 2, 2)
+    np.testing.assert_array_equal(z, max_pool2d_reference(x, 2).astype(dtype))
+    assert_close(K.max_pool2d_backward(dz, am, H, W), max_pool2d_backward_reference(x, dz, 2), dtype)
+    x = rng.uniform(-1, 1, shape).astype(dtype)
+    scale = rng.uniform(-2, 2, C).astype(dtype)
+    zs, s = KS.scaled_window_sum_forward(x, scale, 2, 2, 2, 2)
+    assert_close(zs, avg_pool2d_reference(x, 2, weight=scale), dtype)
+    assert_close(s, avg_pool2d_reference(x, 2, weight=np.ones(C)), dtype)
+    assert_close(KS.window_sum_backward(dz, H, W, 2, 2, 2, 2, scale),
+                 avg_pool2d_backward_reference(x, dz, 2, weight=scale)[0], dtype)
