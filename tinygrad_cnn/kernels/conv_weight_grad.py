@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._parallel import conn_array, run_kernel
-from .correlation import _outputs_of_inputs, choose_path
+from .correlation import _outputs_of_inputs, choose_path, covers_map
 
 __all__ = ["weight_gradient"]
 
@@ -40,7 +40,8 @@ def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None):
     C, Wp = v.shape[1], v.shape[3]
     kh, kw = kernel
     conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
-    if choose_path(N, C, O, kh, kw, Ho, Wo, Wp, tuple(stride), conn, weight=True) == "im2col":
+    whole = covers_map(v.shape[2:], kh, kw, dilation)
+    if choose_path(N, C, O, kh, kw, Ho, Wo, Wp, tuple(stride), conn, weight=True, whole=whole) == "im2col":
         return im2col.weight_gradient_gemm(dz, v, kernel, stride, dilation, conn)
     work = N * O * C * kh * kw * Ho * Wp
     (sh, sw), (dh, dw) = stride, dilation

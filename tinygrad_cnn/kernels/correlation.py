@@ -82,7 +82,7 @@ def _copy(Wo):
     return 4.0 + 800.0 / Wo
 
 
-def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None):
+def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None, whole=False):
     """``"taps"``, ``"im2col"`` or ``"scatter"``: the cheapest path for this call by the cost model.
 
     Counted: taps = connected multiply-adds over the wide rows (Wp per output
@@ -91,6 +91,7 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     unpadded (H, W)) = the dense multiply-adds of the real input cells only plus
     one add per product.  Tables with unconnected pairs take the taps, which skip
     them (the weight gradient may take im2col: it zeroes their kernels after).
+    ``whole``: the kernel covers the whole padded map (:func:`covers_map`), so im2col copies nothing.
     """
     if _FORCED is not None:
         if _FORCED == "scatter" and (weight or input_size is None):
@@ -101,7 +102,7 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     cols = N * Ho * Wo
     row = Wp if stride == (1, 1) else Wo * stride[1]
     cost = {"taps": (TAP_COST_WEIGHT if weight else 1.0) * pairs * kh * kw * N * Ho * row}
-    copy = 0.0 if whole_window(Ho, Wo, Wp, kw, stride) else _copy(Wo) * depth * cols
+    copy = 0.0 if whole else _copy(Wo) * depth * cols
     if weight:
         cost["im2col"] = copy + _gemm(O, cols) * O * depth * cols
     elif pairs == O * C:
@@ -113,10 +114,10 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     return min(cost, key=cost.get)
 
 
-def whole_window(Ho, Wo, Wp, kw, stride):
-    """True when the one window is the whole padded map (a 1×1 output, kernel as wide as the input):
-    im2col's columns are then the maps themselves, with nothing to copy."""
-    return Ho == 1 and Wo == 1 and kw == Wp
+def covers_map(padded_hw, kh, kw, dilation):
+    """True when the kernel is exactly the padded map's size: the one window is the whole map,
+    and im2col's columns are the maps themselves (nothing to copy; a fully connected layer)."""
+    return tuple(padded_hw) == (kh, kw) and tuple(dilation) == (1, 1)
 
 
 @contextlib.contextmanager
@@ -169,7 +170,8 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
     real = (H, W) if min(padding) >= 0 else None
-    path = choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn, input_size=real)
+    path = choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn, input_size=real,
+                       whole=covers_map((Hp, Wp), kh, kw, dilation))
     if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
         return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
     b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)

@@ -24,6 +24,7 @@ from numba import njit
 
 from .. import runtime
 from ._parallel import run_chunks
+from .correlation import covers_map
 
 __all__ = ["im2col", "correlate_gemm", "weight_gradient_gemm", "correlate_scatter"]
 
@@ -64,11 +65,6 @@ def _chunks(N, depth, L):
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)], step
 
 
-def _covers_map(v_shape, kh, kw, dilation):
-    """True when the kernel is exactly the padded map's size: the one window is the map itself."""
-    return tuple(v_shape[2:]) == (kh, kw) and tuple(dilation) == (1, 1)
-
-
 def _masked(w, conn):
     """W with the kernels of unconnected pairs replaced by zeros (not multiplied by them)."""
     if conn.all():
@@ -85,7 +81,7 @@ def correlate_gemm(v, w, stride, dilation, conn, bias=None):
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     L, depth = Ho * Wo, C * kh * kw
     wm = np.ascontiguousarray(_masked(w, conn)).reshape(O, depth)
-    if _covers_map(v.shape, kh, kw, dilation):
+    if covers_map(v.shape[2:], kh, kw, dilation):
         # one window per example, the whole map: Z = V as rows @ Wmᵀ, a fully connected layer
         with runtime.single_threaded_blas():
             z = v.reshape(N, depth) @ wm.T
@@ -123,7 +119,7 @@ def weight_gradient_gemm(dz, v, kernel, stride, dilation, conn):
     kh, kw = kernel
     (sh, sw), (dh, dw) = stride, dilation
     L, depth = Ho * Wo, C * kh * kw
-    if _covers_map(v.shape, kh, kw, dilation):
+    if covers_map(v.shape[2:], kh, kw, dilation):
         # one window per example, the whole map: dW = dZᵀ @ V as rows
         with runtime.single_threaded_blas():
             dwm = dz.reshape(N, O).T @ v.reshape(N, depth)
