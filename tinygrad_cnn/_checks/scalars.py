@@ -17,6 +17,8 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # --------------------------------------------------------------- scalars
 def is_int(value) -> bool:
     """True for Python and numpy integers, never for ``bool``."""
+    if type(value) is int:  # the common case, without the slower abstract-class check
+        return True
     return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
@@ -82,6 +84,8 @@ def pair(value, name: str, minimum: int = 1, maximum: int | None = MAX_EXTENT) -
     ``maximum=None`` leaves the upper bound to a later check that knows the
     input's shape (:func:`window_geometry`), so that its message can name it.
     """
+    if type(value) is int and minimum <= value and (maximum is None or value <= maximum):
+        return value, value  # the common case, one valid int for both axes
     items = (value, value) if is_int(value) else value
     if isinstance(items, (tuple, list)) and len(items) == 1:
         items = (items[0], items[0])

@@ -3,6 +3,7 @@ loss options."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -11,8 +12,11 @@ from .scalars import FLOAT_DTYPES, MAX_EXTENT, is_int
 
 
 # --------------------------------------------------------------- tensors and arrays
+_F32, _F64 = FLOAT_DTYPES
 def float_dtype(dtype, name: str, shape=None) -> np.dtype:
     """Native-byte-order float32 or float64, the dtypes the kernels are compiled for."""
+    if dtype is _F32 or dtype is _F64:  # numpy's own dtype objects: nothing to check
+        return dtype
     dtype = np.dtype(dtype)
     if dtype.kind != "f" or dtype.newbyteorder("=") not in FLOAT_DTYPES or not dtype.isnative:
         where = f" with shape {tuple(shape)}" if shape is not None else ""
@@ -123,8 +127,8 @@ def reshape_target(shape: tuple, target) -> tuple:
     target = (target,) if is_int(target) else tuple(target)
     if not all(is_int(s) for s in target):
         raise TypeError(f"reshape: the new shape must be ints, got {target!r}")
-    size = int(np.prod(shape, dtype=np.int64))
-    known = int(np.prod([s for s in target if s != -1], dtype=np.int64))
+    size = math.prod(shape)
+    known = math.prod(int(s) for s in target if s != -1)
     unknown = sum(1 for s in target if s == -1)
     fits = known == size if unknown == 0 else (unknown == 1 and known > 0 and size % known == 0)
     if not fits or any(s < -1 for s in target):
