@@ -63,6 +63,9 @@ PATHS = ("taps", "im2col", "scatter")
 #: a per-row overhead spread over the Wo elements of a row (short rows are
 #: dear); the scatter's add per product costs SCATTER_COST.
 TAP_COST_WEIGHT = 0.9
+#: ... and each of its dot products costs DOT_OVERHEAD more: a whole-map kernel's
+#: dot products are one multiply-add long, where BLAS is far cheaper.
+DOT_OVERHEAD = 16
 GEMM_COST = 0.55
 GEMM_FULL = 16
 SCATTER_COST = 36.0
@@ -101,7 +104,10 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     depth = C * kh * kw
     cols = N * Ho * Wo
     row = Wp if stride == (1, 1) else Wo * stride[1]
-    cost = {"taps": (TAP_COST_WEIGHT if weight else 1.0) * pairs * kh * kw * N * Ho * row}
+    if weight:  # one dot product per (pair, tap, example): its length, plus a start-up each
+        cost = {"taps": TAP_COST_WEIGHT * pairs * kh * kw * N * (Ho * row + DOT_OVERHEAD)}
+    else:
+        cost = {"taps": pairs * kh * kw * N * Ho * row}
     copy = 0.0 if whole else _copy(Wo) * depth * cols
     if weight:
         cost["im2col"] = copy + _gemm(O, cols) * O * depth * cols
