@@ -142,13 +142,13 @@ def test_conv_whole_map_window_matches_reference(path, dtype, table):
     """A kernel as large as its (padded) input, LeNet's C5: one window per example, computed
     as a fully connected product, and its input gradient as rot180 of one product."""
     rng = np.random.default_rng(3)
-    for padding in ((0, 0), (1, 2)):
-        x = rng.standard_normal((5, 4, 3, 2)).astype(dtype)
+    for N, padding in ((5, (0, 0)), (5, (1, 2)), (1, (0, 0))):  # one example: dW is an outer product
+        x = rng.standard_normal((N, 4, 3, 2)).astype(dtype)
         kh, kw = 3 + 2 * padding[0], 2 + 2 * padding[1]
         w = rng.standard_normal((6, 4, kh, kw)).astype(dtype)
         conn = (rng.random((6, 4)) < 0.6).astype(np.uint8) if table else np.ones((6, 4), np.uint8)
         b = rng.standard_normal(6).astype(dtype)
-        dz = rng.standard_normal((5, 6, 1, 1)).astype(dtype)
+        dz = rng.standard_normal((N, 6, 1, 1)).astype(dtype)
         c = {"x": x, "w": w, "b": b, "dz": dz, "conn": conn, "stride": (1, 1), "padding": padding,
              "dilation": (1, 1)}
         with K.force_path(path):
@@ -159,6 +159,20 @@ def test_conv_whole_map_window_matches_reference(path, dtype, table):
         assert_close(dx, dx_ref, dtype)
         assert_close(dw, dw_ref, dtype)
         assert np.all(dw[conn == 0] == 0)
+
+
+@pytest.mark.parametrize("N", [1, 8, 64])
+def test_whole_map_weight_gradient_takes_the_product_at_every_batch_size(N):
+    """The taps' dot products of a whole-map kernel (LeNet's C5) are one multiply-add long,
+    measured 6 to 50 times slower than the one BLAS product at batch 1 to 64: the cost
+    model must never choose them there, and still choose the taps for C3."""
+    from tinygrad_cnn.kernels.correlation import choose_path
+
+    whole = dict(weight=True, whole=True)
+    assert choose_path(N, 16, 120, 5, 5, 1, 1, 5, (1, 1), np.ones((120, 16), np.uint8), **whole) == "im2col"
+    assert choose_path(N, 120, 84, 1, 1, 1, 1, 1, (1, 1), np.ones((84, 120), np.uint8), **whole) == "im2col"
+    c3 = np.asarray(figures.LENET_C3_TABLE, np.uint8)
+    assert choose_path(N, 6, 16, 5, 5, 10, 10, 14, (1, 1), c3, weight=True) == "taps"
 
 
 @FAST
@@ -542,3 +556,35 @@ def test_two_by_two_pooling_loops_match_the_references(dtype, shape):
     assert_close(s, avg_pool2d_reference(x, 2, weight=np.ones(C)), dtype)
     assert_close(KS.window_sum_backward(dz, H, W, 2, 2, 2, 2, scale),
                  avg_pool2d_backward_reference(x, dz, 2, weight=scale)[0], dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window", [(2, 2, 2, 2), (3, 2, 1, 2)])
+def test_window_sum_backward_gives_dw_from_the_same_pass(dtype, window):
+    """dw = Σ dZ ∘ ⊞A from the backward's pass over dZ: the lecture's reduction, its dA unchanged
+    by asking for dw, and the same bits on one thread as on two (sums per plane, added in order)."""
+    from tinygrad_cnn import runtime
+    from tinygrad_cnn.kernels import window_sum as KS
+
+    kh, kw, sh, sw = window
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (5, 3, 9, 8)).astype(dtype)
+    scale = rng.uniform(-2, 2, 3).astype(dtype)
+    _, s = KS.scaled_window_sum_forward(x, scale, kh, kw, sh, sw)
+    dz = rng.uniform(-1, 1, s.shape).astype(dtype)
+    dx, dw = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s)
+    assert dw.dtype == dtype and dw.shape == (3,)
+    ref_dx, ref_dw = avg_pool2d_backward_reference(x, dz, (kh, kw), stride=(sh, sw), weight=scale)
+    assert_close(dx, ref_dx, dtype)
+    assert_close(dw, ref_dw, dtype)
+    np.testing.assert_array_equal(dx, KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale))
+    previous = runtime.get_num_threads()
+    try:
+        runtime.set_num_threads(1)
+        one = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s)
+    finally:
+        runtime.set_num_threads(previous)
+    np.testing.assert_array_equal(one[1], dw)
+    # negative control: a wrong ⊞A gives a wrong dw
+    _, wrong = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s + 1)
+    assert not np.allclose(wrong, ref_dw)
