@@ -588,3 +588,30 @@ def test_window_sum_backward_gives_dw_from_the_same_pass(dtype, window):
     # negative control: a wrong ⊞A gives a wrong dw
     _, wrong = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s + 1)
     assert not np.allclose(wrong, ref_dw)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("padding, kernel, dilation", [
+    ((4, 4, 4, 4), (5, 5), (1, 1)),   # the full correlation of C3's dZ
+    ((5, 4, 4, 6), (5, 5), (1, 1)),   # wider on one side
+    ((4, 5, 4, 4), (3, 3), (2, 2)),   # dilated: the extent is 4
+    ((1, 1, 4, 4), (2, 5), (1, 1)),   # only the columns padded by the extent
+    ((4, 4, 4, 3), (5, 5), (1, 1)),   # one side short of the extent: the general layout
+])
+def test_correlate_with_padding_matches_reference(dtype, padding, kernel, dilation):
+    """The taps pad each example in a buffer; when both sides are padded by at least the
+    kernel's extent, a row's right padding is the next row's left padding and the output
+    is written in place.  Either layout against the naive loops on the zero-padded input."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 4, 6, 7)).astype(dtype)
+    w = rng.standard_normal((5, 4) + kernel).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    conn = (rng.random((5, 4)) < 0.7).astype(np.uint8)
+    top, bottom, left, right = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    with K.force_path("taps"):
+        z = K.correlate(x, w, (1, 1), dilation, conn, b, padding=padding)
+    assert z.dtype == dtype
+    assert_close(z, conv2d_reference(xp, w, b, (1, 1), (0, 0), conn, dilation), dtype)
+    # negative control: the reference notices a shifted input
+    assert not np.allclose(z, conv2d_reference(np.roll(xp, 1, axis=3), w, b, (1, 1), (0, 0), conn, dilation))

@@ -26,7 +26,9 @@ Three ways to run the same sums, chosen here by a small cost model
   that each value loaded feeds four multiply-adds.  Unconnected pairs have no
   taps: they are skipped, not multiplied by zero.  Each example is zero-padded
   on its own, in a buffer that stays in cache, and a tap skips the output rows
-  whose input row is padding (most of the full correlation's border).
+  whose input row is padding (most of the full correlation's border).  When
+  both sides are padded by the kernel's extent (the full correlation), rows
+  share their padding and the output has no extra columns (:func:`row_pitch`).
   Parallel over the batch.
 * ``"im2col"``: every window of V laid out as a column, one BLAS product per
   chunk of the batch (``kernels/im2col.py``).  Unconnected pairs are zero
@@ -176,19 +178,35 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
     real = (H, W) if min(padding) >= 0 else None
-    path = choose_path(N, C, O, kh, kw, Ho, Wo, Wp, (sh, sw), conn, input_size=real,
+    P = row_pitch(W, Wp, Wo, left, kw, dw) if (sh, sw) == (1, 1) and real is not None else Wp
+    path = choose_path(N, C, O, kh, kw, Ho, Wo, P, (sh, sw), conn, input_size=real,
                        whole=covers_map((Hp, Wp), kh, kw, dilation))
     if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
         return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
     b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
-    work = N * O * C * kh * kw * Ho * Wp
+    work = N * O * C * kh * kw * Ho * P
     if path == "taps" and (sh, sw) == (1, 1) and real is not None:
         # the tap loops pad one example at a time, in a buffer that stays in cache
-        return run_kernel(_correlate_taps, work, np.ascontiguousarray(v), w, b, 1, 1, dh, dw, conn, top, left, Hp, Wp)
+        return run_kernel(_correlate_taps, work, np.ascontiguousarray(v), w, b, 1, 1, dh, dw, conn, top, left,
+                          Hp, Wp, P)
     v = pad(v, padding)
     if path == "im2col":
         return im2col.correlate_gemm(v, w, (sh, sw), (dh, dw), conn, bias)
-    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn, 0, 0, Hp, Wp)
+    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn, 0, 0, Hp, Wp, Wp)
+
+
+def row_pitch(W, Wp, Wo, left, kw, dw):
+    """The row pitch of a padded example in the stride-1 tap loops.
+
+    Wp in general: the output is computed in wide rows of the input's pitch and
+    the Wp − Wo extra columns are discarded.  Wo when both sides are padded by
+    at least the kernel's extent D_c·(kw − 1), as in the full correlation of dZ:
+    a row's right padding then doubles as the next row's left padding (taps
+    that run past a row's end read those zeros), so the output rows need no
+    extra columns and are written in place.
+    """
+    extent = dw * (kw - 1)
+    return Wo if W != Wp and min(left, Wp - W - left) >= extent else Wp
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -389,11 +407,11 @@ def _one_output(b0, x, offs, lo, hi, w0):
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
-def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
+def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, P):
     """Compiled body of the ``"taps"`` path of :func:`correlate`.
 
     Stride 1: for each input map, its connected output maps four at a time
-    (:func:`_four_outputs`), each output in wide rows of the input's pitch;
+    (:func:`_four_outputs`), each output in wide rows of pitch P (:func:`row_pitch`);
     ``v`` may come unpadded, each example then zero-padded to (Hp, Wp) with
     ``top`` rows above and ``left`` columns to the left, one at a time.
     Other strides: ``v`` comes padded; per output map, its taps over each output row.
@@ -409,7 +427,9 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
         T = kh * kw
         wf = w.reshape(O, C, T)
         outs, nout = _outputs_of_inputs(conn)
-        L = (Ho - 1) * Wp + Wo  # wide output: row pitch Wp, the last row only Wo long
+        padded = (H, W) != (Hp, Wp)
+        pplane = Hp * P + (dw * (kw - 1) if P != Wp else 0)  # + the last row's right padding
+        L = (Ho - 1) * P + Wo  # wide output: row pitch P, the last row only Wo long
         offs = np.empty(T, dtype=np.int64)
         lo = np.empty(T, dtype=np.int64)  # tap t runs over lo[t] <= m < hi[t]: the output rows
         hi = np.empty(T, dtype=np.int64)  # whose input row k·D_r below is a row of V, not padding
@@ -417,23 +437,25 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
             first = max(0, top - k * dh)
             last = min(Ho, top + H - k * dh)
             for l in range(kw):
-                offs[k * kw + l] = k * dh * Wp + l * dw
-                lo[k * kw + l] = min(first * Wp, L)
-                hi[k * kw + l] = max(min(last * Wp, L), lo[k * kw + l])
+                offs[k * kw + l] = k * dh * P + l * dw
+                lo[k * kw + l] = min(first * P, L)
+                hi[k * kw + l] = max(min(last * P, L), lo[k * kw + l])
+        in_place = P == Wo
         # one iteration per example: disjoint writes, no races
-        padded = (H, W) != (Hp, Wp)
         for n in prange(N):
-            buf = np.empty((O, L), dtype=v.dtype)
+            buf = z[n].reshape(O, L) if in_place else np.empty((O, L), dtype=v.dtype)
             for o in range(O):
                 buf[o, :] = bias[o]
             if padded:
-                xn = np.zeros((C, Hp, Wp), dtype=v.dtype)
-                xn[:, top:top + H, left:left + W] = v[n]
-                xf = xn.reshape(C * plane)
+                xf = np.zeros(C * pplane, dtype=v.dtype)
+                for c in range(C):
+                    for r in range(H):
+                        start = c * pplane + (top + r) * P + left
+                        xf[start:start + W] = v[n, c, r]
             else:
                 xf = vf[n]
             for c in range(C):
-                x = xf[c * plane:(c + 1) * plane]
+                x = xf[c * pplane:(c + 1) * pplane]
                 q = 0
                 while q + 4 <= nout[c]:
                     o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
@@ -446,9 +468,10 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp):
                     q += 2
                 if q < nout[c]:
                     _one_output(buf[outs[c, q]], x, offs, lo, hi, wf[outs[c, q], c])
-            for o in range(O):
-                for i in range(Ho):
-                    z[n, o, i, :] = buf[o, i * Wp:i * Wp + Wo]
+            if not in_place:
+                for o in range(O):
+                    for i in range(Ho):
+                        z[n, o, i, :] = buf[o, i * P:i * P + Wo]
         return z
     offs2, ws, nts = _tap_table(w, conn, Wp, plane, dh, dw)
     for n in prange(N):
