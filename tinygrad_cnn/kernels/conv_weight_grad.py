@@ -13,7 +13,10 @@ Two paths, picked by the engine's cost model (``correlation.choose_path``): the
 
 The taps loops, stride 1: dZ is laid out in "wide rows" of the input's pitch
 Wp (zeros beyond Wo), so that tap (u, v) of the pair (o, c) is one dot product
-``Σ_m dzw_o[m] · v_c[offset(u, v) + m]`` over the flat map.  The dot products
+``Σ_m dzw_o[m] · v_c[offset(u, v) + m]`` over the flat map.  When V comes with
+its padding to apply (the forward's P^d), each map is padded here instead, as
+kw copies shifted by a column each and Wo wide: dZ keeps its own rows and the
+dot products are Ho·Wo long.  The dot products
 run four output maps × four taps at a time (:func:`_dots_4x4`): each value
 loaded feeds four multiply-adds.  The batch is cut into chunks of up to
 BATCH_CHUNK examples (a small batch also splits its input maps into groups,
@@ -26,26 +29,36 @@ import numpy as np
 from numba import njit, prange
 
 from ._parallel import conn_array, run_kernel
-from .correlation import _outputs_of_inputs, choose_path, covers_map
+from .correlation import _outputs_of_inputs, choose_path, covers_map, pad
 
 __all__ = ["weight_gradient"]
 
-def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None):
-    """dW = dZ ⋆ V: ``(O, C, kh, kw)`` from dZ ``(N, O, Ho, Wo)`` and the padded V ``(N, C, Hp, Wp)``."""
+def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None, padding=(0, 0, 0, 0)):
+    """dW = dZ ⋆ V: ``(O, C, kh, kw)`` from dZ ``(N, O, Ho, Wo)`` and V ``(N, C, H, W)``
+    zero-padded by ``padding`` = (top, bottom, left, right) (the forward's P^d; V may come
+    padded already, with the default no padding)."""
     from . import im2col
 
     dz = np.ascontiguousarray(dz)
     v = np.ascontiguousarray(v)
     N, O, Ho, Wo = dz.shape
-    C, Wp = v.shape[1], v.shape[3]
+    C, H, W = v.shape[1:]
+    top, bottom, left, right = padding
+    Hp, Wp = H + top + bottom, W + left + right
     kh, kw = kernel
-    conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
-    whole = covers_map(v.shape[2:], kh, kw, dilation)
-    if choose_path(N, C, O, kh, kw, Ho, Wo, Wp, tuple(stride), conn, weight=True, whole=whole) == "im2col":
-        return im2col.weight_gradient_gemm(dz, v, kernel, stride, dilation, conn)
-    work = N * O * C * kh * kw * Ho * Wp
     (sh, sw), (dh, dw) = stride, dilation
-    return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, sh, sw, dh, dw, conn)
+    conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
+    whole = covers_map((Hp, Wp), kh, kw, dilation)
+    # stride 1 on a padded V: the taps read shifted copies of one padded map at a time
+    shifted = (sh, sw) == (1, 1) and (Hp, Wp) != (H, W)
+    row = Wo if shifted else Wp
+    if choose_path(N, C, O, kh, kw, Ho, Wo, row, tuple(stride), conn, weight=True, whole=whole) == "im2col":
+        return im2col.weight_gradient_gemm(dz, pad(v, padding), kernel, stride, dilation, conn)
+    work = N * O * C * kh * kw * Ho * row
+    if shifted:
+        return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, 1, 1, dh, dw, conn, top, left, Hp, Wp)
+    v = pad(v, padding)
+    return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, sh, sw, dh, dw, conn, 0, 0, Hp, Wp)
 
 
 #: Examples per partial sum of the weight gradient, at most; and the parallel
@@ -169,20 +182,27 @@ def _pair_taps(dzw, x, L, offs, acc, o, c, t0):
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn):
-    """Compiled body of the ``"taps"`` path (see the module docstring)."""
+def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn, top, left, Hp, Wp):
+    """Compiled body of the ``"taps"`` path (see the module docstring).
+
+    ``v`` is the padded V (``(Hp, Wp) == v.shape[2:]``), or at stride 1 the
+    unpadded one, zero-padded here one map at a time by ``top`` rows and ``left``
+    columns, as kw copies each shifted left by l·D_c and Wo wide: tap (k, l)
+    then reads copy l with dZ's own rows, no wide rows needed.
+    """
     N, O, Ho, Wo = dz.shape
-    C, Hp, Wp = v.shape[1], v.shape[2], v.shape[3]
-    plane = Hp * Wp
+    C, H, W = v.shape[1], v.shape[2], v.shape[3]
+    shifted = (H, W) != (Hp, Wp)
+    plane = H * W
     vf = v.reshape(N, C * plane)
     T = kh * kw
     offs = np.empty(T, dtype=np.int64)
     for k in range(kh):
         for l in range(kw):
-            offs[k * kw + l] = k * dh * Wp + l * dw
+            offs[k * kw + l] = l * Hp * Wo + k * dh * Wo if shifted else k * dh * Wp + l * dw
     if sh != 1 or sw != 1:
         return _strided(dz, vf, np.zeros((O, C, kh, kw), dtype=v.dtype), offs, sh, sw, Wp, plane, conn)
-    L = (Ho - 1) * Wp + Wo
+    L = Ho * Wo if shifted else (Ho - 1) * Wp + Wo
     outs, nout = _outputs_of_inputs(conn)
     chunk_size, chunks, groups = batch_split(N, C)
     partial = np.zeros((chunks, O, C, T), dtype=np.float64)
@@ -193,14 +213,31 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn):
         c0 = (p % groups) * C // groups
         c1 = (p % groups + 1) * C // groups
         acc = partial[chunk]
-        # this example's dZ in wide rows of pitch Wp (zero columns beyond Wo), small enough to stay in cache
+        # this example's dZ in wide rows of pitch Wp (zero columns beyond Wo), small enough to
+        # stay in cache; with shifted copies, dZ's own rows
         d = np.zeros((O, L), dtype=dz.dtype)
+        xs = np.zeros(kw * Hp * Wo if shifted else 0, dtype=v.dtype)
         for n in range(chunk * chunk_size, min(N, (chunk + 1) * chunk_size)):
-            for o in range(O):
-                for i in range(Ho):
-                    d[o, i * Wp:i * Wp + Wo] = dz[n, o, i]
+            if shifted:
+                d[:, :] = dz[n].reshape(O, L)
+            else:
+                for o in range(O):
+                    for i in range(Ho):
+                        d[o, i * Wp:i * Wp + Wo] = dz[n, o, i]
             for c in range(c0, c1):
-                x = vf[n, c * plane:(c + 1) * plane]
+                if shifted:
+                    for l in range(kw):
+                        shift = l * dw - left
+                        j0 = max(0, -shift)
+                        j1 = min(Wo, W - shift)
+                        if j1 <= j0:  # this copy sees only padding
+                            continue
+                        for r in range(H):
+                            start = (l * Hp + top + r) * Wo
+                            xs[start + j0:start + j1] = v[n, c, r, j0 + shift:j1 + shift]
+                    x = xs
+                else:
+                    x = vf[n, c * plane:(c + 1) * plane]
                 q = 0
                 while q + 4 <= nout[c]:
                     block = outs[c, q:q + 4]

@@ -28,7 +28,8 @@ Three ways to run the same sums, chosen here by a small cost model
   on its own, in a buffer that stays in cache, and a tap skips the output rows
   whose input row is padding (most of the full correlation's border).  When
   both sides are padded by the kernel's extent (the full correlation), rows
-  share their padding and the output has no extra columns (:func:`row_pitch`).
+  share their padding and the output has no extra columns; with other padding
+  the loops read shifted copies of one map at a time (:func:`tap_layout`).
   Parallel over the batch.
 * ``"im2col"``: every window of V laid out as a column, one BLAS product per
   chunk of the batch (``kernels/im2col.py``).  Unconnected pairs are zero
@@ -178,7 +179,8 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     Wo = (Wp - dw * (kw - 1) - 1) // sw + 1
     conn = np.ones((O, C), np.uint8) if conn is None else conn_array(conn)
     real = (H, W) if min(padding) >= 0 else None
-    P = row_pitch(W, Wp, Wo, left, kw, dw) if (sh, sw) == (1, 1) and real is not None else Wp
+    layout = tap_layout(W, Wp, left, kw, dw) if (sh, sw) == (1, 1) and real is not None else WIDE_ROWS
+    P = Wp if layout == WIDE_ROWS else Wo  # the tap loops' row length
     path = choose_path(N, C, O, kh, kw, Ho, Wo, P, (sh, sw), conn, input_size=real,
                        whole=covers_map((Hp, Wp), kh, kw, dilation))
     if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
@@ -188,25 +190,38 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     if path == "taps" and (sh, sw) == (1, 1) and real is not None:
         # the tap loops pad one example at a time, in a buffer that stays in cache
         return run_kernel(_correlate_taps, work, np.ascontiguousarray(v), w, b, 1, 1, dh, dw, conn, top, left,
-                          Hp, Wp, P)
+                          Hp, Wp, layout)
     v = pad(v, padding)
     if path == "im2col":
         return im2col.correlate_gemm(v, w, (sh, sw), (dh, dw), conn, bias)
-    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn, 0, 0, Hp, Wp, Wp)
+    return run_kernel(_correlate_taps, work, v, w, b, sh, sw, dh, dw, conn, 0, 0, Hp, Wp, WIDE_ROWS)
 
 
-def row_pitch(W, Wp, Wo, left, kw, dw):
-    """The row pitch of a padded example in the stride-1 tap loops.
+#: The layouts of a padded example in the stride-1 tap loops (:func:`tap_layout`).
+WIDE_ROWS, SHARED_PADDING, SHIFTED_COPIES = 0, 1, 2
 
-    Wp in general: the output is computed in wide rows of the input's pitch and
-    the Wp − Wo extra columns are discarded.  Wo when both sides are padded by
-    at least the kernel's extent D_c·(kw − 1), as in the full correlation of dZ:
-    a row's right padding then doubles as the next row's left padding (taps
-    that run past a row's end read those zeros), so the output rows need no
-    extra columns and are written in place.
+
+def tap_layout(W, Wp, left, kw, dw):
+    """How the stride-1 tap loops lay out an example of width W padded to Wp.
+
+    * WIDE_ROWS (no column padding, e.g. LeNet's C1 and C3 forward): the input
+      as it is, the output in rows of the input's pitch Wp, its Wp − Wo extra
+      columns discarded.
+    * SHARED_PADDING (both sides padded by at least the kernel's extent
+      D_c·(kw − 1), as in the full correlation of dZ): rows of pitch Wo, a row's
+      right padding doubling as the next row's left padding (taps that run past
+      a row's end read those zeros); the output needs no extra columns and is
+      written in place.
+    * SHIFTED_COPIES (any other padding, e.g. a 3×3 kernel padded by 1): one map
+      at a time, kw copies of it each shifted left by l·D_c and Wo wide, so that
+      tap (k, l) reads copy l; again rows of pitch Wo and the output in place,
+      and the padded map is small enough to stay in cache.
     """
-    extent = dw * (kw - 1)
-    return Wo if W != Wp and min(left, Wp - W - left) >= extent else Wp
+    if W == Wp:
+        return WIDE_ROWS
+    if min(left, Wp - W - left) >= dw * (kw - 1):
+        return SHARED_PADDING
+    return SHIFTED_COPIES
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -407,13 +422,13 @@ def _one_output(b0, x, offs, lo, hi, w0):
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
-def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, P):
+def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, layout):
     """Compiled body of the ``"taps"`` path of :func:`correlate`.
 
     Stride 1: for each input map, its connected output maps four at a time
-    (:func:`_four_outputs`), each output in wide rows of pitch P (:func:`row_pitch`);
-    ``v`` may come unpadded, each example then zero-padded to (Hp, Wp) with
-    ``top`` rows above and ``left`` columns to the left, one at a time.
+    (:func:`_four_outputs`), in rows of the pitch the ``layout`` gives
+    (:func:`tap_layout`); ``v`` may come unpadded, each example (or map) then
+    zero-padded to (Hp, Wp) with ``top`` rows above and ``left`` columns to the left.
     Other strides: ``v`` comes padded; per output map, its taps over each output row.
     """
     N, C, H, W = v.shape
@@ -427,9 +442,14 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, P):
         T = kh * kw
         wf = w.reshape(O, C, T)
         outs, nout = _outputs_of_inputs(conn)
-        padded = (H, W) != (Hp, Wp)
-        pplane = Hp * P + (dw * (kw - 1) if P != Wp else 0)  # + the last row's right padding
-        L = (Ho - 1) * P + Wo  # wide output: row pitch P, the last row only Wo long
+        P = Wp if layout == WIDE_ROWS else Wo  # the row pitch of the input and of the output
+        if layout == SHIFTED_COPIES:
+            pplane = kw * Hp * Wo  # kw copies of one padded map, each Wo wide
+        elif layout == SHARED_PADDING:
+            pplane = Hp * Wo + dw * (kw - 1)  # + the last row's right padding
+        else:
+            pplane = plane
+        L = (Ho - 1) * P + Wo  # output rows of pitch P, the last row only Wo long
         offs = np.empty(T, dtype=np.int64)
         lo = np.empty(T, dtype=np.int64)  # tap t runs over lo[t] <= m < hi[t]: the output rows
         hi = np.empty(T, dtype=np.int64)  # whose input row k·D_r below is a row of V, not padding
@@ -437,16 +457,22 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, P):
             first = max(0, top - k * dh)
             last = min(Ho, top + H - k * dh)
             for l in range(kw):
-                offs[k * kw + l] = k * dh * P + l * dw
+                if layout == SHIFTED_COPIES:  # copy l holds the map shifted left by l·D_c
+                    offs[k * kw + l] = l * Hp * Wo + k * dh * Wo
+                else:
+                    offs[k * kw + l] = k * dh * P + l * dw
                 lo[k * kw + l] = min(first * P, L)
                 hi[k * kw + l] = max(min(last * P, L), lo[k * kw + l])
         in_place = P == Wo
+        padded = (H, W) != (Hp, Wp)
         # one iteration per example: disjoint writes, no races
         for n in prange(N):
             buf = z[n].reshape(O, L) if in_place else np.empty((O, L), dtype=v.dtype)
             for o in range(O):
                 buf[o, :] = bias[o]
-            if padded:
+            if layout == SHIFTED_COPIES:  # one map at a time, below
+                xf = np.zeros(pplane, dtype=v.dtype)
+            elif padded:
                 xf = np.zeros(C * pplane, dtype=v.dtype)
                 for c in range(C):
                     for r in range(H):
@@ -455,7 +481,19 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, P):
             else:
                 xf = vf[n]
             for c in range(C):
-                x = xf[c * pplane:(c + 1) * pplane]
+                if layout == SHIFTED_COPIES:
+                    x = xf
+                    for l in range(kw):
+                        shift = l * dw - left
+                        j0 = max(0, -shift)
+                        j1 = min(Wo, W - shift)
+                        if j1 <= j0:  # this copy sees only padding
+                            continue
+                        for r in range(H):
+                            start = (l * Hp + top + r) * Wo
+                            x[start + j0:start + j1] = v[n, c, r, j0 + shift:j1 + shift]
+                else:
+                    x = xf[c * pplane:(c + 1) * pplane]
                 q = 0
                 while q + 4 <= nout[c]:
                     o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]

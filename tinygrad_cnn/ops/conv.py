@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels as K
-from ..kernels.conv import dilate, full_padding, pad, rot180, transpose_maps
+from ..kernels.conv import dilate, full_padding, rot180, transpose_maps
 from ..tensor import Function
 
 
@@ -37,12 +37,11 @@ class Conv2d(Function):
     """
 
     @staticmethod
-    def forward(ctx, V, W, b=None, *, stride, padding, conn, dilation=(1, 1), groups=1):
-        V = pad(V, padding)                      # zero padding P^d
+    def forward(ctx, A, W, b=None, *, stride, padding, conn, dilation=(1, 1), groups=1):
         W = ungroup(W, groups)                   # (O, C/g, kh, kw) -> (O, C, kh, kw), 0 off the groups
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups, ctx.conn = stride, padding, dilation, groups, conn
-        ctx.save_for_backward(V, W)
-        return K.correlate(V, W, stride, dilation, conn, b)              # Z = W ⊛ V + b
+        ctx.save_for_backward(A, W)
+        return K.correlate(A, W, stride, dilation, conn, b, padding=padding)  # Z = W ⊛ V + b, V = A padded by P^d
 
     rule = {
         2: "db {2} = Σ dN {g}",
@@ -52,19 +51,20 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, dZ):
-        V, W = ctx.saved_tensors
-        S, D, conn = ctx.stride, ctx.dilation, ctx.conn
+        A, W = ctx.saved_tensors
+        S, D, P, conn = ctx.stride, ctx.dilation, ctx.padding, ctx.conn
         need_dA, need_dW = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         dZ = np.ascontiguousarray(dZ, dtype=W.dtype)
         dA = dW = db = None
         if need_db:
             db = dZ.sum(axis=0).reshape(dZ.shape[1], -1).sum(axis=1)             # db = Σ dZ
-        if need_dW:
-            dW = regroup(K.weight_gradient(dZ, V, W.shape[2:], S, D, conn), ctx.groups)  # dW = dZ ⋆ V
+        if need_dW:                                                              # dW = dZ ⋆ V
+            dW = regroup(K.weight_gradient(dZ, A, W.shape[2:], S, D, conn, padding=P), ctx.groups)
         if need_dA:                                                              # dA = Σ rot180(W) ⋆ dZ
             dZ_dilated = dilate(dZ, S)
-            full = full_padding(W.shape[2:], D, dZ_dilated.shape, V.shape, crop=ctx.padding)
+            V_shape = (A.shape[2] + P[0] + P[1], A.shape[3] + P[2] + P[3])
+            full = full_padding(W.shape[2:], D, dZ_dilated.shape, V_shape, crop=P)
             dA = K.correlate(dZ_dilated, transpose_maps(rot180(W)), (1, 1), D, conn.T, padding=full)
         return dA, dW, db
 
