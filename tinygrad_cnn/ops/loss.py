@@ -97,8 +97,16 @@ class CrossEntropy(Function):
                 label_smoothing=0.0):
         log_p = _log_softmax_last(np.moveaxis(logits, 1, -1))  # (N, d..., C)
         C = log_p.shape[-1]
-        w = np.ones(C, log_p.dtype) if weight is None else weight
         eps = label_smoothing
+        ctx.plain = (kind == "index" and weight is None and not eps and log_p.ndim == 2
+                     and bool((target != ignore_index).all()))
+        if ctx.plain:  # the usual case, q = onehot(t): ℓ_s = −log p_{s,t_s}, the same numbers in fewer steps
+            rows = np.arange(log_p.shape[0])
+            loss = -log_p[rows, target]
+            ctx.save_for_backward(log_p)
+            ctx.rows, ctx.t, ctx.reduction, ctx.denom = rows, target, reduction, log_p.dtype.type(loss.size)
+            return _reduce(loss, reduction, ctx.denom, logits.dtype)
+        w = np.ones(C, log_p.dtype) if weight is None else weight
         if kind == "index":
             mask = target != ignore_index
             t = np.where(mask, target, 0)
@@ -126,6 +134,9 @@ class CrossEntropy(Function):
         g = _upstream(grad, ctx.reduction, ctx.denom, log_p.dtype)
         g = g[..., None] if g.ndim else g
         p = np.exp(log_p)
+        if ctx.plain:  # softmax(n) − onehot(t)
+            p[ctx.rows, ctx.t] -= 1
+            return p * g, None
         C, eps, w = p.shape[-1], ctx.eps, ctx.w
         dy = None
         if ctx.kind == "index":
