@@ -273,6 +273,28 @@ def test_log_softmax_and_cross_entropy_stable_at_1000():
     assert np.all(np.isfinite(sm)) and sm[0, 0] == 1.0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_short_path_has_the_general_rules_bits(dtype, reduction):
+    """Plain class indices take a short path (ℓ = −log p[t], dZ = softmax − onehot); unit class
+    weights force the general rule, which must give the same bits, forward and backward."""
+    rng = np.random.default_rng(4)
+    logits = (rng.standard_normal((9, 7)) * 4).astype(dtype)
+    labels = rng.integers(0, 7, 9)
+    results = []
+    for weight in (None, Tensor(np.ones(7, dtype))):
+        t = Tensor(logits.copy(), requires_grad=True)
+        loss = F.cross_entropy(t, labels, weight=weight, reduction=reduction)
+        loss.backward(random_grad(loss.shape, seed=1) if loss.shape else None)
+        results.append((loss.data, t.grad.data))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    # an ignored target leaves the short path: the general rule's zero row
+    t = Tensor(logits.copy(), requires_grad=True)
+    F.cross_entropy(t, np.where(np.arange(9) == 3, -100, labels)).backward()
+    assert np.all(t.grad.data[3] == 0) and np.any(t.grad.data[2] != 0)
+
+
 @given(st.integers(1, 6), st.integers(2, 5), st.data())
 def test_losses(n, k, data):
     logits = data.draw(arrays((n, k), low=-3, high=3))
