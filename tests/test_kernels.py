@@ -546,31 +546,28 @@ def test_two_by_two_pooling_loops_match_the_references(dtype, shape):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("window", [(2, 2, 2, 2), (3, 2, 1, 2)])
-def test_window_sum_backward_gives_dw_from_the_same_pass(dtype, window):
-    """dw = Σ dZ ∘ ⊞A from the backward's pass over dZ: the lecture's reduction, its dA unchanged
-    by asking for dw, and the same bits on one thread as on two (sums per plane, added in order)."""
+def test_window_sum_dot_is_the_weight_gradient(dtype, window):
+    """dw = Σ dZ ∘ ⊞A (the lecture's average-pooling weight gradient) against the naive loops,
+    and the same bits on one thread as on two (sums per plane, added in order)."""
     from tinygrad_cnn import runtime
     from tinygrad_cnn.kernels import window_sum as KS
 
     kh, kw, sh, sw = window
     rng = np.random.default_rng(3)
-    x = rng.uniform(-1, 1, (5, 3, 9, 8)).astype(dtype)
+    x = rng.uniform(-1, 1, (4, 3, 9, 8)).astype(dtype)
     scale = rng.uniform(-2, 2, 3).astype(dtype)
     _, s = KS.scaled_window_sum_forward(x, scale, kh, kw, sh, sw)
     dz = rng.uniform(-1, 1, s.shape).astype(dtype)
-    dx, dw = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s)
+    dw = KS.window_sum_dot(dz, s)
     assert dw.dtype == dtype and dw.shape == (3,)
-    ref_dx, ref_dw = avg_pool2d_backward_reference(x, dz, (kh, kw), stride=(sh, sw), weight=scale)
-    assert_close(dx, ref_dx, dtype)
-    assert_close(dw, ref_dw, dtype)
-    np.testing.assert_array_equal(dx, KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale))
+    assert_close(dw, avg_pool2d_backward_reference(x, dz, (kh, kw), stride=(sh, sw), weight=scale)[1], dtype)
+    # negative control: a wrong ⊞A gives a wrong dw
+    assert not np.allclose(KS.window_sum_dot(dz, s + 1), dw)
+    big_dz, big_s = rng.uniform(-1, 1, (2, 64, 16, 16, 16)).astype(dtype)  # enough work for two threads
     previous = runtime.get_num_threads()
     try:
         runtime.set_num_threads(1)
-        one = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s)
+        one = KS.window_sum_dot(big_dz, big_s)
     finally:
         runtime.set_num_threads(previous)
-    np.testing.assert_array_equal(one[1], dw)
-    # negative control: a wrong ⊞A gives a wrong dw
-    _, wrong = KS.window_sum_backward(dz, 9, 8, kh, kw, sh, sw, scale, window_sums=s + 1)
-    assert not np.allclose(wrong, ref_dw)
+    np.testing.assert_array_equal(KS.window_sum_dot(big_dz, big_s), one)

@@ -24,7 +24,7 @@ from numba import njit, prange
 from .. import _checks as check
 from ._parallel import run_kernel
 
-__all__ = ["window_sum_forward", "scaled_window_sum_forward", "window_sum_backward"]
+__all__ = ["window_sum_forward", "scaled_window_sum_forward", "window_sum_backward", "window_sum_dot"]
 
 
 def window_sum_forward(x, kh, kw, sh, sw):
@@ -80,46 +80,30 @@ def _window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum):
     return z, s
 
 
-def window_sum_backward(ds, H, W, kh, kw, sh, sw, scale=None, window_sums=None):
+def window_sum_backward(ds, H, W, kh, kw, sh, sw, scale=None):
     """The expansion ⊠: ``dx[n,c, i·sh+k, j·sw+l] += scale^{c} · ds[n,c,i,j]``, ``(N, C, H, W)``.
 
     Cells covered by no window get 0.  With ``scale`` = w this is the lecture's
     dA = w ⊠ dZ; None means 1.  Parallel over (n, c) planes only: race-free.
-    With ``window_sums`` = ⊞A (the forward's s, shaped like ``ds``) it returns
-    ``(dx, dw)``, dw^{c} = Σ_{n,i,j} ds ∘ s from the same pass over ds: float64
-    sums per plane, added over the batch in order (the same bits on any
-    number of threads).
     """
     N, C, Ho, Wo = ds.shape
     scale = np.ones(C, dtype=ds.dtype) if scale is None else np.ascontiguousarray(scale, dtype=ds.dtype)
     work = N * C * (Ho * Wo * kh * kw + H * W)
-    want_dw = window_sums is not None
-    s = np.ascontiguousarray(window_sums, dtype=ds.dtype) if want_dw else np.zeros((1, 1, 1, 1), ds.dtype)
-    dx, dw = run_kernel(_window_sum_backward, work, ds, scale, s, want_dw, H, W, kh, kw, sh, sw)
-    return (dx, dw) if want_dw else dx
+    return run_kernel(_window_sum_backward, work, ds, scale, H, W, kh, kw, sh, sw)
 
 
 @njit(parallel=True, cache=True)
-def _window_sum_backward(ds, scale, s, want_dw, H, W, kh, kw, sh, sw):
+def _window_sum_backward(ds, scale, H, W, kh, kw, sh, sw):
     """Compiled body of :func:`window_sum_backward`."""
     N, C, Ho, Wo = ds.shape
     tile = kh == 2 and kw == 2 and sh == 2 and sw == 2
     # exact tiling writes every cell; otherwise cells outside all windows must be 0
     exact = tile and H == 2 * Ho and W == 2 * Wo
     dx = np.empty((N, C, H, W), dtype=ds.dtype) if exact else np.zeros((N, C, H, W), dtype=ds.dtype)
-    plane_dw = np.zeros((N, C) if want_dw else (1, 1), dtype=np.float64)
     for t in prange(N * C):
         n = t // C
         c = t % C
         w = scale[c]
-        if want_dw:
-            acc = 0.0
-            for i in range(Ho):
-                dsrow = ds[n, c, i]
-                srow = s[n, c, i]
-                for j in range(Wo):
-                    acc += np.float64(dsrow[j]) * np.float64(srow[j])
-            plane_dw[n, c] = acc
         for i in range(Ho):
             dsrow = ds[n, c, i]
             if tile:
@@ -137,10 +121,38 @@ def _window_sum_backward(ds, scale, s, want_dw, H, W, kh, kw, sh, sw):
                 for l in range(kw):
                     for j in range(Wo):
                         dxrow[j * sw + l] += dsrow[j] * w
-    dw = np.zeros(C if want_dw else 0, dtype=ds.dtype)
-    for c in range(dw.shape[0]):
+    return dx
+
+
+def window_sum_dot(ds, s):
+    """dw^{c} = Σ_{n,i,j} ds ∘ s per map: the lecture's dw = ⊞(dZ ∘ ⊞A) for average pooling's weight.
+
+    float64 sums per (n, c) plane, added over the batch in order: the same bits on
+    any number of threads.  ``ds`` and ``s`` of one shape, one dtype; ``(C,)`` of that dtype.
+    """
+    N, C = ds.shape[:2]
+    return run_kernel(_window_sum_dot, N * C * ds.shape[2] * ds.shape[3], ds, np.ascontiguousarray(s, dtype=ds.dtype))
+
+
+@njit(parallel=True, cache=True)
+def _window_sum_dot(ds, s):
+    """Compiled body of :func:`window_sum_dot`."""
+    N, C, Ho, Wo = ds.shape
+    planes = np.empty((N, C), dtype=np.float64)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        acc = 0.0
+        for i in range(Ho):
+            dsrow = ds[n, c, i]
+            srow = s[n, c, i]
+            for j in range(Wo):
+                acc += np.float64(dsrow[j]) * np.float64(srow[j])
+        planes[n, c] = acc
+    dw = np.empty(C, dtype=ds.dtype)
+    for c in range(C):
         total = 0.0
         for n in range(N):
-            total += plane_dw[n, c]
+            total += planes[n, c]
         dw[c] = total
-    return dx, dw
+    return dw

@@ -125,18 +125,16 @@ class WeightedAvgPool2d(Function):
         s, w = ctx.saved_tensors
         (kh, kw), (sh, sw) = ctx.window, ctx.stride
         H, W = ctx.in_shape[2], ctx.in_shape[3]
-        need_dA, need_dw = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        if ctx.plain and need_dA:  # dA = w ⊠ dZ, and dw = Σ dZ ∘ ⊞A from the same pass over dZ
-            grad = np.ascontiguousarray(grad, dtype=s.dtype)
-            if need_dw:
-                return KS.window_sum_backward(grad, H, W, kh, kw, sh, sw, w, window_sums=s)
-            return KS.window_sum_backward(grad, H, W, kh, kw, sh, sw, w), None
         dx = dw = None
-        if need_dA:
-            scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
-            dx = K.avg_pool2d_general_backward(scaled, H, W, kh, kw, sh, sw, *ctx.padding, True, 1)
-        if need_dw:
-            dw = (grad * s).sum(axis=0).reshape(s.shape[1], -1).sum(axis=1).astype(w.dtype, copy=False)
+        if ctx.needs_input_grad[0]:
+            if ctx.plain:
+                dx = KS.window_sum_backward(np.ascontiguousarray(grad, dtype=s.dtype), H, W, kh, kw, sh, sw, w)
+            else:
+                scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
+                dx = K.avg_pool2d_general_backward(scaled, H, W, kh, kw, sh, sw, *ctx.padding, True, 1)
+        if ctx.needs_input_grad[1]:
+            dt = np.result_type(grad.dtype, s.dtype)  # a float64 w on float32 maps keeps its precision
+            dw = KS.window_sum_dot(np.ascontiguousarray(grad, dtype=dt), s).astype(w.dtype, copy=False)
         return dx, dw
 
 
