@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._parallel import conn_array, run_kernel
-from .correlation import _outputs_of_inputs, choose_path, covers_map, pad
+from .correlation import _outputs_of_inputs, choose_path, covers_map, pad, shifted_copies
 
 __all__ = ["weight_gradient"]
 
@@ -261,15 +261,7 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn, top, left, Hp, Wp
                         d[o, i * Wp:i * Wp + Wo] = dz[n, o, i]
             for c in range(c0, c1):
                 if shifted:
-                    for l in range(kw):
-                        shift = l * dw - left
-                        j0 = max(0, -shift)
-                        j1 = min(Wo, W - shift)
-                        if j1 <= j0:  # this copy sees only padding
-                            continue
-                        for r in range(H):
-                            start = (l * Hp + top + r) * Wo
-                            xs[start + j0:start + j1] = v[n, c, r, j0 + shift:j1 + shift]
+                    shifted_copies(xs, v[n, c], kw, dw, top, left, Hp, Wo)
                     x = xs
                 else:
                     x = vf[n, c * plane:(c + 1) * plane]

@@ -288,6 +288,24 @@ def _tap_table(w, conn, Wp, plane, dh, dw):
     return offs, ws, nts
 
 
+@njit(cache=True, inline="always")
+def shifted_copies(x, vmap, kw, dw, top, left, Hp, Wo):
+    """Write one map ``vmap`` (H, W), zero-padded by ``top`` rows and ``left`` columns, into
+    ``x`` as kw copies of Hp rows × Wo: copy l starts at l·Hp·Wo and is the padded map shifted
+    left by l·D_c, so that tap (k, l) reads copy l at k·D_r·Wo.  Only the map's cells are
+    written: the padding keeps the zeros ``x`` was made with."""
+    H, W = vmap.shape
+    for l in range(kw):
+        shift = l * dw - left
+        j0 = max(0, -shift)
+        j1 = min(Wo, W - shift)
+        if j1 <= j0:  # this copy sees only padding
+            continue
+        for r in range(H):
+            start = (l * Hp + top + r) * Wo
+            x[start + j0:start + j1] = vmap[r, j0 + shift:j1 + shift]
+
+
 @njit(cache=True)
 def _outputs_of_inputs(conn):
     """For each input map c, the output maps connected to it (row c of ``outs``, ``nout[c]`` of them)."""
@@ -483,15 +501,7 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, layout)
             for c in range(C):
                 if layout == SHIFTED_COPIES:
                     x = xf
-                    for l in range(kw):
-                        shift = l * dw - left
-                        j0 = max(0, -shift)
-                        j1 = min(Wo, W - shift)
-                        if j1 <= j0:  # this copy sees only padding
-                            continue
-                        for r in range(H):
-                            start = (l * Hp + top + r) * Wo
-                            x[start + j0:start + j1] = v[n, c, r, j0 + shift:j1 + shift]
+                    shifted_copies(x, v[n, c], kw, dw, top, left, Hp, Wo)
                 else:
                     x = xf[c * pplane:(c + 1) * pplane]
                 q = 0
