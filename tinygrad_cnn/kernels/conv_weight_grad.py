@@ -249,16 +249,17 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn, top, left, Hp, Wp
         c1 = (p % groups + 1) * C // groups
         acc = partial[chunk]
         # this example's dZ in wide rows of pitch Wp (zero columns beyond Wo), small enough to
-        # stay in cache; with shifted copies, dZ's own rows
-        d = np.zeros((O, L), dtype=dz.dtype)
+        # stay in cache; with shifted copies, dZ's own rows as they are
+        wide = np.zeros((O, 0 if shifted else L), dtype=dz.dtype)
         xs = np.zeros(kw * Hp * Wo if shifted else 0, dtype=v.dtype)
         for n in range(chunk * chunk_size, min(N, (chunk + 1) * chunk_size)):
             if shifted:
-                d[:, :] = dz[n].reshape(O, L)
+                d = dz[n].reshape(O, L)
             else:
                 for o in range(O):
                     for i in range(Ho):
-                        d[o, i * Wp:i * Wp + Wo] = dz[n, o, i]
+                        wide[o, i * Wp:i * Wp + Wo] = dz[n, o, i]
+                d = wide
             for c in range(c0, c1):
                 if shifted:
                     shifted_copies(xs, v[n, c], kw, dw, top, left, Hp, Wo)
