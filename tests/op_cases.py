@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
+from tinygrad_cnn.functional.pooling import subsampling
 from tinygrad_cnn.kernels.conv import conv2d_reference
 from tinygrad_cnn.kernels.pool import (adaptive_avg_pool2d_reference, adaptive_max_pool2d_reference,
                                        avg_pool2d_reference, max_pool2d_reference, max_unpool2d_reference)
@@ -134,13 +135,15 @@ CONV_BAD = [
 
 
 # --------------------------------------------------------------- pooling
-def pool_inputs(draw, contiguous, weighted=False):
+def pool_inputs(draw, contiguous, weighted=False, biased=False):
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
     h, w = draw(st.integers(kh, 6)), draw(st.integers(kw, 6))
     xs = [_draw_array(draw, (n, c, h, w), contiguous)]
     if weighted:
+        xs.append(_draw_array(draw, (c,), contiguous))
+    if biased:
         xs.append(_draw_array(draw, (c,), contiguous))
     return xs, dict(kernel_size=(kh, kw), stride=stride)
 
@@ -222,6 +225,16 @@ WEIGHTED_POOL_BAD = [
     (lambda: F.avg_pool2d(X, 2, weight=Tensor(np.ones(3))), TypeError, "weight is float64 but x is float32"),
     (lambda: F.avg_pool2d(X, 2, divisor_override=2, weight=Tensor(np.ones(3, np.float32))), ValueError,
      "weighted form.*has no divisor"),
+]
+
+SUBSAMPLING_BAD = [
+    (lambda: subsampling(X, 2, Tensor(np.ones(3, np.float32)), Tensor(np.ones(4, np.float32))), ValueError,
+     r"subsampling: bias must have shape \(3,\).*\(2, 3, 8, 8\), got \(4,\)"),
+    (lambda: subsampling(X, 2, Tensor(np.ones(3, np.float32)), Tensor(np.ones(3))), TypeError,
+     "bias is float64 but x is float32"),
+    (lambda: subsampling(X, 2, Tensor(np.ones(3, np.float32)), "b"), TypeError, "bias must be a Tensor or array"),
+    (lambda: subsampling(X, 9, Tensor(np.ones(3, np.float32)), Tensor(np.ones(3, np.float32))), ValueError,
+     r"subsampling.*\(9, 9\)"),
 ]
 
 ADAPTIVE_BAD = [
@@ -570,6 +583,14 @@ CASES = [
            inputs=lambda draw, contiguous: pool_geometry_inputs(draw, contiguous, "weighted"),
            torch=lambda torch, x, w, **p: (
                torch.nn.functional.avg_pool2d(x, divisor_override=1, **p) * w.reshape(1, -1, 1, 1))),
+    OpCase("subsampling", "pool",  # LeNet's S2/S4: the weighted form plus a bias, in one op
+           call=lambda x, w, b, **p: subsampling(x, weight=w, bias=b, **p),
+           reference=lambda x, w, b, **p: avg_pool2d_reference(x, weight=w, **p) + b.reshape(1, -1, 1, 1),
+           inputs=lambda draw, contiguous: pool_inputs(draw, contiguous, weighted=True, biased=True),
+           torch=lambda torch, x, w, b, kernel_size, stride: (
+               torch.nn.functional.avg_pool2d(x, kernel_size, stride, divisor_override=1) * w.reshape(1, -1, 1, 1)
+               + b.reshape(1, -1, 1, 1)),
+           bad=SUBSAMPLING_BAD),
     OpCase("max_unpool2d", "pool",
            call=F.max_unpool2d,
            reference=lambda x, indices, kernel_size: max_unpool2d_reference(

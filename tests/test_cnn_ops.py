@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, gradcheck
+import tinygrad_cnn.nn as nn
+from tinygrad_cnn.functional.pooling import subsampling
 from tinygrad_cnn import figures
 from tinygrad_cnn.kernels.conv import conv2d_backward_reference, conv2d_reference
 from tinygrad_cnn.kernels.pool import avg_pool2d_backward_reference, avg_pool2d_reference, max_pool2d_backward_reference, max_pool2d_reference
@@ -389,3 +391,28 @@ def test_conv2d_layer_dilation_groups_and_padding_mode():
         nn.Conv2d(6, 4, 3, groups=4)
     with pytest.raises(ValueError, match="dilation must be >= 1"):
         nn.Conv2d(2, 2, 3, dilation=0)
+
+
+@pytest.mark.parametrize("shape", [(3, 6, 28, 28), (2, 16, 10, 10), (2, 3, 7, 9)])
+def test_subsampling_bias_in_the_pass_gives_the_two_step_bits(shape):
+    """LeNet's S2/S4 add the bias inside the pooling pass: the bits of w·⊞A, rounded, then + b
+    (the separate "+ bias" it replaced), and db = Σ dZ per map against plain float64 sums."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w, b = rng.standard_normal((2, shape[1])).astype(np.float32)
+    tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    z = subsampling(tx, 2, tw, tb)
+    two_step = F.avg_pool2d(Tensor(x), 2, weight=Tensor(w)).data + b.reshape(1, -1, 1, 1)
+    np.testing.assert_array_equal(z.data, two_step)
+    dz = rng.standard_normal(z.shape).astype(np.float32)
+    z.backward(dz)
+    np.testing.assert_allclose(tb.grad.data, dz.astype(np.float64).sum(axis=(0, 2, 3)), rtol=1e-6)
+    assert tb.grad.dtype == np.float32 and tb.grad.shape == (shape[1],)
+    # negative control: a bias left out of the pass would differ
+    assert not np.array_equal(z.data, two_step - b.reshape(1, -1, 1, 1))
+
+
+def test_subsampling_module_is_one_op_with_three_inputs():
+    layer = nn.Subsampling(6)
+    z = layer(Tensor(np.ones((1, 6, 4, 4), np.float32)))
+    assert type(z._ctx).__name__ == "WeightedAvgPool2d" and len(z._ctx.parents) == 3

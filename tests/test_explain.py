@@ -51,6 +51,7 @@ def test_lenet5_lines_state_the_lecture_rules_with_layers_and_shapes():
     for layer, (a, z) in {"s2": ((N, 6, 28, 28), (N, 6, 14, 14)), "s4": ((N, 16, 10, 10), (N, 16, 5, 5))}.items():
         c = a[1]
         assert lines_of(lines, f"avg_pool2d {layer}") == [
+            f"avg_pool2d {layer}: db ({c},) = Σ dZ {z}",
             f"avg_pool2d {layer}: dw ({c},) = Σ dZ {z} ∘ ⊞A {a}",
             f"avg_pool2d {layer}: dA {a} = w ({c},) ⊠ dZ {z}",
         ]

@@ -561,6 +561,9 @@ def test_window_sum_dot_is_the_weight_gradient(dtype, window):
     dw = KS.window_sum_dot(dz, s)
     assert dw.dtype == dtype and dw.shape == (3,)
     assert_close(dw, avg_pool2d_backward_reference(x, dz, (kh, kw), stride=(sh, sw), weight=scale)[1], dtype)
+    dw_too, db = KS.window_sum_dot(dz, s, with_sum=True)  # and a bias's db = Σ dZ from the same pass
+    np.testing.assert_array_equal(dw_too, dw)
+    assert_close(db, dz.astype(np.float64).sum(axis=(0, 2, 3)), dtype)
     # negative control: a wrong ⊞A gives a wrong dw
     assert not np.allclose(KS.window_sum_dot(dz, s + 1), dw)
     big_dz, big_s = rng.uniform(-1, 1, (2, 64, 16, 16, 16)).astype(dtype)  # enough work for two threads

@@ -75,16 +75,32 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     if divisor or not count_include_pad:
         raise ValueError("avg_pool2d: divisor_override and count_include_pad=False apply to the mean; "
                          "the weighted form z = w·Σ(window) (weight given) has no divisor")
-    weight = check.float_tensor(weight, "weight")
+    return _weighted(x4, rank, weight, None, geometry, "avg_pool2d")
+
+
+def subsampling(x, kernel_size, weight, bias, stride=None) -> Tensor:
+    """LeNet-5's subsampling z = w^{h} · Σ(window) + b^{h}: :func:`avg_pool2d` with ``weight``
+    and a per-map ``bias`` ``(C,)`` added in the same pass (``nn.Subsampling`` calls it)."""
+    x4, rank, window, stride, padding, _, out_hw = _pool_args(x, kernel_size, stride, "subsampling")
+    geometry = dict(window=window, stride=stride, padding=padding, out_hw=out_hw)
+    return _weighted(x4, rank, weight, bias, geometry, "subsampling")
+
+
+def _weighted(x4, rank, weight, bias, geometry, op) -> Tensor:
+    """The lecture's w ⊞(V) (+ b) once ``x`` is checked: weight and bias one per feature map."""
     C = x4.shape[1]
-    if rank == 2 and weight.shape == ():
-        weight = weight.reshape(1)
-    if weight.shape != (C,):
-        raise ValueError(
-            f"avg_pool2d: weight must have shape ({C},), one per feature map of x {x4.shape}, got {weight.shape}"
-        )
-    check.same_dtype(weight, x4, "weight", "x", "avg_pool2d")
-    return check.from_4d(_pool.WeightedAvgPool2d.apply(x4, weight, **geometry), rank)
+    params = [x4]
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is None:
+            continue
+        p = check.float_tensor(p, name)
+        if rank == 2 and p.shape == ():
+            p = p.reshape(1)
+        if p.shape != (C,):
+            raise ValueError(f"{op}: {name} must have shape ({C},), one per feature map of x {x4.shape}, got {p.shape}")
+        check.same_dtype(p, x4, name, "x", op)
+        params.append(p)
+    return check.from_4d(_pool.WeightedAvgPool2d.apply(*params, **geometry), rank)
 
 
 def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:

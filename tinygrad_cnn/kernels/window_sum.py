@@ -4,7 +4,8 @@ In the plain geometry (no padding, no dilation, floor-sized output), 0-based::
 
     window sum (⊞)   s_{i,j} = Σ_k Σ_l v_{i·sh+k, j·sw+l}
     average pooling  z^{h} = w^{h} · s^{h}     (w^{h} = 1/(kh·kw) for the mean,
-                                                the lecture's trained weight in LeNet)
+                     (+ b^{h})                  the lecture's trained weight in LeNet,
+                                                with its bias b^{h})
     its backward     dA^{h} = w^{h} ⊠ dZ^{h}   (every w·dz_{i,j} copied to each cell of
                                                 its window; overlapping windows accumulate)
 
@@ -33,18 +34,21 @@ def window_sum_forward(x, kh, kw, sh, sw):
     return scaled_window_sum_forward(x, ones, kh, kw, sh, sw, keep_sum=False)[0]
 
 
-def scaled_window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum=True):
-    """``(z, s)``: z = scale^{c} · ⊞V and, when ``keep_sum``, the window sum s itself (else None)."""
+def scaled_window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum=True, shift=None):
+    """``(z, s)``: z = scale^{c} · ⊞V (+ shift^{c}, a per-map bias, when given) and,
+    when ``keep_sum``, the window sum s itself (else None)."""
     N, C, H, W = x.shape
     Ho, Wo = check.output_size(H, kh, sh), check.output_size(W, kw, sw)
     work = N * C * Ho * Wo * kh * kw
-    z, s = run_kernel(_window_sum_forward, work, x, np.ascontiguousarray(scale, dtype=x.dtype),
-                      kh, kw, sh, sw, keep_sum)
+    scale = np.ascontiguousarray(scale, dtype=x.dtype)
+    has_shift = shift is not None
+    shift = np.ascontiguousarray(shift, dtype=x.dtype) if has_shift else scale
+    z, s = run_kernel(_window_sum_forward, work, x, scale, shift, has_shift, kh, kw, sh, sw, keep_sum)
     return z, (s if keep_sum else None)
 
 
 @njit(parallel=True, cache=True)
-def _window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum):
+def _window_sum_forward(x, scale, shift, has_shift, kh, kw, sh, sw, keep_sum):
     """Compiled body of :func:`scaled_window_sum_forward`: one parallel iteration per (n, c) plane."""
     N, C, H, W = x.shape
     Ho = (H - kh) // sh + 1
@@ -58,6 +62,7 @@ def _window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum):
         n = t // C
         c = t % C
         w = scale[c]
+        b = shift[c]
         for i in range(Ho):
             for j in range(Wo):
                 if tile:
@@ -68,7 +73,8 @@ def _window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum):
                     for k in range(kh):
                         for l in range(kw):
                             v += x[n, c, i * sh + k, j * sw + l]
-                z[n, c, i, j] = v * w
+                # w·v rounded, then + b: the bits of the two steps done one after the other
+                z[n, c, i, j] = v * w + b if has_shift else v * w
                 if keep_sum:
                     s[n, c, i, j] = v
     return z, s
@@ -116,34 +122,46 @@ def _window_sum_backward(ds, scale, H, W, kh, kw, sh, sw):
     return dx
 
 
-def window_sum_dot(ds, s):
+def window_sum_dot(ds, s, with_sum=False):
     """dw^{c} = Σ_{n,i,j} ds ∘ s per map: the lecture's dw = ⊞(dZ ∘ ⊞A) for average pooling's weight.
 
-    float64 sums per (n, c) plane, added over the batch in order: the same bits on
-    any number of threads.  ``ds`` and ``s`` of one shape, one dtype; ``(C,)`` of that dtype.
+    With ``with_sum``, ``(dw, db)``: also db^{c} = Σ_{n,i,j} ds, the gradient of a
+    per-map bias, from the same pass.  float64 sums per (n, c) plane, added over
+    the batch in order: the same bits on any number of threads.  ``ds`` and ``s``
+    of one shape, one dtype; ``(C,)`` arrays of that dtype.
     """
     N, C = ds.shape[:2]
     # a float64 sum waits on its previous addition: a few cycles an element, counted as 4
-    return run_kernel(_window_sum_dot, 4 * N * C * ds.shape[2] * ds.shape[3], ds, np.ascontiguousarray(s, dtype=ds.dtype))
+    dw, db = run_kernel(_window_sum_dot, 4 * N * C * ds.shape[2] * ds.shape[3], ds,
+                        np.ascontiguousarray(s, dtype=ds.dtype))
+    return (dw, db) if with_sum else dw
 
 
 @njit(parallel=True, cache=True)
 def _window_sum_dot(ds, s):
-    """Compiled body of :func:`window_sum_dot`."""
+    """Compiled body of :func:`window_sum_dot`: ``(Σ ds ∘ s, Σ ds)`` per map."""
     N, C, Ho, Wo = ds.shape
-    planes = np.empty((N, C), dtype=np.float64)
+    planes = np.empty((N, C, 2), dtype=np.float64)
     for t in prange(N * C):
         n = t // C
         c = t % C
-        acc = 0.0
+        dot = 0.0
+        total = 0.0
         for i in range(Ho):
             for j in range(Wo):
-                acc += np.float64(ds[n, c, i, j]) * np.float64(s[n, c, i, j])
-        planes[n, c] = acc
+                d = np.float64(ds[n, c, i, j])
+                dot += d * np.float64(s[n, c, i, j])
+                total += d
+        planes[n, c, 0] = dot
+        planes[n, c, 1] = total
     dw = np.empty(C, dtype=ds.dtype)
+    db = np.empty(C, dtype=ds.dtype)
     for c in range(C):
+        dot = 0.0
         total = 0.0
         for n in range(N):
-            total += planes[n, c]
-        dw[c] = total
-    return dw
+            dot += planes[n, c, 0]
+            total += planes[n, c, 1]
+        dw[c] = dot
+        db[c] = total
+    return dw, db

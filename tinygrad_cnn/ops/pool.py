@@ -94,48 +94,56 @@ class AvgPool2d(Function):
 
 
 class WeightedAvgPool2d(Function):
-    """The lecture's average pooling Z^{h} = w^{h} ⊞(V^{h}): z_{i,j} = w^{h} Σ_{taps} v.
+    """The lecture's average pooling Z^{h} = w^{h} ⊞(V^{h}) (+ b^{h}): z_{i,j} = w^{h} Σ_{taps} v + b^{h}.
 
-    Zero padding adds nothing to ⊞.  Backward, from the lecture:
+    Zero padding adds nothing to ⊞.  The bias ``b`` (LeNet's subsampling) is
+    optional.  Backward, from the lecture:
 
     * dA^{h} = w^{h} ⊠ dZ^{h}  (each element of dZ expanded over its window)
     * dw^{h} = Σ_{i,j} (dZ^{h} ∘ ⊞(A^{h}))_{i,j}
+    * db^{h} = Σ_{i,j} dZ^{h}_{i,j}  (dw and db come from one pass over dZ)
     """
 
     @staticmethod
-    def forward(ctx, x, w, *, window, stride, padding=(0, 0), out_hw=None):
+    def forward(ctx, x, w, b=None, *, window, stride, padding=(0, 0), out_hw=None):
         x = np.ascontiguousarray(x)
         (kh, kw), (sh, sw) = window, stride
-        # the fused kernel when w has x's dtype (else the general one, and numpy's promotion)
-        ctx.plain = _plain(x.shape, window, stride, padding, out_hw=out_hw) and w.dtype == x.dtype
+        # the fused kernel when w and b have x's dtype (else the general one, and numpy's promotion)
+        ctx.plain = (_plain(x.shape, window, stride, padding, out_hw=out_hw) and w.dtype == x.dtype
+                     and (b is None or b.dtype == x.dtype))
         ctx.in_shape, ctx.window, ctx.stride, ctx.padding = x.shape, window, stride, padding
-        if ctx.plain:  # Z = w ⊞(A), keeping ⊞(A) for dw
-            z, s = KS.scaled_window_sum_forward(x, w, kh, kw, sh, sw)
+        ctx.bias_dtype = None if b is None else b.dtype
+        if ctx.plain:  # Z = w ⊞(A) + b, keeping ⊞(A) for dw
+            z, s = KS.scaled_window_sum_forward(x, w, kh, kw, sh, sw, shift=b)
             ctx.save_for_backward(s, w)
             return z
         # divisor 1: the plain window sum over the taps inside the input
         s = K.avg_pool2d_general_forward(x, kh, kw, sh, sw, *padding, *out_hw, True, 1)
         ctx.save_for_backward(s, w)
-        return s * w.reshape(1, -1, 1, 1)
+        z = s * w.reshape(1, -1, 1, 1)
+        return z if b is None else z + b.reshape(1, -1, 1, 1)
 
-    rule = {1: "dw {1} = Σ dZ {g} ∘ ⊞A {0}", 0: "dA {0} = w {1} ⊠ dZ {g}"}
+    rule = {2: "db {2} = Σ dZ {g}", 1: "dw {1} = Σ dZ {g} ∘ ⊞A {0}", 0: "dA {0} = w {1} ⊠ dZ {g}"}
 
     @staticmethod
     def backward(ctx, grad):
         s, w = ctx.saved_tensors
         (kh, kw), (sh, sw) = ctx.window, ctx.stride
         H, W = ctx.in_shape[2], ctx.in_shape[3]
-        dx = dw = None
+        need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        dx = dw = db = None
         if ctx.needs_input_grad[0]:
             if ctx.plain:
                 dx = KS.window_sum_backward(np.ascontiguousarray(grad, dtype=s.dtype), H, W, kh, kw, sh, sw, w)
             else:
                 scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
                 dx = K.avg_pool2d_general_backward(scaled, H, W, kh, kw, sh, sw, *ctx.padding, True, 1)
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] or need_db:
             dt = np.result_type(grad.dtype, s.dtype)  # a float64 w on float32 maps keeps its precision
-            dw = KS.window_sum_dot(np.ascontiguousarray(grad, dtype=dt), s).astype(w.dtype, copy=False)
-        return dx, dw
+            dw, db = KS.window_sum_dot(np.ascontiguousarray(grad, dtype=dt), s, with_sum=True)
+            dw = dw.astype(w.dtype, copy=False) if ctx.needs_input_grad[1] else None
+            db = db.astype(ctx.bias_dtype, copy=False) if need_db else None
+        return (dx, dw) if len(ctx.needs_input_grad) == 2 else (dx, dw, db)
 
 
 class MaxUnpool2d(Function):
