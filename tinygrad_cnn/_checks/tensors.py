@@ -24,10 +24,15 @@ def float_dtype(dtype, name: str, shape=None) -> np.dtype:
     return dtype
 
 
+_Tensor = None  # the Tensor class, imported on first use (tensor.py imports this package)
+
+
 def tensor(x, name: str):
     """``x`` as a Tensor (arrays, lists and scalars are wrapped)."""
-    from ..tensor import Tensor
-
+    global _Tensor
+    if _Tensor is None:
+        from ..tensor import Tensor as _Tensor
+    Tensor = _Tensor
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (np.ndarray, list, tuple, numbers.Number, np.generic)):

@@ -28,6 +28,7 @@ strided dot product per output row and tap.
 import numpy as np
 from numba import njit, prange
 
+from . import im2col
 from ._parallel import conn_array, run_kernel
 from .correlation import _outputs_of_inputs, choose_path, covers_map, pad, shifted_copies
 
@@ -37,8 +38,6 @@ def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None, pa
     """dW = dZ ⋆ V: ``(O, C, kh, kw)`` from dZ ``(N, O, Ho, Wo)`` and V ``(N, C, H, W)``
     zero-padded by ``padding`` = (top, bottom, left, right) (the forward's P^d; V may come
     padded already, with the default no padding)."""
-    from . import im2col
-
     dz = np.ascontiguousarray(dz)
     v = np.ascontiguousarray(v)
     N, O, Ho, Wo = dz.shape

@@ -167,8 +167,6 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     ``conn`` is the ``(O, C)`` connection matrix (None: all ones), ``bias`` one
     scalar per output map or None.
     """
-    from . import im2col
-
     w = np.ascontiguousarray(w)
     N, C, H, W = v.shape
     O, _, kh, kw = w.shape
@@ -530,3 +528,7 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, layout)
                 zrow[:] = b
                 accumulate_taps(zrow, Wo, vf[n], i * sh * Wp, offs2[o], ws[o], nts[o], sw)
     return z
+
+
+# last: im2col imports names from this module
+from . import im2col  # noqa: E402
