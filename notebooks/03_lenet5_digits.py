@@ -246,7 +246,7 @@ if len(wrong):
 # Without the random distortions (`augment=None`) the training accuracy reaches 100 % within a few
 # epochs while the test accuracy levels off a few per cent lower: with only 1,438 training images the
 # network memorises them. Weight decay, distorted copies of the images and a decaying learning rate
-# push the test accuracy to about 98 % (97.8 % with seed 0; 98.5 % on average over seeds 0–7); more data (MNIST through `tinygrad_cnn.data.load_mnist`)
+# push the test accuracy to about 98 % (97.5 % with seed 0; 98.3 % on average over seeds 0–7); more data (MNIST through `tinygrad_cnn.data.load_mnist`)
 # works with the same code. From the command line: `python -m tinygrad_cnn train` (see `--help`).
 #
 # ## 3.7 Real MNIST digits
