@@ -42,6 +42,8 @@ def scaled_window_sum_forward(x, scale, kh, kw, sh, sw, keep_sum=True, shift=Non
     work = N * C * Ho * Wo * kh * kw
     scale = np.ascontiguousarray(scale, dtype=x.dtype)
     has_shift = shift is not None
+    # without a bias the kernel gets ``scale`` in its place and never reads it (adding 0 would
+    # turn −0.0 into +0.0)
     shift = np.ascontiguousarray(shift, dtype=x.dtype) if has_shift else scale
     z, s = run_kernel(_window_sum_forward, work, x, scale, shift, has_shift, kh, kw, sh, sw, keep_sum)
     return z, (s if keep_sum else None)
