@@ -30,8 +30,12 @@ __all__ = ["rot180", "dilate", "pad", "full_padding", "transpose_maps", "conv2d_
 
 # --------------------------------------------------------------- array helpers of the rules
 def rot180(a):
-    """``rot180(A)_{i,j} = a_{R−1−i, C−1−j}``: the last two axes rotated by 180 degrees (a copy)."""
-    return np.ascontiguousarray(a[..., ::-1, ::-1])
+    """``rot180(A)_{i,j} = a_{R−1−i, C−1−j}``: the last two axes rotated by 180 degrees.
+
+    A view (negative strides), as is :func:`transpose_maps`: the correlation
+    engine copies the kernels only on the path that needs them laid out in order.
+    """
+    return a[..., ::-1, ::-1]
 
 
 def dilate(a, stride):
@@ -68,8 +72,8 @@ def full_padding(kernel, dilation, dz_shape, input_shape, crop=(0, 0, 0, 0)):
 
 
 def transpose_maps(w):
-    """``(O, C, kh, kw)`` → ``(C, O, kh, kw)``: the kernel of the pair (h, l) becomes that of (l, h)."""
-    return np.ascontiguousarray(w.transpose(1, 0, 2, 3))
+    """``(O, C, kh, kw)`` → ``(C, O, kh, kw)``: the kernel of the pair (h, l) becomes that of (l, h) (a view)."""
+    return w.transpose(1, 0, 2, 3)
 
 
 # --------------------------------------------------------------- kernel-level entry points

@@ -167,7 +167,6 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     ``conn`` is the ``(O, C)`` connection matrix (None: all ones), ``bias`` one
     scalar per output map or None.
     """
-    w = np.ascontiguousarray(w)
     N, C, H, W = v.shape
     O, _, kh, kw = w.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -183,6 +182,7 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
                        whole=covers_map((Hp, Wp), kh, kw, dilation))
     if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
         return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
+    w = np.ascontiguousarray(w)  # the tap loops index the kernels; the other paths take views
     b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
     work = N * O * C * kh * kw * Ho * P
     if path == "taps" and (sh, sw) == (1, 1) and real is not None:

@@ -105,13 +105,13 @@ class Rot180(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return rot180(x)
+        return np.ascontiguousarray(rot180(x))  # a tensor of its own, not a view of x
 
     rule = "dA {x} = rot180(dZ {g})"
 
     @staticmethod
     def backward(ctx, grad):
-        return rot180(grad)
+        return np.ascontiguousarray(rot180(grad))
 
 
 def rot180_reference(x):
