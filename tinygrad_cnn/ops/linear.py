@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runtime import single_threaded_blas
 from ..tensor import Function
 
 __all__ = ["Linear", "linear_reference"]
@@ -12,24 +13,29 @@ __all__ = ["Linear", "linear_reference"]
 class Linear(Function):
     """y = x Wᵀ + b for x ``(*, in)``, W ``(out, in)``, b ``(out,)`` or None (the lecture's n = W p + b, per row).
 
-    dx = dy W,  dW = Σ_rows dyᵀ x,  db = Σ_rows dy  (rows: every leading index of x).
+    Backward, the lecture's rules for a batch of rows p (dn arrives as ``grad``):
+    db = Σ_rows dn,  dW = Σ_rows dn pᵀ = dnᵀ·P,  dp = Wᵀ dn = dn·W  (rows: every leading index of x).
+    BLAS runs on one thread here (``runtime.single_threaded_blas``): the products are
+    small, and BLAS's own threads would compete with the kernels' threads.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        y = np.matmul(x, weight.T)
+        with single_threaded_blas():  # small products: BLAS's own threads would fight the kernels'
+            y = np.matmul(x, weight.T)
         return y + bias if bias is not None else y
 
-    rule = {1: "dW {1} = dnᵀ {g} p", 0: "dp {0} = dn {g} W", 2: "db {2} = Σ dn {g}"}
+    rule = {2: "db {2} = Σ dn {g}", 1: "dW {1} = dnᵀ {g} · p {0}", 0: "dp {0} = dn {g} · W {1}"}
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        dx = np.matmul(grad, weight) if ctx.needs_input_grad[0] else None
         rows_dy = grad.reshape(-1, weight.shape[0])
-        dw = rows_dy.T @ x.reshape(-1, weight.shape[1]) if ctx.needs_input_grad[1] else None
+        with single_threaded_blas():
+            dx = np.matmul(grad, weight) if ctx.needs_input_grad[0] else None
+            dw = rows_dy.T @ x.reshape(-1, weight.shape[1]) if ctx.needs_input_grad[1] else None
         db = rows_dy.sum(axis=0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return dx, dw, db
 
