@@ -60,9 +60,13 @@ def test_lenet5_lines_state_the_lecture_rules_with_layers_and_shapes():
         assert lines_of(lines, f"scaled_tanh {layer}") == [
             f"scaled_tanh {layer}: dN {shape} = Ḟ ∘ dA {shape}, Ḟ = A·S·(1 − t²), t = tanh(S·n)"]
     assert lines_of(lines, "vec") == [f"vec: dA ({N}, 120, 1, 1) = vec⁻¹(dv ({N}, 120))"]
-    for layer in ("f6", "output"):
-        got = lines_of(lines, f"matmul {layer}")
-        assert len(got) == 2 and "dW = dn pᵀ" in got[0] and "dp = Wᵀ dn" in got[1]
+    for layer, (w, p) in {"f6": ((84, 120), (N, 120)), "output": ((10, 84), (N, 84))}.items():
+        dn = (N, w[0])
+        assert lines_of(lines, f"linear {layer}") == [
+            f"linear {layer}: db ({w[0]},) = Σ dn {dn}",
+            f"linear {layer}: dW {w} = dnᵀ {dn} · p {p}",
+            f"linear {layer}: dp {p} = dn {dn} · W {w}",
+        ]
     assert lines[0] == f"cross_entropy: dn ({N}, 10) = (softmax(n) − onehot(t)) / batch · dF̂ ()"
 
 
@@ -71,7 +75,7 @@ def test_lines_follow_the_backward_order_from_the_loss_to_the_input():
     lines = explain(loss, model=model)
     firsts = []
     for line in lines:
-        m = re.match(r"(conv2d|avg_pool2d|matmul) (\w+):", line)
+        m = re.match(r"(conv2d|avg_pool2d|linear) (\w+):", line)
         if m and m.group(2) not in firsts:
             firsts.append(m.group(2))
     assert firsts == ["output", "f6", "c5", "s4", "c3", "s2", "c1"]

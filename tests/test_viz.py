@@ -35,17 +35,17 @@ def test_to_dot_of_lenet_loss_names_ops_symbols_shapes_and_parameters():
         r"conv2d ⊛\n4×6×28×28", r"conv2d ⊛\n4×16×10×10", r"conv2d ⊛\n4×120×1×1",
         r"avg_pool2d w⊞\n4×6×14×14", r"avg_pool2d w⊞\n4×16×5×5",
         r"scaled_tanh f\n4×84", r"scaled_tanh f\n4×120×1×1", r"scaled_tanh f\n4×6×14×14",
-        r"add +\n4×10", r"add +\n4×84", r"vec\n4×120",
-        r"transpose ᵀ\n120×84", r"matmul @\n4×84",
+        r"vec\n4×120", r"linear Wp+b\n4×84", r"linear Wp+b\n4×10",
         r"cross_entropy F̂\nscalar", r"input\n4×1×32×32",
     ]:
         assert expected in found, expected
     for name, p in params.items():
         assert f"{name}\\n{viz.format_shape(p.shape)}" in found, name
     # one node per op and per distinct leaf, one edge per Function input (the scaled tanh is one op)
-    # (S2 and S4 add their bias inside the pooling op: w, b and the maps are its three inputs)
-    assert len(found) == 33
-    assert dot.count(" -> ") == 32
+    # (S2 and S4 add their bias inside the pooling op: w, b and the maps are its three inputs;
+    # F6 and the output layer are one linear op each, n = W p + b, with three inputs too)
+    assert len(found) == 29
+    assert dot.count(" -> ") == 28
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     assert "peripheries=2" in dot  # the loss is marked
 

@@ -4,7 +4,7 @@
 >>> for line in explain(loss, model=model):
 ...     print(line)
 cross_entropy: dn (64, 10) = (softmax(n) − onehot(t)) / batch · dF̂ ()
-add output: db (10,) = dN (64, 10) summed over the broadcast axes
+linear output: db (10,) = Σ dn (64, 10)
 ...
 conv2d c3: dW (16, 6, 5, 5) = dZ (64, 16, 10, 10) ⋆ V (64, 6, 14, 14)
 conv2d c3: dA (64, 6, 14, 14) = Σ rot180(W (16, 6, 5, 5)) ⋆ dZ (64, 16, 10, 10)

@@ -48,6 +48,7 @@ OP_LABELS = {
     "Pow": ("pow", "^"),
     "Neg": ("neg", "−"),
     "MatMul": ("matmul", "@"),
+    "Linear": ("linear", "Wp+b"),
     "Exp": ("exp", ""),
     "Log": ("log", ""),
     "Cast": ("cast", ""),
