@@ -86,12 +86,14 @@ def _scalar(value):
 def grad_of(p):
     """The gradient of ``p`` as an ndarray of ``p``'s dtype (``p.grad`` may be an ndarray or
     a Tensor), or ``None``."""
-    if p.grad is None:
+    g = p.grad
+    if g is None:
         return None
-    g = np.asarray(p.grad)
-    if g.shape != p.shape:
-        raise ValueError(f"a parameter of shape {p.shape} has a grad of shape {g.shape}")
-    return g.astype(p.dtype, copy=False)
+    g = g.data if isinstance(g, Tensor) else np.asarray(g)
+    data = p.data
+    if g.shape != data.shape:
+        raise ValueError(f"a parameter of shape {data.shape} has a grad of shape {g.shape}")
+    return g if g.dtype == data.dtype else g.astype(data.dtype)
 
 
 class _ParamState(list):

@@ -45,15 +45,20 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
         loss = self._closure(closure)
+        settings_of = None
         for group, i, p, g in self._grads():
-            lr, mu, wd, tau = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
-            buf = self.state[i].get("momentum_buffer") if mu != 0 else None
-            if (buf is not None and tau == 0 and not group["nesterov"] and p.data.flags.c_contiguous
-                    and g.flags.c_contiguous and buf.flags.c_contiguous and p.data.dtype.kind == "f"
-                    and buf.dtype == g.dtype == p.data.dtype and buf.shape == p.data.shape):
+            if group is not settings_of:  # read a group's settings once, not once per parameter
+                settings_of = group
+                lr, mu, wd, tau = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
+                usual = mu != 0 and tau == 0 and not group["nesterov"]
+            data = p.data
+            buf = self.state[i].get("momentum_buffer") if usual else None
+            if (buf is not None and data.dtype.kind == "f" and buf.dtype == g.dtype == data.dtype
+                    and buf.shape == data.shape and data.flags.c_contiguous and g.flags.c_contiguous
+                    and buf.flags.c_contiguous):
                 # the usual step (momentum, no dampening) in one compiled pass
-                t = p.data.dtype.type
-                _momentum_step(p.data.reshape(-1), g.reshape(-1), buf.reshape(-1), t(lr), t(mu), t(wd))
+                t = data.dtype.type
+                _momentum_step(data.reshape(-1), g.reshape(-1), buf.reshape(-1), t(lr), t(mu), t(wd))
                 continue
             if wd != 0:
                 g = g + wd * p.data
