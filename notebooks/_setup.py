@@ -150,7 +150,7 @@ def _run(report: dict) -> dict:
         machine, machine_text = {}, str(machine)
     settings = {**(report.get("settings") or {}), **(run.get("settings") or {})}
     return {
-        "id": run.get("id"),
+        "id": run.get("id") or report.get("run_id"),
         "date": str(run.get("date") or machine.get("date") or "")[:10] or None,
         "machine": machine_text,
         "versions": {k: v for k, v in versions.items() if v},
