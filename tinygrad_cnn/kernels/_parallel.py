@@ -19,10 +19,11 @@ __all__ = ["PARALLEL_MIN_WORK", "run_kernel", "conn_array", "run_chunks"]
 #: Below this many multiply-adds a kernel runs on the calling thread only:
 #: waking the thread pool costs more than it saves for small maps (and far
 #: more on a loaded machine, where a worker may be waiting for a core).
-#: Measured on 2 cores, alternating processes: LeNet-5's S4 at batch 64 (about
-#: 100 000 per call) pays on two threads (step 2.92 → 2.87 ms at 1 << 16
-#: instead of 1 << 17); batch 32 is the same either way.
-PARALLEL_MIN_WORK = 1 << 16
+#: Measured on 2 cores, LeNet-5 steps in alternating processes: S4's three
+#: passes (about 100 000 per call at batch 64, 51 000 at batch 32) pay on two
+#: threads: batch 64 2.92 → 2.87 ms from 1 << 17 to 1 << 16, batch 32
+#: 2.02 → 1.99 ms from 1 << 16 to 1 << 15; batch 8 the same either way.
+PARALLEL_MIN_WORK = 1 << 15
 
 
 def run_kernel(kernel, work, *args):
