@@ -100,25 +100,71 @@ def _affine_resample(x, cos, sin, ty, tx, out):
     (cos and sin already divided by the scale), clipped to the image, so that points outside
     take the nearest edge pixel; the four neighbours are weighted by the fractional parts.
     Computed in float64 and rounded once to the output's dtype.  One parallel iteration per image.
+
+    Row by row in three passes: the sample points (a loop the compiler vectorises), then their
+    four neighbours' flat indices and fractional parts, then the weighted sums for every
+    channel (the same operations in the same order as one pixel at a time, so the same bits,
+    about three times faster).
     """
     n, C, h, w = x.shape
     cy = (h - 1) / 2
     cx = (w - 1) / 2
+    xf = x.reshape(n, C, h * w)
+    of = out.reshape(n, C, h * w)
+    # per image, one row's sample points, fractional parts and neighbour indices
+    fys = np.empty((n, w))
+    fxs = np.empty((n, w))
+    corners = np.empty((n, 4, w), dtype=np.int64)
     for k in prange(n):
+        c_k, s_k, ty_k, tx_k = cos[k], sin[k], ty[k], tx[k]
+        fy, fx, at = fys[k], fxs[k], corners[k]
         for i in range(h):
             yy = i - cy
+            cos_yy = c_k * yy
+            sin_yy = s_k * yy
             for j in range(w):
                 xx = j - cx
-                sy = min(max(cos[k] * yy - sin[k] * xx + cy - ty[k], 0.0), h - 1.0)
-                sx = min(max(sin[k] * yy + cos[k] * xx + cx - tx[k], 0.0), w - 1.0)
-                y0 = int(np.floor(sy))
-                x0 = int(np.floor(sx))
+                fy[j] = min(max(cos_yy - s_k * xx + cy - ty_k, 0.0), h - 1.0)
+                fx[j] = min(max(sin_yy + c_k * xx + cx - tx_k, 0.0), w - 1.0)
+            for j in range(w):
+                y0 = int(fy[j])  # the sample points are >= 0: truncation is the floor
+                x0 = int(fx[j])
                 y1 = min(y0 + 1, h - 1)
                 x1 = min(x0 + 1, w - 1)
-                fy = sy - y0
-                fx = sx - x0
+                fy[j] -= y0
+                fx[j] -= x0
+                at[0, j] = y0 * w + x0
+                at[1, j] = y0 * w + x1
+                at[2, j] = y1 * w + x0
+                at[3, j] = y1 * w + x1
+            for c in range(C):
+                src = xf[k, c]
+                dst = of[k, c, i * w:(i + 1) * w]
+                for j in range(w):
+                    dst[j] = (np.float64(src[at[0, j]]) * (1 - fy[j]) * (1 - fx[j])
+                              + np.float64(src[at[1, j]]) * (1 - fy[j]) * fx[j]
+                              + np.float64(src[at[2, j]]) * fy[j] * (1 - fx[j])
+                              + np.float64(src[at[3, j]]) * fy[j] * fx[j])
+
+
+def affine_resample_reference(x, cos, sin, ty, tx):
+    """:func:`_affine_resample` one pixel at a time in plain Python, for the tests: ``x``
+    ``(n, C, h, w)`` and the per-image parameters; a new array of ``x``'s dtype."""
+    x = np.asarray(x)
+    n, C, h, w = x.shape
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    out = np.empty(x.shape, dtype=x.dtype)
+    for k in range(n):
+        for i in range(h):
+            for j in range(w):
+                yy, xx = i - cy, j - cx
+                sy = min(max(float(cos[k]) * yy - float(sin[k]) * xx + cy - float(ty[k]), 0.0), h - 1.0)
+                sx = min(max(float(sin[k]) * yy + float(cos[k]) * xx + cx - float(tx[k]), 0.0), w - 1.0)
+                y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+                y1, x1 = min(y0 + 1, h - 1), min(x0 + 1, w - 1)
+                fy, fx = sy - y0, sx - x0
                 for c in range(C):
-                    out[k, c, i, j] = (np.float64(x[k, c, y0, x0]) * (1 - fy) * (1 - fx)
-                                       + np.float64(x[k, c, y0, x1]) * (1 - fy) * fx
-                                       + np.float64(x[k, c, y1, x0]) * fy * (1 - fx)
-                                       + np.float64(x[k, c, y1, x1]) * fy * fx)
+                    p = x[k, c].astype(np.float64)
+                    out[k, c, i, j] = (p[y0, x0] * (1 - fy) * (1 - fx) + p[y0, x1] * (1 - fy) * fx
+                                       + p[y1, x0] * fy * (1 - fx) + p[y1, x1] * fy * fx)
+    return out
