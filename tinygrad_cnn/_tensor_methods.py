@@ -171,6 +171,20 @@ class ShapeMethods:
     def expand_as(self, other):
         return self.expand(_checks.tensor(other, "other").shape)
 
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's ``repeat``, numpy's
+        ``tile``): a copy of shape ``(sizes[i] · shape[i], ...)``; sizes beyond the tensor's
+        dimensions add leading ones.  Made of reshape and expand, so its gradient is the
+        sum of the copies' gradients."""
+        sizes = _checks.size_args(sizes, "repeat", "sizes")
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"repeat: sizes {sizes} have fewer dimensions than the tensor's shape {self.shape}")
+        shape = (1,) * lead + self.shape
+        spread = tuple(d for s in shape for d in (1, s))        # a new axis before each one
+        copies = tuple(d for r, s in zip(sizes, shape) for d in (r, s))
+        return self.reshape(spread).expand(copies).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+
     def flip(self, *args, dims=None):
         """Reverse the order of elements along ``dims`` (``flip(0)``, ``flip(0, 1)``, ``flip((0, 1))``
         or ``flip(dims=[0, 1])``)."""

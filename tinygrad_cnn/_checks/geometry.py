@@ -96,12 +96,20 @@ def window_geometry(op: str, x_shape: tuple, kernel: tuple, stride: tuple, pad: 
     ``x_shape`` is the 4-D ``(N, C, H, W)`` input, ``kernel``, ``stride`` and
     ``dilation`` pairs, ``pad`` the ``(top, bottom, left, right)`` zero padding
     and ``out_channels`` the number of output maps (``C`` when None, as in
-    pooling).  Each extent must be at most ``MAX_EXTENT`` (a stride of 2**63
+    pooling).  Strides, dilations and kernel extents must be ints >= 1 and the
+    padding ints >= 0 (checked here too, as the last step before a kernel, since a
+    layer's attributes can change after its constructor checked them).  Each extent must be at most ``MAX_EXTENT`` (a stride of 2**63
     would overflow a kernel's 64-bit index) and the padded input and the output
     at most ``MAX_ELEMENTS`` elements; otherwise ``ValueError`` names the
     argument responsible and the shapes.
     """
-    for name, values in (("stride", stride), ("padding", pad), ("dilation", dilation), (kernel_name, kernel)):
+    for name, values, low in (("stride", stride, 1), ("padding", pad, 0), ("dilation", dilation, 1),
+                              (kernel_name, kernel, 1)):
+        # the lower bounds again: a layer's attributes may have been changed since they were checked
+        if not all(is_int(v) for v in values):
+            raise TypeError(f"{op}: {name} must be ints, got {tuple(values)!r} (x {tuple(x_shape)})")
+        if min(values) < low:
+            raise ValueError(f"{op}: {name} must be >= {low}, got {tuple(values)} (x {tuple(x_shape)})")
         if max(values) > MAX_EXTENT:
             raise ValueError(f"{op}: {name} must be <= {MAX_EXTENT}, got {tuple(values)} (x {tuple(x_shape)})")
     N, C, H, W = (int(s) for s in x_shape)
@@ -146,6 +154,7 @@ def pool_padding(value, kernel: tuple, op: str) -> tuple:
 def pool_output(op: str, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple = (0, 0),
                 dilation: tuple = (1, 1), ceil_mode: bool = False) -> tuple:
     """The ``(Ho, Wo)`` of a pooling; ``ValueError`` when no window fits or the arrays are absurd."""
+    nonempty_maps(x_shape, x_shape, op)
     H, W = x_shape[2:]
     ph, pw = padding
     out = (output_size(H, kernel[0], stride[0], 2 * ph, dilation[0], ceil_mode),
@@ -159,6 +168,12 @@ def pool_output(op: str, x_shape: tuple, kernel: tuple, stride: tuple, padding: 
             + (f" (dilated extent {extent})" if dilation != (1, 1) else "") + f" (x {tuple(x_shape)})"
         )
     return out
+
+
+def nonempty_maps(x4_shape: tuple, x_shape: tuple, op: str) -> None:
+    """Refuse a pooling of no maps or of empty maps (a batch of 0 examples is fine, as in PyTorch)."""
+    if min(x4_shape[1:]) < 1:
+        raise ValueError(f"{op}: x must have at least one channel, row and column, got shape {tuple(x_shape)}")
 
 
 def adaptive_output_size(value, in_hw: tuple, op: str) -> tuple:
@@ -192,7 +207,7 @@ def unpool_output_size(value, default_hw: tuple, stride: tuple, op: str) -> tupl
 
 
 def unpool_indices(indices, x_shape: tuple, out_hw: tuple, op: str) -> np.ndarray:
-    """Max-pooling indices for ``max_unpool2d``: an integer array of ``x``'s shape, each in ``[0, Ho·Wo)``."""
+    """Max-pooling indices for ``max_unpool2d``: a new int64 array of ``x``'s shape, each in ``[0, Ho·Wo)``."""
     idx = indices.data if hasattr(indices, "data") and not isinstance(indices, np.ndarray) else np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer array, got dtype {idx.dtype} with shape {idx.shape}")
@@ -202,4 +217,6 @@ def unpool_indices(indices, x_shape: tuple, out_hw: tuple, op: str) -> np.ndarra
     if idx.size and (idx.min() < 0 or idx.max() >= limit):
         raise ValueError(f"{op}: indices must lie in [0, {limit - 1}] for an output of size {tuple(out_hw)}, "
                          f"got values from {idx.min()} to {idx.max()}")
-    return np.ascontiguousarray(idx, dtype=np.int64)
+    # always a copy: the backward pass reads these indices later, and a caller changing
+    # their array in between must not send it outside dY
+    return np.array(idx, dtype=np.int64, order="C")

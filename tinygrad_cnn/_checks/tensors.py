@@ -299,7 +299,7 @@ def class_targets(target, logits_shape: tuple, op: str, ignore_index: int, proba
         raise TypeError(f"{op}: target must be integer class indices, got dtype {t.dtype} with shape {t.shape}")
     if t.shape != index_shape:
         raise ValueError(f"{op}: target must have shape {index_shape} for logits {tuple(logits_shape)}, got {t.shape}")
-    lab = t.data.astype(np.int64, copy=False)
+    lab = np.array(t.data, dtype=np.int64)  # a copy: the backward pass reads it after the caller may change theirs
     bad = lab[((lab < 0) | (lab >= n_classes)) & (lab != ignore_index)]
     if bad.size:
         raise ValueError(f"{op}: target must hold class indices in [0, {n_classes - 1}] (or ignore_index "

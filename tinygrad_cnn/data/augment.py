@@ -16,6 +16,9 @@ from ..kernels._parallel import run_kernel
 
 __all__ = ["random_shift", "random_affine"]
 
+#: The largest ``max_shift`` of :func:`random_affine`, in pixels (far beyond any image).
+MAX_SHIFT = 1e6
+
 
 def random_shift(max_shift=2):
     """Data augmentation for :func:`tinygrad_cnn.train.fit`: translate each image by a random whole number of
@@ -58,15 +61,16 @@ def random_affine(max_rotation=10.0, max_scale=0.1, max_shift=2.0):
     uniformly from ``[-max_rotation, max_rotation]`` degrees, scaled by a factor from
     ``[1 - max_scale, 1 + max_scale]`` and translated by ``[-max_shift, max_shift]`` pixels
     (real-valued) along each axis, then resampled bilinearly; points that fall outside the
-    image take the nearest edge pixel (the background for digits).
+    image take the nearest edge pixel (the background for digits).  ``max_rotation`` is at
+    most 360 and ``max_shift`` at most :data:`MAX_SHIFT`; images are floats or integers.
 
     Returns ``augment(x_batch, rng) -> new batch`` of the same shape and dtype (the input is not
     modified); the images are the last two axes, the first axis indexes them. With all three
     ranges 0 the batch is returned unchanged.
     """
-    max_rotation = _checks.real(max_rotation, "max_rotation", 0.0)
+    max_rotation = _checks.real(max_rotation, "max_rotation", 0.0, 360.0)
     max_scale = _checks.real(max_scale, "max_scale", 0.0, 1.0, high_open=True)
-    max_shift = _checks.real(max_shift, "max_shift", 0.0)
+    max_shift = _checks.real(max_shift, "max_shift", 0.0, MAX_SHIFT)
 
     def augment(xb, rng):
         if max_rotation == max_scale == max_shift == 0:
@@ -74,18 +78,24 @@ def random_affine(max_rotation=10.0, max_scale=0.1, max_shift=2.0):
         xb = np.asarray(xb)
         if xb.ndim < 3:
             raise ValueError(f"random_affine: images must be (N, ..., H, W), got shape {xb.shape}")
+        if xb.dtype.kind not in "fiu":
+            raise TypeError(f"random_affine: images must be real numbers, got dtype {xb.dtype} "
+                            f"with shape {xb.shape}")
         shape = xb.shape
         n, h, w = shape[0], shape[-2], shape[-1]
-        x = xb.reshape(n, -1, h, w)
+        # the kernel is built for native float32 and float64: other dtypes are resampled in
+        # one of the two (integers in float64) and returned in their own dtype, truncated
+        work = np.float32 if xb.dtype.kind == "f" and xb.dtype.itemsize <= 4 else np.float64
+        x = xb.reshape(n, -1, h, w).astype(work, copy=False)
         angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
         scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, n)
         ty = rng.uniform(-max_shift, max_shift, n)
         tx = rng.uniform(-max_shift, max_shift, n)
         cos = np.cos(angle) / scale
         sin = np.sin(angle) / scale
-        out = np.empty(x.shape, dtype=xb.dtype)
+        out = np.empty(x.shape, dtype=work)
         run_kernel(_affine_resample, x.size * 16, np.ascontiguousarray(x), cos, sin, ty, tx, out)
-        return out.reshape(shape)
+        return out.reshape(shape).astype(xb.dtype, copy=False)
 
     augment.params = (max_rotation, max_scale, max_shift)
     return augment

@@ -44,7 +44,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, conn
     stride = check.pair(stride, "stride", maximum=None)
     dilation = check.pair(dilation, "dilation", maximum=None)
     pad = check.padding(padding, (kh, kw), stride, dilation, maximum=None)
-    conn = grouped_connection(check.connection(connection, O, Cg * groups), groups)
+    conn = check.connection(connection, O, Cg * groups)
+    if connection is not None:  # the call's own copy: changing the caller's array later cannot change the gradient
+        conn = conn.copy()
+    conn = grouped_connection(conn, groups)
     return conv2d_normalised(x, weight, bias, stride, pad, conn, padding, dilation, groups)
 
 
@@ -111,6 +114,12 @@ def conv2d_normalised(x: Tensor, weight: Tensor, bias, stride: tuple, pad: tuple
         )
     check.window_geometry("conv2d", x4.shape, (kh, kw), stride, pad, out_channels=weight.shape[0],
                           dilation=dilation, kernel_name="kernel")
+    # the kernels index output and input maps through the table: it must fit this call
+    if not (isinstance(conn, np.ndarray) and conn.dtype == np.uint8
+            and conn.shape == (weight.shape[0], x4.shape[1])):
+        raise ValueError(f"conv2d: the connection matrix must be a uint8 (O, C) = ({weight.shape[0]}, "
+                         f"{x4.shape[1]}) array for weight {weight.shape} and x {x.shape}, got "
+                         f"{getattr(conn, 'shape', type(conn).__name__)}")
     tensors = (x4, weight) if bias is None else (x4, weight, bias)
     z = _conv.Conv2d.apply(*tensors, stride=stride, padding=pad, conn=conn, dilation=dilation, groups=groups)
     return check.from_4d(z, rank)

@@ -49,7 +49,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     z = check.from_4d(_pool.MaxPool2d.apply(x4, window=window, stride=stride, padding=padding,
                                             dilation=dilation, out_hw=out_hw, indices_out=keep), rank)
     if return_indices:
-        return z, Tensor(check.from_4d(keep[0], rank))
+        return z, Tensor(check.from_4d(keep[0].copy(), rank))  # the backward keeps its own
     return z
 
 
@@ -67,7 +67,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     x4, rank, window, stride, padding, _, out_hw = _pool_args(
         x, kernel_size, stride, "avg_pool2d", padding, 1, ceil_mode)
     count_include_pad = check.boolean(count_include_pad, "count_include_pad")
-    divisor = 0 if divisor_override is None else check.positive_int(divisor_override, "divisor_override")
+    divisor = 0 if divisor_override is None else check.positive_int(divisor_override, "divisor_override",
+                                                                    2 ** 63 - 1)
     geometry = dict(window=window, stride=stride, padding=padding, out_hw=out_hw)
     if weight is None:
         return check.from_4d(_pool.AvgPool2d.apply(x4, count_include_pad=count_include_pad, divisor=divisor,
@@ -127,6 +128,7 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
 def _adaptive_args(x, output_size, op: str) -> tuple:
     x = check.float_tensor(x, "x")
     x4, rank = check.as_4d(x, "x", op)
+    check.nonempty_maps(x4.shape, x.shape, op)
     out_hw = check.adaptive_output_size(output_size, x4.shape[2:], op)
     check.window_geometry(op, (x4.shape[0], x4.shape[1]) + out_hw, (1, 1), (1, 1))
     return x4, rank, out_hw
@@ -147,5 +149,5 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     keep = [] if return_indices else None
     z = check.from_4d(_pool.AdaptiveMaxPool2d.apply(x4, out_hw=out_hw, indices_out=keep), rank)
     if return_indices:
-        return z, Tensor(check.from_4d(keep[0], rank))
+        return z, Tensor(check.from_4d(keep[0].copy(), rank))  # the backward keeps its own
     return z

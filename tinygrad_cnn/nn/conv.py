@@ -41,17 +41,20 @@ class Conv2d(Module):
         self.dilation = check.pair(dilation, "dilation")
         self.groups = check.conv_groups(groups, self.in_channels, self.out_channels, op="Conv2d")
         self.padding_mode = check.one_of(padding_mode, "Conv2d: padding_mode", ("zeros",))
-        # normalised once here; forward passes them straight to the convolution
+        # checked here; forward derives them again only when an attribute changes (_layout)
         self._pad = check.padding(padding, self.kernel_size, self.stride, self.dilation)
         self.padding = padding if isinstance(padding, str) else check.pair(padding, "padding", minimum=0)
         check.boolean(bias, "bias")
 
         kh, kw = self.kernel_size
-        table = F.grouped_connection(
-            check.connection(connection, self.out_channels, self.in_channels, op="Conv2d"), self.groups)
+        table = check.connection(connection, self.out_channels, self.in_channels, op="Conv2d")
+        if connection is not None:
+            table = table.copy()  # the layer's own: the caller's array stays theirs, and writeable
+        table = F.grouped_connection(table, self.groups)
         table.flags.writeable = False
         self._table = table  # all ones without a connection matrix or groups
         self.connection = None if connection is None else table
+        self._layout_of = None  # the attributes _pad and _table were last derived from
         fan_in = table.sum(axis=1).astype(np.int64) * kh * kw
 
         with np.errstate(divide="ignore"):
@@ -67,8 +70,33 @@ class Conv2d(Module):
 
     def forward(self, x):
         x, weight, bias = F.conv2d_tensors(x, self.weight, self.bias, self.groups)
-        return F.conv2d_normalised(x, weight, bias, self.stride, self._pad, self._table, self.padding,
-                                   self.dilation, self.groups)
+        stride, pad, dilation, groups, table = self._layout(weight.shape)
+        return F.conv2d_normalised(x, weight, bias, stride, pad, table, self.padding, dilation, groups)
+
+    def _layout(self, weight_shape):
+        """(stride, padding (top, bottom, left, right), dilation, groups, connection table) for
+        this call.
+
+        As in PyTorch, the layer's attributes and its weight's shape are read at every call,
+        so ``conv.padding = 2`` or a new, larger ``conv.weight`` take effect; the normalised
+        values are derived and checked again only when one of them has changed.
+        """
+        now = (self.stride, self.padding, self.dilation, self.groups, tuple(weight_shape))
+        seen = self._layout_of
+        if seen is None or seen[0] is not self.connection or seen[1] != now:
+            O, Cg, kh, kw = weight_shape
+            stride = check.pair(self.stride, "Conv2d: stride")
+            dilation = check.pair(self.dilation, "Conv2d: dilation")
+            groups = check.positive_int(self.groups, "Conv2d: groups")
+            self._pad = check.padding(self.padding, (kh, kw), stride, dilation)
+            table = check.connection(self.connection, O, Cg * groups, op="Conv2d")  # ones for None
+            table = F.grouped_connection(table if self.connection is None else table.copy(), groups)
+            table.flags.writeable = False
+            self._table = table
+            self._normalised = (stride, dilation, groups)
+            self._layout_of = (self.connection, now)
+        stride, dilation, groups = self._normalised
+        return stride, self._pad, dilation, groups, self._table
 
     def _own_trainable_parameter_count(self) -> int:
         kh, kw = self.kernel_size

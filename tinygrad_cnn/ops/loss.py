@@ -140,7 +140,9 @@ class CrossEntropy(Function):
         C, eps, w = p.shape[-1], ctx.eps, ctx.w
         dy = None
         if ctx.kind == "index":
-            q_total = ctx.wt * (1 - eps) + (eps / C) * w.sum() * ctx.mask
+            q_total = ctx.wt * (1 - eps)
+            if eps:  # only smoothing spreads weight over every class (0 · a NaN weight would be NaN)
+                q_total = q_total + (eps / C) * w.sum() * ctx.mask
             d = p * q_total[..., None]
             target_q = np.take_along_axis(d, ctx.t[..., None], axis=-1) - ((1 - eps) * ctx.wt)[..., None]
             np.put_along_axis(d, ctx.t[..., None], target_q, axis=-1)
