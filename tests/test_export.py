@@ -281,3 +281,54 @@ def test_export_refuses_what_the_other_side_cannot_express():
         export.to_torch(nn.Sequential(nn.AvgPool2d(2, padding=1, channels=3)))
     with pytest.raises(TypeError, match="bias=False"):
         export.to_torch(nn.Sequential(nn.BatchNorm2d(3, bias=False)))
+
+
+# --------------------------------------------------------------- every option reaches the export
+OPTION_LAYERS = {
+    "conv same, dilation 2": lambda: nn.Conv2d(2, 3, 3, padding="same", dilation=2),
+    "conv full, dilation 2, groups 2": lambda: nn.Conv2d(2, 4, 3, padding="full", dilation=2, groups=2),
+    "conv with a replaced 5x5 weight": lambda: _replaced_weight(),
+    "max pool padded, ceil_mode": lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+    "max pool dilated": lambda: nn.MaxPool2d(2, 1, 0, dilation=2),
+    "avg pool padded, ceil_mode, count_include_pad=False":
+        lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+}
+
+
+def _replaced_weight():
+    conv = nn.Conv2d(2, 3, 3, padding="full")
+    conv.weight = nn.Parameter(batch((3, 2, 5, 5), seed=4))
+    return conv
+
+
+@pytest.mark.parametrize("case", sorted(OPTION_LAYERS))
+def test_export_keeps_every_option_of_a_layer(case, tmp_path):
+    nn.manual_seed(1)
+    model = nn.Sequential(OPTION_LAYERS[case]())
+    x = batch((2, 2, 9, 9), seed=3)
+    y = model(Tensor(x)).data
+    torch = pytest.importorskip("torch")
+    close(export.to_torch(model)(torch.from_numpy(x)).detach().numpy(), y)
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    path = str(tmp_path / "m.onnx")
+    export.to_onnx(model, x, path)
+    close(ort.InferenceSession(path).run(None, {"input": x})[0], y)
+
+
+def test_export_keeps_each_layers_own_mode():
+    torch = pytest.importorskip("torch")
+    norm = nn.BatchNorm2d(2)
+    model = nn.Sequential(norm, nn.Dropout(0.5))
+    norm.eval()  # the container and the dropout stay in training mode
+    t = export.to_torch(model)
+    assert (t.training, t[0].training, t[1].training) == (True, False, True)
+    back = export.from_torch(t)
+    assert (back.training, back[0].training, back[1].training) == (True, False, True)
+
+
+def test_to_onnx_refuses_a_divisor_override(tmp_path):
+    pytest.importorskip("onnx")
+    with pytest.raises(TypeError, match="divisor_override"):
+        export.to_onnx(nn.Sequential(nn.AvgPool2d(2, divisor_override=3)), batch((1, 1, 4, 4)),
+                       str(tmp_path / "m.onnx"))

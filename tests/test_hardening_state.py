@@ -236,3 +236,79 @@ def test_repeat_tiles_and_sums_the_copies_gradients(shape, sizes):
         np.testing.assert_allclose(x.grad.data, xt.grad.numpy())
     with pytest.raises(ValueError, match="fewer dimensions"):
         tc.ones(2, 3).repeat(2)
+
+
+# --------------------------------------------------------------- second round: layers and saved values
+def test_subsampling_needs_its_weight_and_has_no_padding():
+    s = nn.Subsampling(1)
+    x = Tensor(np.ones((1, 1, 8, 8), np.float32))
+    s.weight = None
+    with pytest.raises(TypeError, match="a bias needs a weight"):
+        s(x)
+    s = nn.Subsampling(1)
+    s.padding = (1, 1)
+    with pytest.raises(ValueError, match="Subsampling has no padding"):
+        s(x)
+
+
+def test_random_affine_checks_what_an_rng_of_ones_own_draws():
+    class OneDraw:
+        def uniform(self, low, high, size):
+            return np.array([(low + high) / 2])  # one value, not one per image
+
+    with pytest.raises(ValueError, match="one per image"):
+        random_affine(10, 0.1, 2)(np.ones((20, 1, 4, 4), np.float32), OneDraw())
+
+
+def test_conv_layer_sees_list_attributes_changed_in_place():
+    conv = nn.Conv2d(1, 1, 3)
+    x = Tensor(np.ones((1, 1, 8, 8), np.float32))
+    conv.stride = [1, 1]
+    assert conv(x).shape == (1, 1, 6, 6)
+    conv.stride[0] = 2
+    assert conv(x).shape == (1, 1, 3, 6)
+    table = np.ones((2, 2), np.uint8)
+    two = nn.Conv2d(2, 2, 3, bias=False)
+    two.connection = table
+    x2 = Tensor(randn(1, 2, 5, 5))
+    two(x2)
+    table[0, 1] = 0  # the user's own array, changed in place
+    np.testing.assert_allclose(two(x2).data, F.conv2d(x2, two.weight, connection=table).data, atol=1e-6)
+
+
+def _grads_after(make, change):
+    """x.grad of make(x) with a random upstream gradient, with ``change`` run between forward and backward."""
+    x = Tensor(np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    y, handle = make(x)
+    dy = np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)
+    change(handle)
+    y.backward(dy)
+    return x.grad.data
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.max(1),                                        # (values, indices)
+    lambda x: (lambda i: (x[i], i))(Tensor(np.array([0, 2]))),  # integer-array indexing
+    lambda x: (lambda c: (tc.where(c, x, x * 2), c))(Tensor(np.array([[True, False, True]] * 4))),
+], ids=["max indices", "index array", "where condition"])
+def test_arrays_changed_after_forward_leave_the_gradient_alone(make):
+    def fill(t):
+        with tc.no_grad():
+            t.fill_(0)
+
+    np.testing.assert_array_equal(_grads_after(make, fill), _grads_after(make, lambda t: None))
+
+
+def test_load_state_dict_before_backward_is_noticed():
+    for conv in (nn.Conv2d(1, 2, 3), nn.Conv2d(2, 2, 3, groups=2)):
+        x = Tensor(randn(1, conv.weight.shape[1] * conv.groups, 6, 6), requires_grad=True)
+        y = conv(x)
+        conv.load_state_dict({k: np.zeros_like(v.data) for k, v in conv.state_dict().items()})
+        with pytest.raises(RuntimeError, match="modified by an in"):
+            y.backward(np.ones(y.shape, np.float32))
+    grouped = nn.Conv2d(2, 2, 3, groups=2)
+    y = grouped(Tensor(randn(1, 2, 6, 6), requires_grad=True))
+    with tc.no_grad():
+        grouped.weight.zero_()
+    with pytest.raises(RuntimeError, match="modified by an in"):
+        y.backward(np.ones(y.shape, np.float32))

@@ -187,3 +187,20 @@ def test_onecycle_needs_momentum_to_cycle():
     with pytest.raises(ValueError, match="cycle_momentum"):
         ours.OneCycleLR(o, 1.0, total_steps=5)
     ours.OneCycleLR(o, 1.0, total_steps=5, cycle_momentum=False)
+
+
+@pytest.mark.parametrize("make, bad, exc", [
+    (lambda o: ours.StepLR(o, 2), {"gamma": float("nan")}, ValueError),
+    (lambda o: ours.StepLR(o, 2), {"step_size": 0}, ValueError),
+    (lambda o: ours.CosineAnnealingLR(o, 3), {"T_max": 0}, ValueError),
+    (lambda o: ours.CosineAnnealingLR(o, 3), {"base_lrs": [-1.0]}, ValueError),
+    (lambda o: ours.MultiStepLR(o, [1, 2]), {"milestones": None}, TypeError),
+    (lambda o: ours.MultiStepLR(o, [1, 2]), {"milestones": {-1: 1}}, ValueError),
+])
+def test_load_state_dict_checks_settings_as_the_constructor_does(make, bad, exc):
+    opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    sched = make(opt)
+    state = {**sched.state_dict(), **bad}
+    with pytest.raises(exc, match="load_state_dict"):
+        sched.load_state_dict(state)
+    sched.load_state_dict(sched.state_dict())  # its own state still loads

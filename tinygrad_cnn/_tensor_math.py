@@ -168,7 +168,7 @@ class MathMethods:
         values = X.TakeAlong.apply(self, indices=idx, axis=d)
         if not keep:
             values, idx = values.squeeze(d), np.squeeze(idx, d)
-        return result(values, Tensor(idx.astype(np.int64, copy=False)))
+        return result(values, Tensor(np.array(idx, dtype=np.int64)))  # not the array TakeAlong keeps
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Index of the first largest element (over all elements when ``dim`` is None); no gradient."""

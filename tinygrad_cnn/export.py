@@ -23,6 +23,11 @@ ideas that PyTorch lacks travel as small modules (``tinygrad_cnn._torch_layers``
   axes before flattening.  ``torch.nn.Flatten`` stacks rows; ``from_torch``
   maps it to a row-major reshape, never to ``Vec``.
 
+Every layer goes with its options as its forward uses them now (a replaced weight, a
+changed padding) and with its own train/eval mode.  What the other side cannot express
+is refused with a ``TypeError`` naming the layer, never dropped: ONNX has no
+``divisor_override`` and no pooling indices.
+
 torch (for ``to_torch``/``from_torch``) and onnx (for ``to_onnx``) are
 optional: install the ``export`` extra.  ``to_onnx`` builds the ONNX graph
 directly from the layers and does not need torch.
@@ -105,17 +110,11 @@ def _unsupported(where: str, name: str, layer) -> TypeError:
                      f"supported layers: {_SUPPORTED}")
 
 
-def _conv_padding(layer) -> tuple:
-    """(top, bottom, left, right) zero padding of an ``nn.Conv2d``, as ``F.conv2d`` computes it."""
-    kh, kw = layer.kernel_size
-    p = layer.padding
-    if p == "valid":
-        return 0, 0, 0, 0
-    if p == "full":
-        return kh - 1, kh - 1, kw - 1, kw - 1
-    if p == "same":  # the odd pixel of an even kernel goes bottom/right, as in PyTorch
-        return (kh - 1) // 2, kh // 2, (kw - 1) // 2, kw // 2
-    return p[0], p[0], p[1], p[1]
+def _conv_geometry(layer) -> tuple:
+    """(stride, (top, bottom, left, right) zero padding, dilation, groups) of an ``nn.Conv2d``,
+    exactly as its forward computes them (from its current attributes and weight)."""
+    stride, pad, dilation, groups, _ = layer._layout(layer.weight.data.shape)
+    return stride, pad, dilation, groups
 
 
 # --------------------------------------------------------------- to PyTorch
@@ -125,16 +124,21 @@ def _torch_layer(torch, TL, name, layer):
 
     if isinstance(layer, nn.Conv2d):
         dtype = torch.from_numpy(layer.weight.data[:0]).dtype
-        pad = layer.padding if layer.padding in ("valid", "same") else _conv_padding(layer)[::2]
-        kwargs = dict(stride=layer.stride, padding=pad, dilation=layer.dilation, groups=layer.groups,
-                      bias=layer.bias is not None, dtype=dtype)
-        if layer.connection is not None and layer.groups != 1:
-            raise TypeError(f"layer {name!r} (Conv2d) has both a connection matrix and groups={layer.groups}; "
-                            f"PyTorch has no such layer")
-        if layer.connection is None:
-            t = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, **kwargs)
+        stride, (top, bottom, left, right), dilation, groups = _conv_geometry(layer)
+        if (top, left) != (bottom, right):  # 'same' with an even extent: PyTorch pads that itself
+            pad = "same"
         else:
-            t = TL.MaskedConv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.connection, **kwargs)
+            pad = (top, left)
+        kwargs = dict(stride=stride, padding=pad, dilation=dilation, groups=groups,
+                      bias=layer.bias is not None, dtype=dtype)
+        if layer.connection is not None and groups != 1:
+            raise TypeError(f"layer {name!r} (Conv2d) has both a connection matrix and groups={groups}; "
+                            f"PyTorch has no such layer")
+        O, Cg, kh, kw = layer.weight.data.shape  # the weight's, should it have been replaced
+        if layer.connection is None:
+            t = torch.nn.Conv2d(Cg * groups, O, (kh, kw), **kwargs)
+        else:
+            t = TL.MaskedConv2d(Cg, O, (kh, kw), layer.connection, **kwargs)
         t.weight = param(layer.weight.data)
         if layer.bias is not None:
             t.bias = param(layer.bias.data)
@@ -193,16 +197,19 @@ def to_torch(module):
     if not isinstance(module, nn.Module):
         raise TypeError(f"to_torch: expected a tinygrad_cnn Module, got {type(module).__name__}")
     torch, TL = _import_torch()
-    return _to_torch(torch, TL, type(module).__name__, module).train(module.training)
+    return _to_torch(torch, TL, type(module).__name__, module)
 
 
 def _to_torch(torch, TL, name, module):
     if isinstance(module, LeNet5):
-        return torch.nn.Sequential(OrderedDict(
-            (n, _torch_layer(torch, TL, n, layer)) for n, layer in _layers(module)))
-    if isinstance(module, nn.Sequential):
-        return torch.nn.Sequential(*[_to_torch(torch, TL, f"{name}.{i}", layer) for i, layer in enumerate(module)])
-    return _torch_layer(torch, TL, name, module)
+        t = torch.nn.Sequential(OrderedDict(
+            (n, _to_torch(torch, TL, n, layer)) for n, layer in _layers(module)))
+    elif isinstance(module, nn.Sequential):
+        t = torch.nn.Sequential(*[_to_torch(torch, TL, f"{name}.{i}", layer) for i, layer in enumerate(module)])
+    else:
+        t = _torch_layer(torch, TL, name, module)
+    t.training = module.training  # each layer keeps its own mode (.train() would set all alike)
+    return t
 
 
 # --------------------------------------------------------------- from PyTorch
@@ -215,6 +222,12 @@ def _pair(v) -> tuple:
 
 
 def _from_torch_layer(torch, TL, name, t):
+    layer = _from_torch_layer_of(torch, TL, name, t)
+    layer.training = t.training  # each layer keeps its own mode (.train() would set all alike)
+    return layer
+
+
+def _from_torch_layer_of(torch, TL, name, t):
     where = "from_torch"
     if isinstance(t, torch.nn.Sequential):
         return nn.Sequential(*[_from_torch_layer(torch, TL, f"{name}.{n}", c) for n, c in t.named_children()])
@@ -296,7 +309,7 @@ def from_torch(torch_module) -> nn.Sequential:
         model = _from_torch_layer(torch, TL, "model", torch_module)
     finally:
         rng.bit_generator.state = state
-    return model.train(torch_module.training)
+    return model
 
 
 
@@ -327,20 +340,36 @@ def _onnx_layer(g, name, layer, x):
     """Append ``layer`` applied to the ONNX value ``x``; returns the output's name."""
     if isinstance(layer, nn.Conv2d):
         w = layer.weight.data
+        stride, (top, bottom, left, right), dilation, groups = _conv_geometry(layer)
         if layer.connection is not None:
+            if groups != 1:
+                raise TypeError(f"to_onnx: layer {name!r} (Conv2d) has both a connection matrix and "
+                                f"groups={groups}")
             w = w * layer.connection[:, :, None, None].astype(w.dtype)
-        top, bottom, left, right = _conv_padding(layer)
         inputs = [x, g.const(f"{name}.weight", w)]
         if layer.bias is not None:
             inputs.append(g.const(f"{name}.bias", layer.bias.data))
-        return g.op("Conv", inputs, name, kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
-                    pads=[top, left, bottom, right])
+        return g.op("Conv", inputs, name, kernel_shape=list(w.shape[2:]), strides=list(stride),
+                    pads=[top, left, bottom, right], dilations=list(dilation), group=groups)
     if isinstance(layer, nn.MaxPool2d):
-        return g.op("MaxPool", [x], name, kernel_shape=list(layer.kernel_size), strides=list(layer.stride))
+        if layer.return_indices:
+            raise TypeError(f"to_onnx: layer {name!r} (MaxPool2d) returns indices; export the values only")
+        ph, pw = layer.padding
+        return g.op("MaxPool", [x], name, kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
+                    pads=[ph, pw, ph, pw], dilations=list(layer.dilation), ceil_mode=int(layer.ceil_mode))
     if isinstance(layer, nn.AvgPool2d):
         kh, kw = layer.kernel_size
+        if layer.divisor_override is not None:
+            raise TypeError(f"to_onnx: layer {name!r} (AvgPool2d) has divisor_override="
+                            f"{layer.divisor_override}, which ONNX's AveragePool cannot express")
         if layer.weight is None:
-            return g.op("AveragePool", [x], name, kernel_shape=[kh, kw], strides=list(layer.stride))
+            ph, pw = layer.padding
+            return g.op("AveragePool", [x], name, kernel_shape=[kh, kw], strides=list(layer.stride),
+                        pads=[ph, pw, ph, pw], ceil_mode=int(layer.ceil_mode),
+                        count_include_pad=int(layer.count_include_pad))
+        if (layer.padding, layer.ceil_mode) != ((0, 0), False):
+            raise TypeError(f"to_onnx: layer {name!r} (trainable AvgPool2d) must have padding=0 and "
+                            f"ceil_mode=False, got padding={layer.padding}, ceil_mode={layer.ceil_mode}")
         # z^h = w^h · Σ(window): a per-map (grouped) convolution whose kernel is w^h everywhere
         c = layer.channels
         kernel = np.broadcast_to(layer.weight.data.reshape(c, 1, 1, 1), (c, 1, kh, kw))

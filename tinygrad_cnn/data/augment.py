@@ -91,6 +91,7 @@ def random_affine(max_rotation=10.0, max_scale=0.1, max_shift=2.0):
         scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, n)
         ty = rng.uniform(-max_shift, max_shift, n)
         tx = rng.uniform(-max_shift, max_shift, n)
+        _check_draws(n, angle=angle, scale=scale, ty=ty, tx=tx)  # the kernel indexes each by image
         cos = np.cos(angle) / scale
         sin = np.sin(angle) / scale
         out = np.empty(x.shape, dtype=work)
@@ -99,6 +100,15 @@ def random_affine(max_rotation=10.0, max_scale=0.1, max_shift=2.0):
 
     augment.params = (max_rotation, max_scale, max_shift)
     return augment
+
+
+def _check_draws(n, **draws):
+    """Each draw a finite float array of one value per image (an rng of one's own may return anything)."""
+    for name, value in draws.items():
+        a = np.asarray(value)
+        if a.shape != (n,) or a.dtype.kind != "f" or not np.isfinite(a).all():
+            raise ValueError(f"random_affine: the rng's draws for {name} must be {n} finite floats, one per "
+                             f"image, got dtype {a.dtype} with shape {a.shape}")
 
 
 @njit(parallel=True, cache=True)

@@ -90,6 +90,9 @@ def subsampling(x, kernel_size, weight, bias, stride=None) -> Tensor:
 def _weighted(x4, rank, weight, bias, geometry, op) -> Tensor:
     """The lecture's w ⊞(V) (+ b) once ``x`` is checked: weight and bias one per feature map."""
     C = x4.shape[1]
+    if weight is None:  # the Function takes (x, w) or (x, w, b): a bias alone would pass as w
+        raise TypeError(f"{op}: weight must be a per-map tensor ({C},), got None"
+                        + (" (a bias needs a weight)" if bias is not None else ""))
     params = [x4]
     for name, p in (("weight", weight), ("bias", bias)):
         if p is None:

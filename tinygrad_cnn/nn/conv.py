@@ -12,6 +12,11 @@ from .module import Module, Parameter, get_rng
 __all__ = ["Conv2d"]
 
 
+def _frozen(value):
+    """A layer attribute as a comparable snapshot: lists (changeable in place) become tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class Conv2d(Module):
     """2-D convolution layer: Z = W ⊛ V + b for every output map (``F.conv2d``).
 
@@ -81,25 +86,38 @@ class Conv2d(Module):
         so ``conv.padding = 2`` or a new, larger ``conv.weight`` take effect; the normalised
         values are derived and checked again only when one of them has changed.
         """
-        now = (self.stride, self.padding, self.dilation, self.groups, tuple(weight_shape))
-        seen = self._layout_of
-        if seen is None or seen[0] is not self.connection or seen[1] != now:
+        now = (_frozen(self.stride), _frozen(self.padding), _frozen(self.dilation), self.groups,
+               tuple(weight_shape), self._connection_key())
+        if now != self._layout_of:
             O, Cg, kh, kw = weight_shape
             stride = check.pair(self.stride, "Conv2d: stride")
             dilation = check.pair(self.dilation, "Conv2d: dilation")
             groups = check.positive_int(self.groups, "Conv2d: groups")
             self._pad = check.padding(self.padding, (kh, kw), stride, dilation)
+            own = now[-1] == "own"  # the layer's own read-only table (else a user's array, or None)
             table = check.connection(self.connection, O, Cg * groups, op="Conv2d")  # ones for None
-            table = F.grouped_connection(table if self.connection is None else table.copy(), groups)
+            table = F.grouped_connection(table.copy() if self.connection is not None and not own else table,
+                                         groups)
             table.flags.writeable = False
+            if own:  # keep it the layer's own, so that it needs no content key
+                self.connection = table
             self._table = table
             self._normalised = (stride, dilation, groups)
-            self._layout_of = (self.connection, now)
+            self._layout_of = now
         stride, dilation, groups = self._normalised
         return stride, self._pad, dilation, groups, self._table
 
+    def _connection_key(self):
+        """What the table is derived from: nothing to compare for the layer's own read-only table,
+        the contents of one the user assigned (which they may still change in place)."""
+        c = self.connection
+        if c is None or (c is self._table and not c.flags.writeable):
+            return None if c is None else "own"
+        a = np.asarray(c)
+        return a.shape, a.dtype.str, a.tobytes()
+
     def _own_trainable_parameter_count(self) -> int:
-        kh, kw = self.kernel_size
+        kh, kw = self.weight.shape[2:]
         kernels = int(self._table.sum())
         n = kernels * kh * kw if self.weight.requires_grad else 0
         if self.bias is not None and self.bias.requires_grad:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _checks as check
+from .. import _versions
 from .._dtypes import as_dtype, get_default_dtype
 from ..tensor import Tensor
 
@@ -411,6 +412,7 @@ class Module:
         for p, arr in staged:
             if p.data.flags.writeable:
                 np.copyto(p.data, arr, casting="unsafe")
+                _versions.bump(p.data)  # an in-place write: a pending backward that saved it refuses
             else:
                 p.data = arr.astype(p.dtype, copy=True)
         return _IncompatibleKeys(missing, unexpected)

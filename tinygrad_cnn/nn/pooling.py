@@ -144,5 +144,11 @@ class Subsampling(AvgPool2d):
         self.bias = Parameter(np.zeros(self.channels, dtype=get_default_dtype()))
 
     def forward(self, x):
+        # the window options of AvgPool2d that LeNet's subsampling does not have
+        for name, default in (("padding", (0, 0)), ("ceil_mode", False), ("count_include_pad", True),
+                              ("divisor_override", None)):
+            if getattr(self, name) != default:
+                raise ValueError(f"Subsampling has no {name} (got {getattr(self, name)!r}); use "
+                                 f"AvgPool2d(..., channels=C) for a weighted average pooling with it")
         # one pass: w·Σ(window) + b (a separate "+ bias" would read and write the maps again)
         return subsampling(x, self.kernel_size, self.weight, self.bias, self.stride)

@@ -38,9 +38,11 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, A, W, b=None, *, stride, padding, conn, dilation=(1, 1), groups=1):
+        given = W
         W = ungroup(W, groups)                   # (O, C/g, kh, kw) -> (O, C, kh, kw), 0 off the groups
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups, ctx.conn = stride, padding, dilation, groups, conn
-        ctx.save_for_backward(A, W)
+        # with groups, the given weight too: changing it in place before backward is then noticed
+        ctx.save_for_backward(*((A, W) if groups == 1 else (A, W, given)))
         return K.correlate(A, W, stride, dilation, conn, b, padding=padding)  # Z = W ⊛ V + b, V = A padded by P^d
 
     rule = {
@@ -51,7 +53,7 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, dZ):
-        A, W = ctx.saved_tensors
+        A, W = ctx.saved_tensors[:2]
         S, D, P, conn = ctx.stride, ctx.dilation, ctx.padding, ctx.conn
         need_dA, need_dW = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]

@@ -80,7 +80,10 @@ class Index(Function):
             out = x[index]
         except IndexError as e:
             raise IndexError(f"index out of range for a tensor of shape {x.shape}: {e}") from None
-        ctx.index, ctx.shape, ctx.dtype = index, x.shape, x.dtype
+        # index arrays are copied: the caller may change theirs before the backward scatters
+        own = tuple(np.array(i) if isinstance(i, np.ndarray) else i for i in index) \
+            if isinstance(index, tuple) else (np.array(index) if isinstance(index, np.ndarray) else index)
+        ctx.index, ctx.shape, ctx.dtype = own, x.shape, x.dtype
         return np.asarray(out)
 
     rule = "dX {x} = dY {g} added into zeros at the index"

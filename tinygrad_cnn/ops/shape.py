@@ -92,7 +92,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, a, b, cond):
-        ctx.cond, ctx.shapes = cond, (a.shape, b.shape)
+        ctx.cond, ctx.shapes = np.array(cond, dtype=bool), (a.shape, b.shape)  # the op's own copy
         return np.where(cond, a, b)
 
     rule = {

@@ -61,6 +61,34 @@ def _nonneg(value, name):
     return _checks.real(value, name, 0.0)
 
 
+def _milestones(value, name):
+    if not (hasattr(value, "items") or isinstance(value, (list, tuple))):
+        raise TypeError(f"{name} must be a dict of milestone counts or a list of epochs, got {type(value).__name__}")
+    items = value.items() if hasattr(value, "items") else ((m, 1) for m in value)
+    for m, count in items:
+        _checks.nonneg_int(m, f"{name} (a milestone)")
+        _checks.positive_int(count, f"{name} (a milestone's count)")
+
+
+def _rates(value, name):
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of learning rates, got {type(value).__name__}")
+    for k, v in enumerate(value):
+        _nonneg(v, f"{name}[{k}]")
+
+
+#: The checks :meth:`LRScheduler.load_state_dict` applies to the settings a state may carry.
+_STATE_CHECKS = {
+    "last_epoch": lambda v, name: _checks.integer(v, name, minimum=-1),
+    "base_lrs": _rates,
+    "gamma": _nonneg, "eta_min": _nonneg, "threshold": _nonneg, "eps": _nonneg,
+    "step_size": _checks.positive_int, "T_max": _checks.positive_int, "total_steps": _checks.positive_int,
+    "patience": _checks.nonneg_int, "cooldown": _checks.nonneg_int,
+    "factor": lambda v, name: _checks.real(v, name, 0.0, 1.0, high_open=True),
+    "milestones": _milestones,
+}
+
+
 class LRScheduler:
     """Base class: sets each group's ``lr`` from ``last_epoch``; subclasses implement
     :meth:`get_lr`."""
@@ -119,8 +147,10 @@ class LRScheduler:
         unknown = sorted(set(state) - set(self.state_dict()))
         if unknown:
             raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
-        if "last_epoch" in state:
-            _checks.integer(state["last_epoch"], "last_epoch", minimum=-1)
+        for key, value in state.items():  # the constructors' rules, so a loaded setting is a valid one
+            check = _STATE_CHECKS.get(key)
+            if check is not None:
+                check(value, f"{type(self).__name__}.load_state_dict: {key}")
         self.__dict__.update({k: v for k, v in state.items() if k not in self._not_state})
 
     def __repr__(self) -> str:
