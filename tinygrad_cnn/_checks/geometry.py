@@ -106,8 +106,9 @@ def window_geometry(op: str, x_shape: tuple, kernel: tuple, stride: tuple, pad: 
     for name, values, low in (("stride", stride, 1), ("padding", pad, 0), ("dilation", dilation, 1),
                               (kernel_name, kernel, 1)):
         # the lower bounds again: a layer's attributes may have been changed since they were checked
-        if not all(is_int(v) for v in values):
-            raise TypeError(f"{op}: {name} must be ints, got {tuple(values)!r} (x {tuple(x_shape)})")
+        for v in values:
+            if type(v) is not int and not is_int(v):
+                raise TypeError(f"{op}: {name} must be ints, got {tuple(values)!r} (x {tuple(x_shape)})")
         if min(values) < low:
             raise ValueError(f"{op}: {name} must be >= {low}, got {tuple(values)} (x {tuple(x_shape)})")
         if max(values) > MAX_EXTENT:

@@ -13,7 +13,9 @@ __all__ = ["Conv2d"]
 
 
 def _frozen(value):
-    """A layer attribute as a comparable snapshot: lists (changeable in place) become tuples."""
+    """A layer attribute as a comparable snapshot: lists and arrays (changeable in place) as tuples."""
+    if isinstance(value, np.ndarray):
+        return "array", value.dtype.str, value.shape, value.tobytes()
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -86,8 +88,11 @@ class Conv2d(Module):
         so ``conv.padding = 2`` or a new, larger ``conv.weight`` take effect; the normalised
         values are derived and checked again only when one of them has changed.
         """
-        now = (_frozen(self.stride), _frozen(self.padding), _frozen(self.dilation), self.groups,
-               tuple(weight_shape), self._connection_key())
+        stride, padding, dilation = self.stride, self.padding, self.dilation
+        if not (type(stride) is tuple and type(dilation) is tuple and type(padding) in (tuple, str)):
+            # a list or an array can change in place: compare snapshots
+            stride, padding, dilation = _frozen(stride), _frozen(padding), _frozen(dilation)
+        now = (stride, padding, dilation, self.groups, weight_shape, self._connection_key())
         if now != self._layout_of:
             O, Cg, kh, kw = weight_shape
             stride = check.pair(self.stride, "Conv2d: stride")

@@ -131,6 +131,10 @@ class AdaptiveMaxPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+#: padding, ceil_mode, count_include_pad and divisor_override as Subsampling has them (AvgPool2d's defaults)
+_SUBSAMPLING_OPTIONS = ((0, 0), False, True, None)
+
+
 class Subsampling(AvgPool2d):
     """LeNet-5's trainable subsampling (S2, S4): z = w^h · Σ(window) + b^h per map h.
 
@@ -145,10 +149,11 @@ class Subsampling(AvgPool2d):
 
     def forward(self, x):
         # the window options of AvgPool2d that LeNet's subsampling does not have
-        for name, default in (("padding", (0, 0)), ("ceil_mode", False), ("count_include_pad", True),
-                              ("divisor_override", None)):
-            if getattr(self, name) != default:
-                raise ValueError(f"Subsampling has no {name} (got {getattr(self, name)!r}); use "
-                                 f"AvgPool2d(..., channels=C) for a weighted average pooling with it")
+        if (self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override) != _SUBSAMPLING_OPTIONS:
+            for name, default in zip(("padding", "ceil_mode", "count_include_pad", "divisor_override"),
+                                     _SUBSAMPLING_OPTIONS):
+                if getattr(self, name) != default:
+                    raise ValueError(f"Subsampling has no {name} (got {getattr(self, name)!r}); use "
+                                     f"AvgPool2d(..., channels=C) for a weighted average pooling with it")
         # one pass: w·Σ(window) + b (a separate "+ bias" would read and write the maps again)
         return subsampling(x, self.kernel_size, self.weight, self.bias, self.stride)
