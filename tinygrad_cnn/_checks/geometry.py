@@ -98,8 +98,9 @@ def window_geometry(op: str, x_shape: tuple, kernel: tuple, stride: tuple, pad: 
     and ``out_channels`` the number of output maps (``C`` when None, as in
     pooling).  Strides, dilations and kernel extents must be ints >= 1 and the
     padding ints >= 0 (checked here too, as the last step before a kernel, since a
-    layer's attributes can change after its constructor checked them).  Each extent must be at most ``MAX_EXTENT`` (a stride of 2**63
-    would overflow a kernel's 64-bit index) and the padded input and the output
+    layer's attributes can change after its constructor checked them).  Each
+    extent must be at most ``MAX_EXTENT`` (a stride of 2**63 would overflow a
+    kernel's 64-bit index) and the padded input and the output
     at most ``MAX_ELEMENTS`` elements; otherwise ``ValueError`` names the
     argument responsible and the shapes.
     """
