@@ -145,3 +145,21 @@ def test_cat_leaves_out_empty_1d_tensors_like_torch():
     assert tg.cat([Tensor(np.zeros(0)), Tensor(np.ones(2))]).shape == (2,)
     if torch is not None:
         assert tuple(torch.cat([torch.zeros(0), torch.ones(2, 3)], dim=1).shape) == (2, 3)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("correction", [3, 4, 5, 6])  # N = 4: below, at and past the count
+def test_var_std_gradient_past_the_count_follows_pytorch(op, correction):
+    torch = pytest.importorskip("torch")
+    z = np.random.default_rng(correction).standard_normal((3, 4))
+    dy = np.random.default_rng(9).standard_normal(3)
+    x = Tensor(z, requires_grad=True)
+    getattr(x, op)(1, correction=correction).backward(dy)
+    xt = torch.tensor(z, requires_grad=True)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # PyTorch warns about the degrees of freedom
+        getattr(xt, op)(1, correction=correction).backward(torch.tensor(dy))
+    ours, theirs = x.grad.data, xt.grad.numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, equal_nan=True)
+    assert np.array_equal(np.signbit(ours), np.signbit(theirs))

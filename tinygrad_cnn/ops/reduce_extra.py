@@ -16,26 +16,28 @@ from .reduce import expand_reduced
 
 
 def _centred(x, axis, correction):
-    """x − x̄ over the axes and the corrected count max(0, N − correction), for Var and Std."""
+    """x − x̄ over the axes, the corrected count max(0, N − correction) the forward divides by,
+    and N − correction itself, which the backward divides by (PyTorch's rules), for Var and Std."""
     axes = check.reduce_axes(axis, x.shape, "var")
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore"):
         centred = x - x.mean(axis=axes, keepdims=True)
-    return axes, centred, x.dtype.type(max(0, n - correction))
+    return axes, centred, x.dtype.type(max(0, n - correction)), x.dtype.type(n - correction)
 
 
 class Var(Function):
     """s² = Σ (x − x̄)² / max(0, N − correction) over the axes (N elements each);
-    dx = 2 (x − x̄) dy / max(0, N − correction).  (The −x̄ term's own gradient sums to
-    zero because Σ (x − x̄) = 0.)  N ≤ correction gives inf or nan, as PyTorch."""
+    dx = 2 (x − x̄) dy / (N − correction).  (The −x̄ term's own gradient sums to
+    zero because Σ (x − x̄) = 0.)  N ≤ correction gives an infinite s² and, for N < correction,
+    the finite gradient of the unclamped count, as PyTorch."""
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdims):
-        axes, centred, denom = _centred(x, axis, correction)
+        axes, centred, denom, ctx.denom = _centred(x, axis, correction)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = (centred * centred).sum(axis=axes, keepdims=keepdims) / denom
         ctx.save_for_backward(centred)
-        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        ctx.axes, ctx.keepdims = axes, keepdims
         return np.asarray(out)
 
     rule = "dX {x} = 2 (x − x̄) ∘ dY {g} / (N − correction)"
@@ -49,16 +51,16 @@ class Var(Function):
 
 
 class Std(Function):
-    """s = √(s²) with s² as in :class:`Var`; dx = (x − x̄) dy / (s · max(0, N − correction)),
+    """s = √(s²) with s² as in :class:`Var`; dx = (x − x̄) dy / (s · (N − correction)),
     and 0 where s = 0 (a constant slice: PyTorch's choice, not the 0 · ∞ of the chain rule)."""
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdims):
-        axes, centred, denom = _centred(x, axis, correction)
+        axes, centred, denom, ctx.denom = _centred(x, axis, correction)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.sqrt((centred * centred).sum(axis=axes, keepdims=True) / denom)
         ctx.save_for_backward(centred, out)
-        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        ctx.axes, ctx.keepdims = axes, keepdims
         return out if keepdims else np.asarray(np.squeeze(out, axis=axes))
 
     rule = "dX {x} = (x − x̄) ∘ dY {g} / (s (N − correction))"
