@@ -140,3 +140,14 @@ def test_worker_and_pinning_arguments_are_accepted_and_change_nothing():
 def test_bad_arguments(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+def test_fixed_attributes_cannot_change_after_the_loader_is_built():
+    loader = DataLoader(TensorDataset(np.zeros((5, 2)), np.zeros(5, np.int64)), 2)
+    for name, value in (("batch_size", -3), ("batch_size", 4), ("drop_last", True), ("dataset", None)):
+        with pytest.raises(ValueError, match=f"{name} attribute should not be set after DataLoader is initialized"):
+            setattr(loader, name, value)
+    with pytest.raises(TypeError, match="shuffle"):
+        loader.shuffle = "yes"
+    loader.shuffle = True  # what may change still does
+    assert sorted(len(xb) for xb, _ in loader) == [1, 2, 2]

@@ -95,6 +95,18 @@ class DataLoader:
         self.pin_memory = _checks.boolean(pin_memory, "pin_memory")
         self.persistent_workers = _checks.boolean(persistent_workers, "persistent_workers")
         self.epoch = 0
+        self._initialized = True
+
+    #: Attributes fixed once the loader is built, as in PyTorch (make a new loader instead).
+    FIXED = ("dataset", "batch_size", "drop_last", "persistent_workers")
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_initialized", False):
+            if name in self.FIXED:
+                raise ValueError(f"{name} attribute should not be set after DataLoader is initialized")
+            if name == "shuffle":
+                value = _checks.boolean(value, "shuffle")
+        super().__setattr__(name, value)
 
     def __len__(self):
         n = len(self.dataset)
