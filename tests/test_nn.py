@@ -40,8 +40,8 @@ def conv_ref(x, w, b=None, stride=(1, 1), padding=(0, 0)):
 def test_named_parameters_order_and_names():
     m = Block()
     names = [n for n, _ in m.named_parameters()]
-    assert names == [
-        "conv.weight", "conv.bias", "scale", "layers.0.weight", "layers.0.bias", "layers.2.weight",
+    assert names == [  # PyTorch's order: the module's own parameters, then each sub-module's
+        "scale", "conv.weight", "conv.bias", "layers.0.weight", "layers.0.bias", "layers.2.weight",
         "inner.0.weight", "inner.0.bias",
     ]
     assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in m.parameters())

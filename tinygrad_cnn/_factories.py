@@ -22,7 +22,7 @@ from .tensor import Tensor
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "is_tensor", "zeros", "ones", "empty", "full", "zeros_like",
     "ones_like", "full_like", "rand_like", "randn_like", "arange", "linspace", "randn", "rand", "randint",
-    "randperm", "manual_seed", "cat", "concat", "stack", "where", "maximum", "minimum", "numel",
+    "randperm", "manual_seed", "cat", "concat", "stack", "where", "maximum", "minimum", "numel", "eye",
 ]
 
 
@@ -88,13 +88,29 @@ def numel(x) -> int:
 
 
 # --------------------------------------------------------------- filled
-def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    shape = _checks.size_args(size, "zeros")
+def _shape(args: tuple, size, op: str) -> tuple:
+    """The shape of ``f(2, 3)``, ``f((2, 3))`` or PyTorch's ``f(size=(2, 3))``."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{op}: give the size positionally or as size=, not both (got {args!r} and {size!r})")
+        args = (size,)
+    return _checks.size_args(args, op)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """The ``n × m`` identity matrix (``m`` defaults to ``n``), as ``torch.eye``."""
+    n = _checks.nonneg_int(n, "eye: n")
+    m = n if m is None else _checks.nonneg_int(m, "eye: m")
+    return _make(np.eye(n, m, dtype=_dtype_or(dtype, _dtypes.get_default_dtype())), requires_grad, device)
+
+
+def zeros(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    shape = _shape(args, size, "zeros")
     return _make(np.zeros(shape, _dtype_or(dtype, _dtypes.get_default_dtype())), requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    shape = _checks.size_args(size, "ones")
+def ones(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    shape = _shape(args, size, "ones")
     return _make(np.ones(shape, _dtype_or(dtype, _dtypes.get_default_dtype())), requires_grad, device)
 
 
@@ -180,17 +196,17 @@ def _generator(generator) -> np.random.Generator:
     raise TypeError(f"generator must be None, an int seed or a numpy Generator, got {generator!r}")
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
+def randn(*args, size=None, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
     """Standard normal draws (mean 0, variance 1) of ``size`` from the package generator."""
-    shape = _checks.size_args(size, "randn")
+    shape = _shape(args, size, "randn")
     dtype = _dtype_or(dtype, _dtypes.get_default_dtype())
     _checks.float_dtype(dtype, "randn: dtype")
     return _make(_generator(generator).standard_normal(shape).astype(dtype), requires_grad, device)
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
+def rand(*args, size=None, dtype=None, requires_grad=False, device=None, generator=None) -> Tensor:
     """Uniform draws from [0, 1) of ``size`` from the package generator."""
-    shape = _checks.size_args(size, "rand")
+    shape = _shape(args, size, "rand")
     dtype = _dtype_or(dtype, _dtypes.get_default_dtype())
     _checks.float_dtype(dtype, "rand: dtype")
     return _make(_generator(generator).random(shape).astype(dtype), requires_grad, device)

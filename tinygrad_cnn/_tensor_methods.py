@@ -66,6 +66,21 @@ class ShapeMethods:
     def __int__(self) -> int:
         return int(self._one_element("int"))
 
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index (``classes[label]``, ``range(n)``), as PyTorch."""
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of a single element can be used as an index, "
+                            f"got dtype {self.dtype} with shape {self.shape}")
+        return int(self._one_element("index"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's number; an empty spec gives ``str()``."""
+        if self.data.size == 1 and spec:
+            return format(self._one_element("format"), spec)
+        if spec:
+            raise TypeError(f"format: only a one-element tensor takes a format spec ({spec!r}), got shape {self.shape}")
+        return str(self)
+
     def _one_element(self, what: str):
         if self.data.size != 1:
             raise ValueError(f"{what}(): only a one-element tensor converts to a Python number, got shape {self.shape}")

@@ -359,37 +359,57 @@ class Tensor(TensorMethods):
             return other
         if isinstance(other, (int, float, bool)) and self.data.dtype.kind == "f":
             return Tensor(np.asarray(other, dtype=self.data.dtype))
+        if isinstance(other, float):  # a Python float with integers: the default float dtype
+            return Tensor(np.asarray(other, dtype=get_default_dtype()))
         return Tensor(other if isinstance(other, np.ndarray) else np.asarray(other))
 
+    def _operands(self, other, reverse=False, divide=False) -> tuple:
+        """(left, right) of an arithmetic op, promoted across kinds as PyTorch does: integers
+        (or booleans) meeting floats take the floats' dtype (numpy would widen int64 with
+        float32 to float64), and a true division of integers gives the default float dtype.
+        Integer tensors never require grad, so the cast loses no graph."""
+        a, b = self, self._wrap(other)
+        if reverse:
+            a, b = b, a
+        fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
+        if fa != fb:
+            if fa:
+                b = Tensor(b.data.astype(a.data.dtype))
+            else:
+                a = Tensor(a.data.astype(b.data.dtype))
+        elif divide and not fa:
+            a, b = (Tensor(t.data.astype(get_default_dtype())) for t in (a, b))
+        return a, b
+
     def __add__(self, other):
-        return E.Add.apply(self, self._wrap(other))
+        return E.Add.apply(*self._operands(other))
 
     def __radd__(self, other):
-        return E.Add.apply(self._wrap(other), self)
+        return E.Add.apply(*self._operands(other, reverse=True))
 
     def __sub__(self, other):
-        return E.Sub.apply(self, self._wrap(other))
+        return E.Sub.apply(*self._operands(other))
 
     def __rsub__(self, other):
-        return E.Sub.apply(self._wrap(other), self)
+        return E.Sub.apply(*self._operands(other, reverse=True))
 
     def __mul__(self, other):
-        return E.Mul.apply(self, self._wrap(other))
+        return E.Mul.apply(*self._operands(other))
 
     def __rmul__(self, other):
-        return E.Mul.apply(self._wrap(other), self)
+        return E.Mul.apply(*self._operands(other, reverse=True))
 
     def __truediv__(self, other):
-        return E.Div.apply(self, self._wrap(other))
+        return E.Div.apply(*self._operands(other, divide=True))
 
     def __rtruediv__(self, other):
-        return E.Div.apply(self._wrap(other), self)
+        return E.Div.apply(*self._operands(other, reverse=True, divide=True))
 
     def __pow__(self, other):
-        return E.Pow.apply(self, self._wrap(other))
+        return E.Pow.apply(*self._operands(other))
 
     def __rpow__(self, other):
-        return E.Pow.apply(self._wrap(other), self)
+        return E.Pow.apply(*self._operands(other, reverse=True))
 
     def __neg__(self):
         return E.Neg.apply(self)

@@ -10,8 +10,9 @@ __all__ = ["relu", "tanh", "scaled_tanh", "sigmoid", "softmax", "log_softmax", "
            "poslin", "tansig", "logsig", "purelin"]
 
 
-def relu(x) -> Tensor:
-    """poslin: a = max(0, n)."""
+def relu(x, inplace: bool = False) -> Tensor:
+    """poslin: a = max(0, n).  ``inplace`` is accepted and ignored (a new tensor), as ``nn.ReLU``'s."""
+    check.boolean(inplace, "relu: inplace")
     return _act.ReLU.apply(check.float_tensor(x, "x"))
 
 

@@ -56,14 +56,33 @@ class Sequential(Module):
         return iter(self._layers())
 
     def __getitem__(self, index):
-        layers = self._layers()
         if isinstance(index, slice):
-            return Sequential(*layers[index])
+            return Sequential(*self._layers()[index])
+        return getattr(self, self._layer_name(index))
+
+    def _layer_name(self, index) -> str:
+        names = [name for name, v in self._own_items() if isinstance(v, Module)]
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise TypeError(f"Sequential indices must be int or slice, got {type(index).__name__}")
-        if not -len(layers) <= index < len(layers):
-            raise IndexError(f"Sequential index {index} out of range for {len(layers)} layers")
-        return layers[index]
+        if not -len(names) <= index < len(names):
+            raise IndexError(f"Sequential index {index} out of range for {len(names)} layers")
+        return names[index]
+
+    def __setitem__(self, index, layer):
+        """``model[2] = nn.Linear(...)`` replaces a layer in place (its name and position stay)."""
+        setattr(self, self._layer_name(index), _module(layer, "Sequential item assignment"))
+
+    def __delitem__(self, index):
+        """``del model[i]`` (or a slice) removes layers; the rest are numbered 0, 1, … again, as PyTorch."""
+        names = [name for name, v in self._own_items() if isinstance(v, Module)]
+        gone = names[index] if isinstance(index, slice) else [self._layer_name(index)]
+        for name in gone:
+            delattr(self, name)
+        kept = self._layers()
+        for name in [name for name, v in self._own_items() if isinstance(v, Module)]:
+            delattr(self, name)
+        for i, layer in enumerate(kept):
+            setattr(self, str(i), layer)
 
     def forward(self, x):
         for layer in self._layers():

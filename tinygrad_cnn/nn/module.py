@@ -33,6 +33,19 @@ __all__ = ["manual_seed", "get_rng", "Parameter", "Module"]
 from .._random import get_rng, manual_seed  # noqa: E402
 
 
+class _Parameters(list):
+    """What ``Module.parameters()`` returns: a list, and an iterator for ``next(model.parameters())``."""
+
+    __slots__ = ("_next",)
+
+    def __next__(self):
+        i = getattr(self, "_next", 0)
+        if i >= len(self):
+            raise StopIteration
+        self._next = i + 1
+        return self[i]
+
+
 def _uniform(bound: float, shape) -> np.ndarray:
     """U(−bound, bound) in the default dtype, from the package generator."""
     return get_rng().uniform(-bound, bound, size=shape).astype(get_default_dtype())
@@ -230,25 +243,32 @@ class Module:
         seen_values, seen_modules = set(), set()
 
         def walk(module, pre):
+            # PyTorch's order: the module's own parameters, then its own buffers (each in the
+            # order they were assigned), then each sub-module's, depth first
             seen_modules.add(id(module))
-            for name, value, kind in module._own_entries():
-                if kind == "module":
-                    if recurse and id(value) not in seen_modules:
+            entries = list(module._own_entries())
+            for wanted in kinds:
+                for name, value, kind in entries:
+                    if kind == wanted and value is not None and id(value) not in seen_values:
+                        seen_values.add(id(value))
+                        yield pre + name, value, kind, module, name
+            if recurse:
+                for name, value, kind in entries:
+                    if kind == "module" and id(value) not in seen_modules:
                         yield from walk(value, pre + name + ".")
-                elif kind in kinds and value is not None and id(value) not in seen_values:
-                    seen_values.add(id(value))
-                    yield pre + name, value, kind, module, name
 
         yield from walk(self, prefix + "." if prefix else "")
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
-        """(dotted name, Parameter) in attribute-assignment order; a shared Parameter appears once."""
+        """(dotted name, Parameter): a module's own in assignment order, then its sub-modules'
+        (PyTorch's order); a shared Parameter appears once."""
         for name, value, *_ in self._named_state(prefix, recurse, ("parameter",)):
             yield name, value
 
     def parameters(self, recurse: bool = True):
-        """Every Parameter of this module and its sub-modules (a list, each once)."""
-        return [p for _, p in self.named_parameters(recurse=recurse)]
+        """Every Parameter of this module and its sub-modules, each once: a list (``len``,
+        indexing) that ``next()`` also steps through, as through PyTorch's generator."""
+        return _Parameters(p for _, p in self.named_parameters(recurse=recurse))
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         """(dotted name, buffer Tensor) in registration order (None buffers skipped)."""

@@ -220,8 +220,8 @@ class Optimizer:
             if p.dtype.kind != "f":
                 raise TypeError(f"{name} must be float32 or float64, got dtype {p.dtype} with "
                                 f"shape {p.shape}")
-            if not p.requires_grad:
-                raise ValueError(f"{name} (shape {p.shape}) does not require grad")
+            # a frozen parameter (requires_grad False) is accepted, as PyTorch does: it gets no
+            # gradient, and step() leaves a parameter without one alone
             if id(p) in seen:
                 raise ValueError(f"{name} (shape {p.shape}) appears more than once")
             seen[id(p)] = start + k

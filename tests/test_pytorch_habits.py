@@ -1,0 +1,108 @@
+"""Small habits of PyTorch programs that work here as they do there.
+
+Each came from running ordinary tutorial code (the 60-minute blitz, the Quickstart, d2l's
+chapters) with this package imported in torch's place: formatting a loss, indexing a list with
+a predicted class, ``next(model.parameters())``, replacing a layer of a Sequential, factories
+called with ``size=``, and PyTorch's promotion of integers meeting floats.
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tc
+import tinygrad_cnn.functional as F
+from tinygrad_cnn import Tensor, nn
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - torch is an optional oracle
+    torch = None
+
+
+def test_one_element_tensors_format_and_index():
+    loss = tc.tensor(0.123456)
+    assert f"{loss:.4f}" == "0.1235" and "{:.2f}".format(loss) == "0.12"
+    assert f"{tc.ones(2)}" == str(tc.ones(2))  # no spec: str()
+    with pytest.raises(TypeError, match="one-element"):
+        f"{tc.ones(2):.2f}"
+    classes = ["plane", "car", "bird"]
+    assert classes[tc.tensor(2)] == "bird" and classes[tc.tensor([1])] == "car"
+    assert list(range(tc.tensor(3))) == [0, 1, 2]
+    with pytest.raises(TypeError, match="integer tensors"):
+        classes[tc.tensor(1.0)]
+    with pytest.raises(ValueError, match="one-element"):
+        classes[tc.tensor([0, 1])]
+
+
+def test_parameters_is_a_list_that_next_steps_through():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    params = model.parameters()
+    assert len(params) == 4 and params[0] is model[0].weight
+    assert next(params) is model[0].weight and next(params) is model[0].bias
+    assert next(model.parameters()).shape == (3, 2)  # a fresh call starts again
+    assert [p.shape for p in params] == [(3, 2), (3,), (1, 3), (1,)]  # iterating sees all
+
+
+def test_sequential_item_assignment_and_deletion():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4))
+    model[2] = nn.Linear(3, 5)
+    assert model(tc.ones(1, 2)).shape == (1, 5)
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    del model[1]  # the rest are numbered again, as PyTorch
+    assert len(model) == 2 and [n for n, _ in model.named_parameters()] == \
+        ["0.weight", "0.bias", "1.weight", "1.bias"]
+    del model[0:1]
+    assert len(model) == 1 and model(tc.ones(1, 3)).shape == (1, 5)
+    with pytest.raises(TypeError, match="expected a Module"):
+        model[0] = 3
+    with pytest.raises(IndexError, match="out of range"):
+        model[4] = nn.ReLU()
+    if torch is not None:
+        theirs = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Tanh(), torch.nn.ReLU())
+        del theirs[1]
+        ours = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.ReLU())
+        del ours[1]
+        assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+
+
+def test_factories_take_size_as_a_keyword_and_eye_exists():
+    assert tc.randn(size=(1, 1, 28, 28)).shape == (1, 1, 28, 28)
+    assert tc.rand(size=[2, 3]).shape == (2, 3) and tc.zeros(size=(2,)).shape == (2,)
+    assert tc.ones(size=4).shape == (4,)
+    with pytest.raises(TypeError, match="not both"):
+        tc.zeros(2, size=(3,))
+    eye = tc.eye(4, 5, requires_grad=True)
+    assert eye.shape == (4, 5) and eye.requires_grad and eye.dtype == np.float32
+    np.testing.assert_array_equal(eye.data, np.eye(4, 5))
+    assert tc.eye(3, dtype=tc.float64).data.dtype == np.float64
+    assert F.relu(tc.tensor([-1.0, 2.0]), inplace=True).tolist() == [0.0, 2.0]
+
+
+PROMOTIONS = {
+    "int + float": lambda T: T.tensor([1, 2]) + 0.5,
+    "float * int tensor": lambda T: 0.5 * T.tensor([1, 2]),
+    "int * float32 tensor": lambda T: T.tensor([1, 2]) * T.tensor([1.5, 2.0]),
+    "float32 - int tensor": lambda T: T.tensor([1.5, 2.0]) - T.tensor([1, 2]),
+    "int / int": lambda T: T.tensor([1, 2]) / T.tensor([2, 4]),
+    "float / int": lambda T: 2 / T.tensor([1, 2]),
+    "int ** float": lambda T: T.tensor([1, 4]) ** 0.5,
+    "bool + float32": lambda T: T.tensor([True, False]) + T.tensor([1.5, 1.0]),
+    "int + int": lambda T: T.tensor([1, 2]) + 1,
+    "int ** int": lambda T: T.tensor([1, 2]) ** 2,
+    "float64 + int": lambda T: T.tensor([1.0, 2.0], dtype=T.float64) + T.tensor([1, 2]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PROMOTIONS))
+def test_integers_meeting_floats_promote_as_in_pytorch(case):
+    if torch is None:
+        pytest.skip("PyTorch is the oracle")
+    ours, theirs = PROMOTIONS[case](tc), PROMOTIONS[case](torch)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.data, theirs.numpy())
+
+
+def test_promotion_keeps_the_gradient_of_the_float_side():
+    w = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    (w * tc.tensor([3, 4])).sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [3.0, 4.0]
