@@ -106,3 +106,69 @@ def test_promotion_keeps_the_gradient_of_the_float_side():
     w = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
     (w * tc.tensor([3, 4])).sum().backward()
     assert w.grad.dtype == np.float32 and w.grad.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+def test_clip_grad_norm_matches_pytorch(norm_type):
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    model = nn.Linear(3, 2)
+    (model(Tensor(x)) ** 2).sum().backward()
+    grads = [p.grad.data.copy() for p in model.parameters()]
+    total = nn.utils.clip_grad_norm_(model.parameters(), 0.5, norm_type)
+    flat = np.concatenate([g.ravel().astype(np.float64) for g in grads])
+    expected = np.abs(flat).max() if norm_type == float("inf") else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
+    assert total.item() == pytest.approx(expected, rel=1e-6)
+    scale = min(1.0, 0.5 / (expected + 1e-6))
+    for p, g in zip(model.parameters(), grads):
+        np.testing.assert_allclose(p.grad.data, g * scale, rtol=1e-6)
+    if torch is not None:
+        t = torch.nn.Linear(3, 2)
+        for tp, p, g in zip(t.parameters(), model.parameters(), grads):
+            tp.grad = torch.from_numpy(g.copy())
+        assert torch.nn.utils.clip_grad_norm_(t.parameters(), 0.5, norm_type).item() == pytest.approx(total.item(), rel=1e-6)
+        for tp, p in zip(t.parameters(), model.parameters()):
+            np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-6)
+
+
+def test_clip_grad_value_and_parameters_as_a_vector():
+    model = nn.Linear(3, 2)
+    (model(tc.ones(4, 3)) * 100).sum().backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.25)
+    assert all(np.abs(p.grad.data).max() <= 0.25 for p in model.parameters())
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    assert vec.shape == (8,)
+    np.testing.assert_array_equal(vec.data[:6], model.weight.data.ravel())
+    nn.utils.vector_to_parameters(tc.arange(8, dtype=tc.float32), model.parameters())
+    np.testing.assert_array_equal(model.bias.data, [6.0, 7.0])
+    with pytest.raises(ValueError, match="8 elements"):
+        nn.utils.vector_to_parameters(tc.zeros(7), model.parameters())
+    with pytest.raises(ValueError, match="max_norm"):
+        nn.utils.clip_grad_norm_(model.parameters(), -1.0)
+
+
+def test_item_assignment_follows_the_in_place_rules():
+    t = tc.tensor([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+    t[:, 1] = 0
+    t[t < 0] = 0
+    t[0] = tc.ones(3)
+    np.testing.assert_array_equal(t.data, [[1, 1, 1], [0, 0, 0]])
+    with pytest.raises(IndexError, match=r"shape \(2, 3\)"):
+        t[5] = 1
+    w = tc.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0] = 5
+    y = w * 2
+    with tc.no_grad():
+        w[1] = 3  # allowed here, and counted: the saved w has changed
+    with pytest.raises(RuntimeError, match="modified by an in"):
+        y.backward(np.ones(2, np.float32))
+
+
+def test_grad_fn_and_load_keywords(tmp_path):
+    x = tc.randn(2, 3, requires_grad=True)
+    loss = F.cross_entropy(x, tc.tensor([0, 1]))
+    assert x.grad_fn is None and repr(loss.grad_fn) == "<CrossEntropyBackward>"
+    model = nn.Linear(2, 2)
+    tc.save(model.state_dict(), str(tmp_path / "m.npz"))
+    state = tc.load(str(tmp_path / "m.npz"), map_location="cpu", weights_only=True)
+    model.load_state_dict(state)

@@ -167,6 +167,28 @@ class InplaceMethods:
         _versions.bump(self.data)
         return self
 
+    def __setitem__(self, index, value):
+        """``t[index] = value`` in place (a number, array or Tensor broadcasting to the selection),
+        allowed where the other in-place methods are: inside ``no_grad()`` for a tensor that
+        requires grad.  Like ``copy_``, the value is converted to the tensor's dtype."""
+        self._begin_inplace("item assignment")
+        if isinstance(value, _tensor.Tensor):
+            if value.requires_grad and _tensor.is_grad_enabled():
+                raise RuntimeError(f"item assignment: the value of shape {value.shape} requires grad, but an "
+                                   f"in-place operation is not recorded in the graph; write it out of place "
+                                   f"(where(...)) or inside `with no_grad():`")
+            value = value.data
+        elif not (_is_number(value) or isinstance(value, (np.ndarray, list, tuple))):
+            raise TypeError(f"item assignment: value must be a Tensor, an array or a number, got {type(value).__name__}")
+        from .ops.movement import normalise_index  # the indexing rules of t[index]
+        try:
+            self.data[normalise_index(index)] = value
+        except IndexError as e:
+            raise IndexError(f"index out of range for a tensor of shape {self.shape}: {e}") from None
+        except ValueError as e:
+            raise ValueError(f"item assignment into a tensor of shape {self.shape}: {e}") from None
+        _versions.bump(self.data)
+
     def copy_(self, src):
         """Copy ``src`` (a Tensor, array or number broadcasting to this shape) into the tensor,
         converting to its dtype; returns the tensor."""

@@ -245,8 +245,11 @@ def _read_array(member, info):
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
-def load(path):
+def load(path, map_location=None, weights_only=None):
     """Load a checkpoint written by :func:`save` (or ``np.savez``) into ``dict[str, ndarray]``.
+
+    ``map_location`` and ``weights_only`` are PyTorch's and accepted for its code: there is
+    one device, and a checkpoint here never holds anything but arrays.
 
     Never unpickles, and never trusts the file: only a regular file is opened (a FIFO,
     directory or device is refused before reading), every member's zip entry and ``.npy``

@@ -63,6 +63,9 @@ class Function:
     _saved_versions = None  # the saved arrays' version counters; None: all 0
     _non_differentiable = None
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
     def save_for_backward(self, *arrays):
         """Keep ``arrays`` (numpy arrays or Tensors) for backward, as ``ctx.saved_tensors``.
 
@@ -249,6 +252,11 @@ class Tensor(TensorMethods):
     @property
     def is_leaf(self) -> bool:
         return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The recorded operation that made this tensor (its Function node), None for a leaf."""
+        return self._ctx
 
     def numpy(self) -> np.ndarray:
         return self.data

@@ -19,13 +19,13 @@ Layer map (lecture notation → class)::
 One module per concern: ``module`` (Module, Parameter, seeding), ``container``
 (Sequential, ModuleList, ModuleDict), ``conv``, ``pooling``, ``linear`` (Linear,
 Vec, Flatten, Identity), ``activation``, ``dropout``, ``normalization`` (BatchNorm)
-and ``init`` (``nn.init.xavier_uniform_`` …).  ``nn.functional`` is
+``init`` (``nn.init.xavier_uniform_`` …) and ``utils`` (``clip_grad_norm_`` …).  ``nn.functional`` is
 ``tinygrad_cnn.functional``.
 """
 
 # Each module lists its public names in its own __all__; a new layer is exported
 # by adding its name there.
-from . import activation, container, conv, dropout, functional, init, linear, loss, module, normalization, pooling
+from . import activation, container, conv, dropout, functional, init, linear, loss, module, normalization, pooling, utils
 from .activation import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
