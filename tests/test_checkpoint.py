@@ -274,3 +274,59 @@ def test_merge_history_pads_incomplete_curves():
     assert merged["epoch"] == [1, 2, 3] and merged["loss"] == [1.0, 0.5, 0.25]
     assert np.isnan(merged["test_acc"][:2]).all() and merged["test_acc"][2] == 0.9
     assert checkpoint.merge_history({}, current) == current
+
+
+# --------------------------------------------------------------- PyTorch's general checkpoint
+def test_general_checkpoint_round_trips_its_structure_and_resumes_exactly(tmp_path):
+    from tinygrad_cnn import Tensor, nn, optim
+
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32))
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+    path = str(tmp_path / "general.pt")
+    save({"epoch": 5, "model_state_dict": model.state_dict(),
+                       "optimizer_state_dict": opt.state_dict(), "loss": 0.25, "note": None,
+                       "sizes": (1, 2), "names": ["a", "b"]}, path)
+    back = load(path)
+    assert back["epoch"] == 5 and type(back["epoch"]) is int and back["loss"] == 0.25
+    assert back["note"] is None and back["sizes"] == (1, 2) and back["names"] == ["a", "b"]
+    assert list(back["optimizer_state_dict"]["state"]) == [0, 1, 2, 3]  # int keys stay ints
+    nn.manual_seed(1)
+    again = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    opt2 = optim.Adam(again.parameters(), lr=1e-2)
+    again.load_state_dict(back["model_state_dict"])
+    opt2.load_state_dict(back["optimizer_state_dict"])
+    for m, o in ((model, opt), (again, opt2)):
+        o.zero_grad()
+        m(x).sum().backward()
+        o.step()
+    for a, b in zip(model.parameters(), again.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize("document, members, reason", [
+    (b"{not json", {}, "not a JSON document"),
+    (b'{"x": 1}', {}, "unexpected node"),
+    (b'{"a": "tree.7"}', {"tree.0": np.zeros(2)}, "unexpected node"),        # no such member
+    (b'{"d": [["w", {"a": "tree.0"}]]}', {"tree.0": np.zeros(2), "tree.1": np.ones(1)},
+     "not part of the"),                                                      # a member left over
+    (b'{"d": [["w", {"a": "tree.0"}], ["v", {"a": "tree.0"}]]}', {"tree.0": np.zeros(2)},
+     "unexpected node"),                                                      # one member twice
+    (b'{"l": [' * 5000 + b']}' * 5000, {}, "JSON|nested too deeply"),
+])
+def test_a_general_checkpoint_must_describe_exactly_its_arrays(tmp_path, document, members, reason):
+    path = str(tmp_path / "bad.npz")
+    np.savez(path, __tree__=np.frombuffer(document, dtype=np.uint8), **members)
+    with pytest.raises(ValueError, match=reason):
+        load(path)
+
+
+def test_a_general_checkpoint_refuses_what_it_cannot_store(tmp_path):
+    with pytest.raises(TypeError, match="keys must be str or int"):
+        save({"m": {(1, 2): np.zeros(1)}}, str(tmp_path / "a.npz"))
+    with pytest.raises(TypeError, match="Python objects"):
+        save({"m": [object()]}, str(tmp_path / "b.npz"))

@@ -2,7 +2,9 @@
 
 ``save`` writes atomically: the archive goes to a temporary file in the target directory, is
 flushed and fsynced, then ``os.replace``-d onto the path, so a crash or error mid-write leaves
-any previous checkpoint intact. ``load`` returns a plain ``dict[str, np.ndarray]`` and turns
+any previous checkpoint intact. ``load`` returns a plain ``dict[str, np.ndarray]`` (or, for
+PyTorch's general checkpoint of nested dicts, lists and numbers, that structure:
+``_checkpoint_tree``) and turns
 any malformed file into a ``ValueError`` naming the path and the reason. It treats the file
 as hostile: only a regular file is opened, and each member's zip entry and ``.npy`` header
 are validated before its data is read, so a header cannot make it allocate more than the
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _checkpoint_tree as _tree
 from . import _checks
 
 __all__ = ["save", "load", "TrainingCheckpoint", "training_state", "read_training_checkpoint",
@@ -62,6 +65,8 @@ def _state_dict_of(obj):
     if not isinstance(obj, Mapping):
         raise TypeError(f"save expects a Module (with state_dict()) or a mapping of names to "
                         f"arrays, got {type(obj).__name__}")
+    if _tree.is_nested(obj):  # PyTorch's general checkpoint: dicts, lists, numbers around arrays
+        return _tree.flatten(obj, _to_array)
     arrays = {}
     for key, value in obj.items():
         if not isinstance(key, str):
@@ -110,6 +115,10 @@ def _fsync_dir(directory):
 
 def save(module_or_state_dict, path, compress=False):
     """Save a Module's ``state_dict()`` (or a mapping name -> array) to ``path`` as ``.npz``.
+
+    A mapping that also holds dicts, lists, tuples, strings or None (PyTorch's general
+    checkpoint: ``{"epoch": 5, "model_state_dict": ..., "optimizer_state_dict": ...}``) is saved
+    with its structure, and :func:`load` gives it back as it was.
 
     Values may be numpy arrays or anything ``np.asarray`` accepts, including Tensors/Parameters
     (their ``.data``). Object arrays are refused with ``TypeError`` (no pickle). The file is
@@ -246,7 +255,8 @@ def _read_array(member, info):
 
 
 def load(path, map_location=None, weights_only=None):
-    """Load a checkpoint written by :func:`save` (or ``np.savez``) into ``dict[str, ndarray]``.
+    """Load a checkpoint written by :func:`save` (or ``np.savez``) into ``dict[str, ndarray]``,
+    or into the nested structure a general checkpoint was saved from (``_checkpoint_tree``).
 
     ``map_location`` and ``weights_only`` are PyTorch's and accepted for its code: there is
     one device, and a checkpoint here never holds anything but arrays.
@@ -297,6 +307,8 @@ def load(path, map_location=None, weights_only=None):
                     raise invalid(str(exc), name) from exc
                 except Exception as exc:  # zipfile/zlib/tokenizer/... errors of a bad member
                     raise invalid(f"{type(exc).__name__}: {exc}", name) from exc
+    if _tree.TREE_MEMBER in out:
+        return _tree.rebuild(out, invalid)
     return out
 
 
