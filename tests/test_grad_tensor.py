@@ -215,10 +215,19 @@ def test_inplace_refused_on_a_recorded_result_and_with_an_operand_that_requires_
     w = leaf([1.0, 2.0])
     h = w * 2
     with pytest.raises(RuntimeError, match="out of place"):
-        h += 1
+        h.add_(1)
+    # augmented assignment rebinds the name to the recorded result instead (d2l's Y += X)
+    old = h
+    h += w
+    assert h is not old and h.tolist() == [3.0, 6.0] and old.tolist() == [2.0, 4.0]
+    h.backward(np.ones(2))
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
     buffer = Tensor(np.zeros(2))
     with pytest.raises(RuntimeError, match="requires grad"):
         buffer.add_(w)  # would silently drop w from the graph
+    total = Tensor(np.zeros(2))
+    total += w  # likewise: total now depends on w
+    assert total.requires_grad
     with no_grad():
         buffer.add_(w)
     np.testing.assert_array_equal(buffer.data, [1.0, 2.0])

@@ -172,3 +172,34 @@ def test_grad_fn_and_load_keywords(tmp_path):
     tc.save(model.state_dict(), str(tmp_path / "m.npz"))
     state = tc.load(str(tmp_path / "m.npz"), map_location="cpu", weights_only=True)
     model.load_state_dict(state)
+
+
+def test_residual_block_with_augmented_assignment_matches_pytorch():
+    # d2l's Residual: Y = conv(...); Y += X; return relu(Y)
+    def block(nn_, F_, conv):
+        class Residual(nn_.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = conv
+
+            def forward(self, X):
+                Y = self.conv(F_.relu(X))
+                Y += X
+                return F_.relu(Y)
+        return Residual()
+
+    nn.manual_seed(0)
+    conv = nn.Conv2d(2, 2, 3, padding=1)
+    x = np.random.default_rng(1).standard_normal((2, 2, 5, 5)).astype(np.float32)
+    dy = np.random.default_rng(2).standard_normal((2, 2, 5, 5)).astype(np.float32)
+    xa = Tensor(x, requires_grad=True)
+    block(nn, F, conv)(xa).backward(dy)
+    assert xa.grad is not None and conv.weight.grad is not None
+    if torch is not None:
+        tconv = torch.nn.Conv2d(2, 2, 3, padding=1)
+        tconv.weight.data = torch.from_numpy(conv.weight.data.copy())
+        tconv.bias.data = torch.from_numpy(conv.bias.data.copy())
+        xb = torch.tensor(x, requires_grad=True)
+        block(torch.nn, torch.nn.functional, tconv)(xb).backward(torch.from_numpy(dy))
+        np.testing.assert_allclose(xa.grad.data, xb.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(conv.weight.grad.data, tconv.weight.grad.numpy(), rtol=1e-5, atol=1e-5)

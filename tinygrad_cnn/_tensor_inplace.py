@@ -136,17 +136,28 @@ class InplaceMethods:
             other = other.data
         return np.multiply(self._inplace_operand(op, other), alpha)
 
+    def _augmented(self, op: str, ufunc, other, out_of_place):
+        """``x op= other``: in place where in-place is allowed.  Where the graph is involved (x a
+        recorded result, or ``other`` requiring grad, outside ``no_grad()``), PyTorch records the
+        in-place op; here the name is rebound to the recorded out-of-place result, x = x op other
+        (d2l's ``Y += X`` in a residual block).  Other references keep the old value."""
+        if _tensor.is_grad_enabled() and (
+                (self.requires_grad and self._ctx is not None)
+                or (not self.requires_grad and isinstance(other, _tensor.Tensor) and other.requires_grad)):
+            return out_of_place(self, other)
+        return self._ufunc_inplace(op, ufunc, other)
+
     def __iadd__(self, other):
-        return self._ufunc_inplace("+=", np.add, other)
+        return self._augmented("+=", np.add, other, type(self).__add__)
 
     def __isub__(self, other):
-        return self._ufunc_inplace("-=", np.subtract, other)
+        return self._augmented("-=", np.subtract, other, type(self).__sub__)
 
     def __imul__(self, other):
-        return self._ufunc_inplace("*=", np.multiply, other)
+        return self._augmented("*=", np.multiply, other, type(self).__mul__)
 
     def __itruediv__(self, other):
-        return self._ufunc_inplace("/=", np.true_divide, other)
+        return self._augmented("/=", np.true_divide, other, type(self).__truediv__)
 
     # ----------------------------------------------------------- filling
     def zero_(self):
