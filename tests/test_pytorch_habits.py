@@ -203,3 +203,28 @@ def test_residual_block_with_augmented_assignment_matches_pytorch():
         block(torch.nn, torch.nn.functional, tconv)(xb).backward(torch.from_numpy(dy))
         np.testing.assert_allclose(xa.grad.data, xb.grad.numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(conv.weight.grad.data, tconv.weight.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_device_selection_lines_choose_the_cpu():
+    device = "cuda" if tc.cuda.is_available() else "mps" if tc.backends.mps.is_available() else "cpu"
+    assert device == "cpu"
+    accel = tc.accelerator.current_accelerator().type if tc.accelerator.is_available() else "cpu"
+    assert accel == "cpu"
+    tc.backends.cudnn.benchmark = True  # accepted, changes nothing
+    tc.cuda.manual_seed_all(0)
+    tc.cuda.empty_cache()
+    with pytest.raises(ValueError, match="only 'cpu'"):
+        tc.ones(2).cuda()
+
+
+def test_dataset_items_are_tensors():
+    x = np.arange(12, dtype=np.float32).reshape(3, 1, 2, 2)
+    ds = tc.data.TensorDataset(x, np.array([0, 1, 2]))
+    img, label = ds[1]
+    assert isinstance(img, Tensor) and isinstance(label, Tensor)
+    assert img.unsqueeze(0).shape == (1, 1, 2, 2) and label.item() == 1
+    assert ["a", "b", "c"][label] == "b"
+    img.data[0, 0, 0] = -1  # the rows' memory, as PyTorch's indexing of a tensor
+    assert x[1, 0, 0, 0] == -1
+    xb, yb = next(iter(tc.data.DataLoader(ds, 2)))
+    assert xb.shape == (2, 1, 2, 2) and yb.tolist() == [0, 1]

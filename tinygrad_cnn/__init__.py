@@ -12,7 +12,8 @@ from .explain import explain
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import _dtypes
-from ._dtypes import cuda, device, float32, float64, get_default_dtype, int32, int64, set_default_dtype
+from ._dtypes import (accelerator, backends, cuda, device, float32, float64, get_default_dtype, int32, int64,
+                      set_default_dtype)
 from ._factories import *  # noqa: F401,F403  tensor, zeros, randn, cat, stack, where, ...
 from ._factories import __all__ as _factory_names
 from ._functions import *  # noqa: F401,F403  exp, transpose, softmax, ... as f(x, ...)
@@ -25,7 +26,7 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "gradcheck", "GradcheckError", "save", "load", "set_num_threads", "get_num_threads",
            "explain"]
-__all__ += ["device", "cuda", "float32", "float64", "int32", "int64", "set_default_dtype", "get_default_dtype",
+__all__ += ["device", "cuda", "backends", "accelerator", "float32", "float64", "int32", "int64", "set_default_dtype", "get_default_dtype",
             "Size", "MaxResult", "MinResult", *_factory_names, *_function_names]
 
 # PyTorch's dtype aliases (torch.long, torch.float, ...) as attributes only: kept out of __all__ so

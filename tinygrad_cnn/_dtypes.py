@@ -113,8 +113,62 @@ class _Cuda:
     def device_count() -> int:
         return 0
 
+    @staticmethod
+    def manual_seed(seed) -> None:
+        """Seeds no GPU generator (there is none), as PyTorch does without CUDA."""
+
+    manual_seed_all = manual_seed
+
+    @staticmethod
+    def empty_cache() -> None:
+        """Frees no GPU memory (there is none)."""
+
 
 cuda = _Cuda()
+
+
+class _Unavailable:
+    """A GPU backend as seen from this CPU-only framework (``backends.mps``, ``backends.cudnn``):
+    not available, and its switches (``cudnn.benchmark = True``) are accepted and change nothing."""
+
+    def __init__(self, **switches):
+        self.__dict__.update(switches)
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def is_built() -> bool:
+        return False
+
+
+class _Backends:
+    """``torch.backends`` for the device-selection lines of PyTorch programs."""
+
+    def __init__(self):
+        self.mps = _Unavailable()
+        self.cudnn = _Unavailable(benchmark=False, deterministic=False, enabled=False)
+
+
+class _Accelerator:
+    """``torch.accelerator``: no accelerator here, so programs choose the CPU."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def current_accelerator():
+        return None
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
+
+
+backends = _Backends()
+accelerator = _Accelerator()
 
 
 def to_arguments(args, dtype=None, to_device=None):

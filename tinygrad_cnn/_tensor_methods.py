@@ -231,6 +231,11 @@ class ShapeMethods:
     def cpu(self):
         return self
 
+    def cuda(self, device=None, non_blocking=False):
+        """There is no GPU: ``ValueError``, as ``to('cuda')`` (programs that ask
+        ``cuda.is_available()`` first never call it)."""
+        return self.to("cuda")
+
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
 

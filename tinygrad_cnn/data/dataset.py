@@ -39,9 +39,9 @@ def _as_array(value, k):
 class TensorDataset(Dataset):
     """Samples ``(a[i], b[i], ...)`` of arrays or Tensors that share their first dimension.
 
-    ``tensors`` holds the arrays (numpy, not copied). Indexing returns numpy rows;
-    :class:`~tinygrad_cnn.data.DataLoader` turns a batch of them into Tensors, indexing each
-    array with the batch's indices at once.
+    ``tensors`` holds the arrays (numpy, not copied). Indexing returns Tensors, as PyTorch's
+    (``img, label = ds[0]; model(img.unsqueeze(0))``), which share the rows' memory;
+    :class:`~tinygrad_cnn.data.DataLoader` indexes each array with a batch's indices at once.
     """
 
     def __init__(self, *tensors):
@@ -59,7 +59,7 @@ class TensorDataset(Dataset):
         self.tensors = arrays
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.tensors)
+        return tuple(Tensor(a[index]) for a in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
