@@ -228,3 +228,10 @@ def test_dataset_items_are_tensors():
     assert x[1, 0, 0, 0] == -1
     xb, yb = next(iter(tc.data.DataLoader(ds, 2)))
     assert xb.shape == (2, 1, 2, 2) and yb.tolist() == [0, 1]
+
+
+def test_legacy_shape_constructor_is_refused_not_misread():
+    # torch.Tensor(2, 3) is a 2x3 tensor in PyTorch; here the second argument is requires_grad
+    with pytest.raises(TypeError, match="requires_grad must be True or False, got 3"):
+        Tensor(2, 3)
+    assert Tensor([1.0, 2.0], True).requires_grad and Tensor([1.0], np.bool_(True)).requires_grad

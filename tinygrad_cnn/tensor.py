@@ -214,6 +214,10 @@ class Tensor(TensorMethods):
     __array_ufunc__ = None  # numpy defers `array * tensor` to Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False):
+        if type(requires_grad) is not bool and not isinstance(requires_grad, np.bool_):
+            # Tensor(2, 3) is a shape in PyTorch's legacy constructor; here it would be data 2
+            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r} "
+                            f"(for a tensor of a given shape use zeros(...) or empty(...))")
         arr = _to_array(data)
         if requires_grad and arr.dtype not in _FLOAT_DTYPES:
             raise TypeError(
