@@ -235,3 +235,61 @@ def test_legacy_shape_constructor_is_refused_not_misread():
     with pytest.raises(TypeError, match="requires_grad must be True or False, got 3"):
         Tensor(2, 3)
     assert Tensor([1.0, 2.0], True).requires_grad and Tensor([1.0], np.bool_(True)).requires_grad
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_topk_values_indices_and_gradient(largest, dim):
+    z = np.random.default_rng(3).standard_normal((4, 6))
+    x = Tensor(z, requires_grad=True)
+    values, indices = tc.topk(x, 3, dim, largest)
+    expected = np.sort(z, axis=dim)
+    expected = np.flip(expected, axis=dim) if largest else expected
+    np.testing.assert_array_equal(values.data, np.take(expected, np.arange(3), axis=dim))
+    np.testing.assert_array_equal(np.take_along_axis(z, indices.data, axis=dim), values.data)
+    assert tc.gradcheck(lambda t: t.topk(3, dim, largest).values, [x])
+    if torch is not None:
+        theirs = torch.tensor(z).topk(3, dim, largest)
+        np.testing.assert_array_equal(indices.data, theirs.indices.numpy())
+    with pytest.raises(ValueError, match="topk: k"):
+        x.topk(7, 1)
+
+
+def test_topk_puts_nan_first_as_pytorch():
+    z = np.array([[1.0, np.nan, 3.0, 2.0]])
+    assert tc.tensor(z).topk(2).indices.tolist() == [[1, 2]]
+    assert tc.tensor(z).topk(2, largest=False).indices.tolist() == [[0, 3]]
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, T: t.split(2, 0), lambda t, T: t.split([1, 4], 0), lambda t, T: t.split(3, 1),
+    lambda t, T: t.chunk(2, 0), lambda t, T: t.chunk(3, 1), lambda t, T: t.chunk(6, 0),
+])
+def test_split_and_chunk_match_pytorch(call):
+    z = np.random.default_rng(4).standard_normal((5, 4))
+    x = Tensor(z, requires_grad=True)
+    pieces = call(x, tc)
+    np.testing.assert_array_equal(np.concatenate([p.data for p in pieces], axis=0 if pieces[0].shape[1] == 4 else 1), z)
+    dys = [np.random.default_rng(k).standard_normal(p.shape) for k, p in enumerate(pieces)]
+    sum((p * Tensor(d)).sum() for p, d in zip(pieces, dys)).backward()
+    if torch is not None:
+        xt = torch.tensor(z, requires_grad=True)
+        theirs = call(xt, torch)
+        assert [p.shape for p in pieces] == [tuple(p.shape) for p in theirs]
+        sum((p * torch.tensor(d)).sum() for p, d in zip(theirs, dys)).backward()
+        np.testing.assert_allclose(x.grad.data, xt.grad.numpy())
+    with pytest.raises(ValueError, match="add up to"):
+        x.split([1, 1], 0)
+
+
+def test_masked_fill():
+    z = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+    x = Tensor(z, requires_grad=True)
+    mask = z > 0
+    y = x.masked_fill(Tensor(mask), -1.0)
+    np.testing.assert_array_equal(y.data, np.where(mask, -1.0, z))
+    assert y.dtype == np.float32
+    y.backward(np.ones((3, 4), np.float32))
+    np.testing.assert_array_equal(x.grad.data, (~mask).astype(np.float32))
+    with pytest.raises(TypeError, match="boolean"):
+        x.masked_fill(Tensor(z), 0.0)

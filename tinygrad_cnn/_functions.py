@@ -30,7 +30,8 @@ _METHOD_FUNCTIONS = (
     "abs", "sqrt", "exp", "log", "tanh", "sigmoid", "relu", "clamp", "clip", "sum", "mean", "max", "min",
     "amax", "amin", "argmax", "argmin", "var", "std", "norm", "softmax", "log_softmax", "matmul", "mm",
     "add", "sub", "mul", "div", "pow", "neg", "square", "reshape", "transpose", "permute", "squeeze",
-    "unsqueeze", "flatten", "flip", "t", "clone", "eq", "ne", "lt", "le", "gt", "ge",
+    "unsqueeze", "flatten", "flip", "t", "clone", "eq", "ne", "lt", "le", "gt", "ge", "topk", "split",
+    "chunk", "masked_fill",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)

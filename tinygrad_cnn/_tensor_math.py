@@ -19,6 +19,7 @@ from . import _checks
 #: What ``max(dim)`` / ``min(dim)`` return, as ``torch.return_types.max``: ``.values``, ``.indices``.
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
 
 
 class MathMethods:
@@ -169,6 +170,26 @@ class MathMethods:
         if not keep:
             values, idx = values.squeeze(d), np.squeeze(idx, d)
         return result(values, Tensor(np.array(idx, dtype=np.int64)))  # not the array TakeAlong keeps
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The namedtuple (values, indices) of the ``k`` largest (``largest=False``: smallest)
+        elements along ``dim``, the most extreme first (NaN counts as the largest, as PyTorch);
+        ties keep their order.  The gradient goes to the picked elements.  ``sorted`` is
+        accepted: the result is always sorted."""
+        if self.ndim == 0:
+            raise ValueError("topk: a 0-d tensor has no dimension to pick from")
+        d = _checks.dim(dim, self.ndim, "topk")
+        k = _checks.nonneg_int(k, f"topk: k (at most the size {self.shape[d]} of dimension {dim})", self.shape[d])
+        _checks.boolean(sorted, "topk: sorted")
+        x = self.data
+        if x.dtype.kind == "f":  # NaN first when largest, last when smallest (argsort puts NaN last)
+            key = np.where(np.isnan(x), -np.inf, -x) if largest else x
+        else:
+            key = -x.astype(np.int64) if largest else x
+        order = np.argsort(key, axis=d, kind="stable")
+        idx = np.take(order, np.arange(k), axis=d)
+        values = X.TakeAlong.apply(self, indices=idx, axis=d)
+        return TopkResult(values, Tensor(np.array(idx, dtype=np.int64)))  # not the array TakeAlong keeps
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Index of the first largest element (over all elements when ``dim`` is None); no gradient."""

@@ -186,6 +186,45 @@ class ShapeMethods:
     def expand_as(self, other):
         return self.expand(_checks.tensor(other, "other").shape)
 
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the listed
+        sizes (which must add up to the dimension's size), as PyTorch; views through indexing,
+        so each piece's gradient flows back to its slice."""
+        d = _checks.dim(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [_checks.nonneg_int(s, "split: a section size") for s in split_size_or_sections]
+            if sum(sizes) != n:
+                raise ValueError(f"split: sections {list(sizes)} add up to {sum(sizes)}, not to the size {n} "
+                                 f"of dimension {dim} (shape {self.shape})")
+        else:
+            size = _checks.positive_int(split_size_or_sections, "split: split_size")
+            sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+        pieces, start = [], 0
+        for s in sizes:
+            pieces.append(self[(slice(None),) * d + (slice(start, start + s),)])
+            start += s
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of ⌈size/chunks⌉ along ``dim`` (fewer when they run out), as PyTorch."""
+        chunks = _checks.positive_int(chunks, "chunk: chunks")
+        d = _checks.dim(dim, self.ndim, "chunk")
+        n = self.shape[d]
+        return self.split(max(1, -(-n // chunks)), d)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, this tensor elsewhere (mask broadcasting to its shape);
+        the gradient flows where the mask is False."""
+        from . import _factories
+        m = mask.data if isinstance(mask, type(self)) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype} with shape {m.shape}")
+        if np.broadcast_shapes(m.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to {self.shape}")
+        fill = value if isinstance(value, type(self)) else type(self)(np.asarray(value, dtype=self.dtype))
+        return _factories.where(type(self)(m), fill, self)
+
     def repeat(self, *sizes):
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's ``repeat``, numpy's
         ``tile``): a copy of shape ``(sizes[i] · shape[i], ...)``; sizes beyond the tensor's
