@@ -293,3 +293,30 @@ def test_masked_fill():
     np.testing.assert_array_equal(x.grad.data, (~mask).astype(np.float32))
     with pytest.raises(TypeError, match="boolean"):
         x.masked_fill(Tensor(z), 0.0)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_argsort_match_pytorch(descending):
+    z = np.array([[3.0, np.nan, 1.0, 2.0], [0.0, -1.0, 5.0, 5.0]])
+    x = Tensor(z.copy(), requires_grad=True)
+    values, indices = x.sort(1, descending)
+    np.testing.assert_array_equal(np.take_along_axis(z, indices.data, 1), values.data)
+    assert tc.argsort(x, 1, descending).tolist() == indices.tolist()
+    dy = np.arange(8.0).reshape(2, 4)
+    values.backward(dy)
+    back = np.zeros_like(z)
+    np.put_along_axis(back, indices.data, dy, 1)
+    np.testing.assert_array_equal(x.grad.data, back)  # each element's gradient goes back to it
+    if torch is not None:
+        theirs = torch.tensor(z).sort(1, descending)
+        np.testing.assert_array_equal(indices.data, theirs.indices.numpy())
+
+
+def test_tests_reductions_and_new_factories():
+    t = tc.tensor([[1.0, np.nan], [np.inf, 2.0]])
+    assert t.isnan().tolist() == [[False, True], [False, False]]
+    assert t.isinf().any().item() and not t.isfinite().all().item()
+    assert tc.any(t > 1.5, 1).tolist() == [False, True] and tc.all(t < 10).item() is False
+    assert t.new_zeros(2, 3).shape == (2, 3) and t.new_ones((1,)).dtype == t.dtype
+    assert t.new_full((2,), 7.0).tolist() == [7.0, 7.0] and t.new_tensor([1, 2]).dtype == t.dtype
+    assert t.is_contiguous() and not t.t().is_contiguous()

@@ -20,6 +20,7 @@ from . import _checks
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
+SortResult = namedtuple("sort", ["values", "indices"])
 
 
 class MathMethods:
@@ -190,6 +191,40 @@ class MathMethods:
         idx = np.take(order, np.arange(k), axis=d)
         values = X.TakeAlong.apply(self, indices=idx, axis=d)
         return TopkResult(values, Tensor(np.array(idx, dtype=np.int64)))  # not the array TakeAlong keeps
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """The namedtuple (values, indices) of the elements sorted along ``dim`` (ties keep their
+        order; NaN last ascending, first descending, as PyTorch).  The gradient follows the
+        elements back to their places."""
+        if self.ndim == 0:
+            return SortResult(S.Clone.apply(self), Tensor(np.int64(0)))
+        d = _checks.dim(dim, self.ndim, "sort")
+        _checks.boolean(descending, "sort: descending")
+        _checks.boolean(stable, "sort: stable")
+        return SortResult(*self.topk(self.shape[d], d, largest=descending))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort the elements along ``dim`` (see :meth:`sort`); no gradient."""
+        return self.sort(dim, descending, stable).indices
+
+    def isnan(self):
+        return Tensor(np.isnan(self.data))  # boolean, outside the graph
+
+    def isinf(self):
+        return Tensor(np.isinf(self.data))
+
+    def isfinite(self):
+        return Tensor(np.isfinite(self.data))
+
+    def any(self, dim=None, keepdim=False):
+        """Whether any element (along ``dim``) is nonzero: a boolean tensor, no gradient."""
+        axes, keep = self._reduce_args("any", dim, keepdim, None, None)
+        return Tensor(np.asarray(np.any(self.data, axis=axes, keepdims=keep)))
+
+    def all(self, dim=None, keepdim=False):
+        """Whether every element (along ``dim``) is nonzero: a boolean tensor, no gradient."""
+        axes, keep = self._reduce_args("all", dim, keepdim, None, None)
+        return Tensor(np.asarray(np.all(self.data, axis=axes, keepdims=keep)))
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Index of the first largest element (over all elements when ``dim`` is None); no gradient."""

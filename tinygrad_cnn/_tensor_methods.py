@@ -213,6 +213,27 @@ class ShapeMethods:
         n = self.shape[d]
         return self.split(max(1, -(-n // chunks)), d)
 
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype (or ``dtype``), as PyTorch's."""
+        from . import _factories
+        return _factories.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        from . import _factories
+        return _factories.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        from . import _factories
+        return _factories.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new tensor of ``data`` with this tensor's dtype (or ``dtype``)."""
+        from . import _factories
+        return _factories.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, this tensor elsewhere (mask broadcasting to its shape);
         the gradient flows where the mask is False."""
