@@ -320,3 +320,42 @@ def test_tests_reductions_and_new_factories():
     assert t.new_zeros(2, 3).shape == (2, 3) and t.new_ones((1,)).dtype == t.dtype
     assert t.new_full((2,), 7.0).tolist() == [7.0, 7.0] and t.new_tensor([1, 2]).dtype == t.dtype
     assert t.is_contiguous() and not t.t().is_contiguous()
+
+
+GATHER_CASES = [  # (input shape, dim, index): repeated indices, an index smaller than the input
+    ((3, 4), 1, [[0, 0, 3], [1, 2, 1]]),
+    ((3, 4), 0, [[0, 2, 1, 2], [2, 2, 0, 1]]),
+    ((2, 3, 4), 2, [[[3], [0], [1]], [[2], [2], [0]]]),
+]
+
+
+@pytest.mark.parametrize("shape, dim, index", GATHER_CASES)
+def test_gather_against_the_reference_gradcheck_and_pytorch(shape, dim, index):
+    from tinygrad_cnn.ops.movement import gather_reference
+
+    z = np.random.default_rng(6).standard_normal(shape)
+    index = np.array(index)
+    x = Tensor(z, requires_grad=True)
+    y = x.gather(dim, tc.tensor(index))
+    np.testing.assert_array_equal(y.data, gather_reference(z, dim, index))
+    assert tc.gradcheck(lambda t: t.gather(dim, tc.tensor(index)), [x])
+    if torch is not None:
+        dy = np.random.default_rng(7).standard_normal(index.shape)
+        y.backward(dy)
+        xt = torch.tensor(z, requires_grad=True)
+        xt.gather(dim, torch.tensor(index)).backward(torch.tensor(dy))
+        np.testing.assert_allclose(x.grad.data, xt.grad.numpy())
+
+
+def test_gather_refuses_bad_indices():
+    x = tc.ones(3, 4)
+    with pytest.raises(ValueError, match=r"lie in \[0, 3\]"):
+        x.gather(1, tc.tensor([[4]]))
+    with pytest.raises(ValueError, match=r"lie in \[0, 3\]"):
+        x.gather(1, tc.tensor([[-1]]))
+    with pytest.raises(ValueError, match="dimensions"):
+        x.gather(1, tc.tensor([0, 1]))
+    with pytest.raises(ValueError, match="no larger"):
+        x.gather(1, tc.zeros(5, 1, dtype=tc.int64))
+    with pytest.raises(TypeError, match="integer"):
+        x.gather(1, tc.zeros(1, 1))

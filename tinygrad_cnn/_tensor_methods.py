@@ -234,6 +234,22 @@ class ShapeMethods:
     def is_contiguous(self) -> bool:
         return bool(self.data.flags.c_contiguous)
 
+    def gather(self, dim, index):
+        """PyTorch's ``gather``: out[i][j] = self[index[i][j]][j] for ``dim=0`` (and so on):
+        ``index`` is an integer tensor with this tensor's number of dimensions, no larger along
+        the others, and values in [0, size along ``dim``).  Differentiable with respect to self."""
+        d = _checks.dim(dim, self.ndim, "gather")
+        idx = index.data if isinstance(index, type(self)) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype} with shape {idx.shape}")
+        if idx.ndim != self.ndim or any(s > t for a, (s, t) in enumerate(zip(idx.shape, self.shape)) if a != d):
+            raise ValueError(f"gather: index of shape {idx.shape} must have the {self.ndim} dimensions of "
+                             f"the input {self.shape}, no larger except along dim {dim}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
+            raise ValueError(f"gather: index values must lie in [0, {self.shape[d] - 1}] along dim {dim} of "
+                             f"shape {self.shape}, got {idx.min()} to {idx.max()}")
+        return M.Gather.apply(self, index=np.array(idx, dtype=np.int64), axis=d)
+
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, this tensor elsewhere (mask broadcasting to its shape);
         the gradient flows where the mask is False."""

@@ -96,3 +96,43 @@ class Index(Function):
         else:
             np.add.at(full, ctx.index, grad)
         return full
+
+
+def _gather_grid(index: np.ndarray, axis: int) -> tuple:
+    """The full index of every element that gather reads: ``index`` along ``axis``, the
+    element's own position along every other axis."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    return tuple(grid)
+
+
+class Gather(Function):
+    """PyTorch's ``gather``: y[..., i, ...] = x[..., index[..., i, ...], ...] along ``axis``
+    (``index`` has x's number of dimensions, at most x's size along the others).
+
+    Backward: dX = dY added into zeros at the gathered places; an element gathered several
+    times receives every share (``np.add.at``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.index, ctx.axis, ctx.shape = index, axis, x.shape
+        return x[_gather_grid(index, axis)]
+
+    rule = "dX {x} = dY {g} added into zeros at the gathered places"
+
+    @staticmethod
+    def backward(ctx, grad):
+        full = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.add.at(full, _gather_grid(ctx.index, ctx.axis), grad)
+        return full
+
+
+def gather_reference(x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    """Plain loops over the output: out[pos] = x[pos with index[pos] at ``axis``]."""
+    out = np.empty(index.shape, dtype=x.dtype)
+    for pos in np.ndindex(index.shape):
+        src = list(pos)
+        src[axis] = index[pos]
+        out[pos] = x[tuple(src)]
+    return out
