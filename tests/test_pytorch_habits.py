@@ -359,3 +359,40 @@ def test_gather_refuses_bad_indices():
         x.gather(1, tc.zeros(5, 1, dtype=tc.int64))
     with pytest.raises(TypeError, match="integer"):
         x.gather(1, tc.zeros(1, 1))
+
+
+INTERPOLATIONS = [dict(size=(8, 9)), dict(scale_factor=2), dict(size=(3, 4)), dict(scale_factor=1.5)]
+
+
+@pytest.mark.parametrize("kwargs", INTERPOLATIONS, ids=str)
+@pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("bilinear", False), ("bilinear", True)])
+def test_interpolate_matches_pytorch_and_gradcheck(kwargs, mode, align_corners):
+    z = np.random.default_rng(8).standard_normal((2, 3, 5, 7))
+    x = Tensor(z, requires_grad=True)
+    y = F.interpolate(x, mode=mode, align_corners=align_corners, **kwargs)
+    small = Tensor(z[:1, :1], requires_grad=True)
+    assert tc.gradcheck(lambda t: F.interpolate(t, mode=mode, align_corners=align_corners, **kwargs), [small])
+    layer = nn.Upsample(mode=mode, align_corners=align_corners, **kwargs)
+    np.testing.assert_array_equal(layer(Tensor(z)).data, y.data)
+    if torch is not None:
+        dy = np.random.default_rng(9).standard_normal(y.shape)
+        y.backward(dy)
+        xt = torch.tensor(z, requires_grad=True)
+        yt = torch.nn.functional.interpolate(xt, mode=mode, align_corners=align_corners, **kwargs)
+        yt.backward(torch.tensor(dy))
+        np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_interpolate_bad_arguments():
+    x = tc.ones(1, 1, 4, 4)
+    with pytest.raises(ValueError, match="exactly one"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="mode"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="bilinear only"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match="gives an output"):
+        F.interpolate(x, scale_factor=0.1)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        F.interpolate(tc.ones(4, 4), scale_factor=2)

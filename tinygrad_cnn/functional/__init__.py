@@ -12,7 +12,7 @@ and the shapes) before any Function or compiled kernel runs; the Functions in
 # exported by adding its name there.
 # (the modules named like one of their functions are imported under another name, so that
 # F.dropout, F.linear and F.vec stay the functions)
-from . import activation, conv, loss, normalization, pooling, shape
+from . import activation, conv, loss, normalization, pooling, resample, shape
 from . import dropout as _dropout_module, linear as _linear_module, vec as _vec_module
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
@@ -22,8 +22,10 @@ from .conv import conv2d_normalised, conv2d_tensors, grouped_connection  # noqa:
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .resample import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .vec import *  # noqa: F401,F403
 
 __all__ = (activation.__all__ + loss.__all__ + conv.__all__ + pooling.__all__ + _vec_module.__all__
-           + _dropout_module.__all__ + normalization.__all__ + shape.__all__ + _linear_module.__all__)
+           + _dropout_module.__all__ + normalization.__all__ + shape.__all__ + _linear_module.__all__
+           + resample.__all__)

@@ -10,7 +10,8 @@ from .._dtypes import get_default_dtype
 from ..functional.pooling import subsampling
 from .module import Module, Parameter
 
-__all__ = ["MaxPool2d", "AvgPool2d", "Subsampling", "MaxUnpool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool2d", "AvgPool2d", "Subsampling", "MaxUnpool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+           "Upsample"]
 
 
 class MaxPool2d(Module):
@@ -157,3 +158,23 @@ class Subsampling(AvgPool2d):
                                      f"AvgPool2d(..., channels=C) for a weighted average pooling with it")
         # one pass: w·Σ(window) + b (a separate "+ bias" would read and write the maps again)
         return subsampling(x, self.kernel_size, self.weight, self.bias, self.stride)
+
+
+class Upsample(Module):
+    """Resize the maps (``F.interpolate``): ``Upsample(size=None, scale_factor=None,
+    mode='nearest', align_corners=None)``, read at every call as PyTorch's layer."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
+        super().__init__()
+        if (size is None) == (scale_factor is None):
+            raise ValueError("Upsample: give exactly one of size and scale_factor")
+        self.size, self.scale_factor = size, scale_factor
+        self.mode = check.one_of(mode, "Upsample: mode", ("nearest", "bilinear"))
+        self.align_corners = align_corners
+
+    def forward(self, x):
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
