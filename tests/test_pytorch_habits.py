@@ -396,3 +396,47 @@ def test_interpolate_bad_arguments():
         F.interpolate(x, scale_factor=0.1)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         F.interpolate(tc.ones(4, 4), scale_factor=2)
+
+
+@pytest.mark.parametrize("args", [(1, 1), (-2, 0), ((1, 2), (0, 1)), (5, None)], ids=str)
+def test_roll_matches_pytorch(args):
+    z = np.random.default_rng(10).standard_normal((3, 4))
+    x = Tensor(z, requires_grad=True)
+    y = x.roll(*args)
+    shifts, dims = args
+    np.testing.assert_array_equal(y.data, np.roll(z, shifts, dims))
+    dy = np.random.default_rng(11).standard_normal((3, 4))
+    y.backward(dy)
+    back = np.roll(dy, tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims)
+    np.testing.assert_array_equal(x.grad.data, back)
+
+
+def test_index_select_adds_the_gradients_of_repeats():
+    z = np.random.default_rng(12).standard_normal((3, 4))
+    x = Tensor(z, requires_grad=True)
+    y = x.index_select(1, tc.tensor([0, 2, 2]))
+    np.testing.assert_array_equal(y.data, z[:, [0, 2, 2]])
+    y.backward(np.ones((3, 3)))
+    np.testing.assert_array_equal(x.grad.data, np.tile([1.0, 0.0, 2.0, 0.0], (3, 1)))
+    with pytest.raises(ValueError, match="index_select: index values"):
+        x.index_select(1, tc.tensor([4]))
+    with pytest.raises(TypeError, match="1-D integer"):
+        x.index_select(1, tc.tensor([[0]]))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_against_the_reference_gradcheck_and_pytorch(dim):
+    from tinygrad_cnn.ops.reduce_extra import cumsum_reference
+
+    z = np.random.default_rng(13).standard_normal((3, 4))
+    x = Tensor(z, requires_grad=True)
+    y = tc.cumsum(x, dim)
+    np.testing.assert_allclose(y.data, cumsum_reference(z, dim), rtol=1e-12)
+    assert tc.gradcheck(lambda t: t.cumsum(dim), [x])
+    if torch is not None:
+        dy = np.random.default_rng(14).standard_normal((3, 4))
+        y.backward(dy)
+        xt = torch.tensor(z, requires_grad=True)
+        torch.cumsum(xt, dim).backward(torch.tensor(dy))
+        np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12)
+    assert tc.tensor([1, 2, 3]).cumsum(0).tolist() == [1, 3, 6]

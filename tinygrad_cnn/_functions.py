@@ -31,7 +31,7 @@ _METHOD_FUNCTIONS = (
     "amax", "amin", "argmax", "argmin", "var", "std", "norm", "softmax", "log_softmax", "matmul", "mm",
     "add", "sub", "mul", "div", "pow", "neg", "square", "reshape", "transpose", "permute", "squeeze",
     "unsqueeze", "flatten", "flip", "t", "clone", "eq", "ne", "lt", "le", "gt", "ge", "topk", "split",
-    "chunk", "masked_fill", "gather", "sort", "argsort", "isnan", "isinf", "isfinite", "any", "all",
+    "chunk", "masked_fill", "gather", "index_select", "roll", "cumsum", "sort", "argsort", "isnan", "isinf", "isfinite", "any", "all",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)

@@ -192,6 +192,14 @@ class MathMethods:
         values = X.TakeAlong.apply(self, indices=idx, axis=d)
         return TopkResult(values, Tensor(np.array(idx, dtype=np.int64)))  # not the array TakeAlong keeps
 
+    def cumsum(self, dim, dtype=None):
+        """Running sums along ``dim`` (PyTorch's ``cumsum``); differentiable."""
+        if self.ndim == 0:
+            return S.Clone.apply(self if dtype is None else self.to(dtype))
+        d = _checks.dim(dim, self.ndim, "cumsum")
+        x = self if dtype is None else self.to(dtype)
+        return X.CumSum.apply(x, axis=d)
+
     def sort(self, dim=-1, descending=False, stable=False):
         """The namedtuple (values, indices) of the elements sorted along ``dim`` (ties keep their
         order; NaN last ascending, first descending, as PyTorch).  The gradient follows the

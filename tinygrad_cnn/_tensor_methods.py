@@ -250,6 +250,37 @@ class ShapeMethods:
                              f"shape {self.shape}, got {idx.min()} to {idx.max()}")
         return M.Gather.apply(self, index=np.array(idx, dtype=np.int64), axis=d)
 
+    def index_select(self, dim, index):
+        """The slices at the 1-D integer ``index`` along ``dim`` (repeats allowed; their gradients add)."""
+        d = _checks.dim(dim, self.ndim, "index_select")
+        idx = index.data if isinstance(index, type(self)) else np.asarray(index)
+        if idx.dtype.kind not in "iu" or idx.ndim != 1:
+            raise TypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype} "
+                            f"with shape {idx.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
+            raise ValueError(f"index_select: index values must lie in [0, {self.shape[d] - 1}] along dim {dim} "
+                             f"of shape {self.shape}, got {idx.min()} to {idx.max()}")
+        return self[(slice(None),) * d + (type(self)(np.array(idx, dtype=np.int64)),)]
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted by ``shifts`` along ``dims``, wrapping around (``dims=None``: the
+        flattened tensor, then the shape back), as PyTorch; the gradient is rolled back."""
+        if dims is None:
+            shift = _checks.integer(shifts, "roll: shifts")
+            flat = self.reshape(-1)
+            n = flat.shape[0]
+            return flat.index_select(0, (np.arange(n) - shift) % n if n else np.arange(0)).reshape(self.shape)
+        shifts = (shifts,) if _checks.is_int(shifts) else tuple(shifts)
+        dims = (dims,) if _checks.is_int(dims) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        out = self
+        for shift, dim in zip(shifts, dims):
+            d = _checks.dim(dim, self.ndim, "roll")
+            n = self.shape[d]
+            out = out.index_select(d, (np.arange(n) - _checks.integer(shift, "roll: shifts")) % n)
+        return out
+
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, this tensor elsewhere (mask broadcasting to its shape);
         the gradient flows where the mask is False."""

@@ -154,3 +154,31 @@ class TakeAlong(Function):
         full = np.zeros(ctx.shape, dtype=grad.dtype)
         np.put_along_axis(full, ctx.indices, grad, axis=ctx.axis)
         return full
+
+
+class CumSum(Function):
+    """y_i = Σ_{j ≤ i} x_j along ``axis``; dx_j = Σ_{i ≥ j} dy_i, the cumulative sum of dY
+    taken from the far end."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    rule = "dX {x} = Σ_(i ≥ j) dY {g}, the cumulative sum of dY from the far end"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(np.cumsum(np.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
+
+
+def cumsum_reference(x: np.ndarray, axis: int) -> np.ndarray:
+    """Plain running sums along ``axis``."""
+    moved = np.moveaxis(np.asarray(x), axis, -1)
+    out = np.empty_like(moved)
+    for k in np.ndindex(moved.shape[:-1]):
+        total = moved.dtype.type(0)
+        for i, v in enumerate(moved[k]):
+            total = total + v
+            out[k + (i,)] = total
+    return np.moveaxis(out, -1, axis)
