@@ -440,3 +440,49 @@ def test_cumsum_against_the_reference_gradcheck_and_pytorch(dim):
         torch.cumsum(xt, dim).backward(torch.tensor(dy))
         np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12)
     assert tc.tensor([1, 2, 3]).cumsum(0).tolist() == [1, 3, 6]
+
+
+NORMS = {
+    "layer norm (C, H, W)": (lambda: nn.LayerNorm((4, 3, 3)), lambda: torch.nn.LayerNorm((4, 3, 3))),
+    "layer norm (W,)": (lambda: nn.LayerNorm(3), lambda: torch.nn.LayerNorm(3)),
+    "group norm 2 of 4": (lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4)),
+    "group norm per channel, no affine": (lambda: nn.GroupNorm(4, 4, affine=False),
+                                          lambda: torch.nn.GroupNorm(4, 4, affine=False)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NORMS))
+def test_layer_and_group_norm_match_pytorch_and_gradcheck(case):
+    make, make_theirs = NORMS[case]
+    ours = make().double()
+    rng = np.random.default_rng(15)
+    if ours.weight is not None:
+        ours.weight.data[...] = rng.standard_normal(ours.weight.shape)
+        ours.bias.data[...] = rng.standard_normal(ours.bias.shape)
+    z = rng.standard_normal((2, 4, 3, 3))
+    x = Tensor(z, requires_grad=True)
+    assert tc.gradcheck(lambda t: ours(t), [Tensor(z[:1], requires_grad=True)])
+    ours.zero_grad()  # the check's backward passes reached the layer's parameters too
+    y = ours(x)
+    if torch is not None:
+        theirs = make_theirs().double()
+        if ours.weight is not None:
+            theirs.weight.data = torch.tensor(ours.weight.data.copy())
+            theirs.bias.data = torch.tensor(ours.bias.data.copy())
+        dy = rng.standard_normal(z.shape)
+        y.backward(dy)
+        xt = torch.tensor(z, requires_grad=True)
+        theirs(xt).backward(torch.tensor(dy))
+        np.testing.assert_allclose(y.data, theirs(torch.tensor(z)).detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-12)
+        if ours.weight is not None:
+            np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), atol=1e-12)
+
+
+def test_norm_bad_arguments():
+    with pytest.raises(ValueError, match="must divide"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ValueError, match="last dimensions"):
+        F.layer_norm(tc.ones(2, 3), (4,))
+    with pytest.raises(ValueError, match="must divide"):
+        F.group_norm(tc.ones(2, 4, 3), 3)

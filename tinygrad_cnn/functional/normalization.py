@@ -8,7 +8,7 @@ from .. import _checks as check
 from ..ops import normalization as _norm
 from ..tensor import Tensor, no_grad
 
-__all__ = ["batch_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -58,3 +58,52 @@ def _update_running(x: np.ndarray, running_mean: Tensor, running_var: Tensor, mo
     with no_grad():
         for r, s in ((running_mean, mean), (running_var, unbiased)):
             r.data[...] = (1 - momentum) * r.data + momentum * s.astype(r.dtype, copy=False)
+
+
+def _standardise(x: Tensor, axes: tuple, eps: float) -> Tensor:
+    """(x − mean) / √(var + eps) over ``axes`` (the biased variance, as PyTorch's norms), made of
+    differentiable ops, so its gradient is the chain rule through mean, var and the division."""
+    mean = x.mean(dim=axes, keepdim=True)
+    var = x.var(dim=axes, keepdim=True, correction=0)
+    return (x - mean) / (var + x.dtype.type(eps)).sqrt()
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last dimensions ``normalized_shape`` of each example, then
+    ``· weight + bias`` (both of shape ``normalized_shape``, optional), as PyTorch's."""
+    x = check.float_tensor(x, "x")
+    shape = (normalized_shape,) if check.is_int(normalized_shape) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[-k:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the last dimensions of x {x.shape}")
+    eps = check.real(eps, "layer_norm: eps", 0.0, low_open=True)
+    out = _standardise(x, tuple(range(x.ndim - k, x.ndim)), eps)
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None:
+            p = check.float_tensor(p, f"layer_norm: {name}")
+            if p.shape != shape:
+                raise ValueError(f"layer_norm: {name} must have shape {shape}, got {p.shape}")
+            check.same_dtype(x, p, "x", name, "layer_norm")
+            out = out * p if name == "weight" else out + p
+    return out
+
+
+def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise each example's channels in ``num_groups`` groups (over the group's channels and
+    all positions), then ``· weight + bias`` per channel (optional), as PyTorch's."""
+    x = check.float_tensor(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: x must be (N, C, ...), got shape {x.shape}")
+    N, C = x.shape[:2]
+    g = check.positive_int(num_groups, "group_norm: num_groups")
+    if C % g:
+        raise ValueError(f"group_norm: num_groups={g} must divide the {C} channels of x {x.shape}")
+    eps = check.real(eps, "group_norm: eps", 0.0, low_open=True)
+    grouped = x.reshape((N, g, -1))
+    out = _standardise(grouped, (2,), eps).reshape(x.shape)
+    per_channel = (1, C) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * check.channel_vector(weight, C, "weight", "group_norm", like=x).reshape(per_channel)
+    if bias is not None:
+        out = out + check.channel_vector(bias, C, "bias", "group_norm", like=x).reshape(per_channel)
+    return out

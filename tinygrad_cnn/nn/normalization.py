@@ -18,7 +18,7 @@ from .._dtypes import get_default_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
 class _BatchNorm(Module):
@@ -95,3 +95,54 @@ class BatchNorm2d(_BatchNorm):
     y = γ (x − μ)/√(σ² + ε) + β, statistics over N, H and W."""
 
     _ranks, _layout = (4,), "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """``F.layer_norm`` over the last dimensions ``normalized_shape``; ``weight`` (ones) and
+    ``bias`` (zeros) of that shape when ``elementwise_affine``."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if check.is_int(normalized_shape) else tuple(normalized_shape)
+        self.normalized_shape = tuple(check.positive_int(s, "LayerNorm: normalized_shape") for s in shape)
+        self.eps = check.real(eps, "LayerNorm: eps", 0.0, low_open=True)
+        self.elementwise_affine = check.boolean(elementwise_affine, "LayerNorm: elementwise_affine")
+        if device is not None:
+            _dtypes.device(device)
+        dtype = get_default_dtype() if dtype is None else _dtypes.as_dtype(dtype, "LayerNorm: dtype")
+        affine = self.elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype)) if affine and bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """``F.group_norm`` with ``num_groups`` groups of ``num_channels``; per-channel ``weight``
+    (ones) and ``bias`` (zeros) when ``affine``."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.num_groups = check.positive_int(num_groups, "GroupNorm: num_groups")
+        self.num_channels = check.positive_int(num_channels, "GroupNorm: num_channels")
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_groups={self.num_groups} must divide num_channels={self.num_channels}")
+        self.eps = check.real(eps, "GroupNorm: eps", 0.0, low_open=True)
+        self.affine = check.boolean(affine, "GroupNorm: affine")
+        if device is not None:
+            _dtypes.device(device)
+        dtype = get_default_dtype() if dtype is None else _dtypes.as_dtype(dtype, "GroupNorm: dtype")
+        self.weight = Parameter(np.ones(self.num_channels, dtype=dtype)) if self.affine else None
+        self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype)) if self.affine else None
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
