@@ -204,3 +204,31 @@ def test_load_state_dict_checks_settings_as_the_constructor_does(make, bad, exc)
     with pytest.raises(exc, match="load_state_dict"):
         sched.load_state_dict(state)
     sched.load_state_dict(sched.state_dict())  # its own state still loads
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.01)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=4)),
+    ("LinearLR", dict(start_factor=0.25, total_iters=4)),
+    ("LinearLR", dict(start_factor=0.5, end_factor=0.1, total_iters=3)),
+    ("ConstantLR", dict(factor=0.5, total_iters=3)),
+])
+def test_more_schedules_give_pytorchs_rates_and_resume(name, kwargs):
+    torch = pytest.importorskip("torch")
+    opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    sched = getattr(ours, name)(opt, **kwargs)
+    topt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    theirs = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    for epoch in range(15):
+        assert sched.get_last_lr() == theirs.get_last_lr(), epoch  # the same bits
+        opt.step()
+        topt.step()
+        sched.step()
+        theirs.step()
+    # a schedule restored from its state continues as the original
+    again = getattr(ours, name)(optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1), **kwargs)
+    again.load_state_dict(sched.state_dict())
+    again.optimizer.param_groups[0]["lr"] = opt.param_groups[0]["lr"]
+    sched.step()
+    again.step()
+    assert again.get_last_lr() == sched.get_last_lr()

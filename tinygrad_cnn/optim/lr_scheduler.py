@@ -30,7 +30,7 @@ from collections import Counter
 from .. import _checks
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LambdaLR", "OneCycleLR", "ReduceLROnPlateau", "cosine_schedule"]
+           "CosineAnnealingWarmRestarts", "LinearLR", "ConstantLR", "LambdaLR", "OneCycleLR", "ReduceLROnPlateau", "cosine_schedule"]
 
 
 def _cosine(base_lr, eta_min, t, t_max):
@@ -84,6 +84,9 @@ _STATE_CHECKS = {
     "gamma": _nonneg, "eta_min": _nonneg, "threshold": _nonneg, "eps": _nonneg,
     "step_size": _checks.positive_int, "T_max": _checks.positive_int, "total_steps": _checks.positive_int,
     "patience": _checks.nonneg_int, "cooldown": _checks.nonneg_int,
+    "T_0": _checks.positive_int, "T_mult": _checks.positive_int, "total_iters": _checks.nonneg_int,
+    "start_factor": lambda v, name: _checks.real(v, name, 0.0, 1.0, low_open=True),
+    "end_factor": lambda v, name: _checks.real(v, name, 0.0, 1.0),
     "factor": lambda v, name: _checks.real(v, name, 0.0, 1.0, high_open=True),
     "milestones": _milestones,
 }
@@ -251,6 +254,61 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine decay from the initial rate to ``eta_min`` over ``T_0`` epochs, then again over
+    ``T_0·T_mult``, ``T_0·T_mult²``, … (SGDR, PyTorch's): epoch ``t`` lies ``T_cur`` epochs into
+    a cycle of ``T_i`` and gets ``eta_min + (base − eta_min)·(1 + cos(π T_cur / T_i))/2``."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        self.T_0 = _checks.positive_int(T_0, "T_0")
+        self.T_mult = _checks.positive_int(T_mult, "T_mult")
+        self.eta_min = _nonneg(eta_min, "eta_min")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t_cur, t_i = self.last_epoch, self.T_0
+        while t_cur >= t_i:  # whole cycles done, in integers
+            t_cur -= t_i
+            t_i *= self.T_mult
+        return [_cosine(base, self.eta_min, t_cur, t_i) for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """The rate times a factor going linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs, then ``end_factor`` (a warm-up), updated step by step as PyTorch's."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        self.start_factor = _checks.real(start_factor, "start_factor", 0.0, 1.0, low_open=True)
+        self.end_factor = _checks.real(end_factor, "end_factor", 0.0, 1.0)
+        self.total_iters = _checks.positive_int(total_iters, "total_iters")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._group_lrs()]
+        if self.last_epoch > self.total_iters:
+            return self._group_lrs()
+        change = self.end_factor - self.start_factor
+        step = 1.0 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
+        return [lr * step for lr in self._group_lrs()]
+
+
+class ConstantLR(LRScheduler):
+    """The rate times ``factor`` for the first ``total_iters`` epochs, then the rate itself."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        self.factor = _checks.real(factor, "factor", 0.0, 1.0, low_open=True)
+        self.total_iters = _checks.nonneg_int(total_iters, "total_iters")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._group_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._group_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._group_lrs()]
 
 
 class OneCycleLR(LRScheduler):
