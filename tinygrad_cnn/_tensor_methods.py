@@ -216,20 +216,21 @@ class ShapeMethods:
     def new_zeros(self, *size, dtype=None, requires_grad=False):
         """Zeros of ``size`` with this tensor's dtype (or ``dtype``), as PyTorch's."""
         from . import _factories
-        return _factories.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _factories.zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, requires_grad=False):
         from . import _factories
-        return _factories.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _factories.ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, requires_grad=False):
         from . import _factories
-        return _factories.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _factories.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                               requires_grad=requires_grad)
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
         """A new tensor of ``data`` with this tensor's dtype (or ``dtype``)."""
         from . import _factories
-        return _factories.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _factories.tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def is_contiguous(self) -> bool:
         return bool(self.data.flags.c_contiguous)
@@ -239,28 +240,27 @@ class ShapeMethods:
         ``index`` is an integer tensor with this tensor's number of dimensions, no larger along
         the others, and values in [0, size along ``dim``).  Differentiable with respect to self."""
         d = _checks.dim(dim, self.ndim, "gather")
-        idx = index.data if isinstance(index, type(self)) else np.asarray(index)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype} with shape {idx.shape}")
+        idx = self._positions(index, d, "gather", "an integer tensor")
         if idx.ndim != self.ndim or any(s > t for a, (s, t) in enumerate(zip(idx.shape, self.shape)) if a != d):
             raise ValueError(f"gather: index of shape {idx.shape} must have the {self.ndim} dimensions of "
                              f"the input {self.shape}, no larger except along dim {dim}")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise ValueError(f"gather: index values must lie in [0, {self.shape[d] - 1}] along dim {dim} of "
-                             f"shape {self.shape}, got {idx.min()} to {idx.max()}")
-        return M.Gather.apply(self, index=np.array(idx, dtype=np.int64), axis=d)
+        return M.Gather.apply(self, index=idx, axis=d)
 
     def index_select(self, dim, index):
         """The slices at the 1-D integer ``index`` along ``dim`` (repeats allowed; their gradients add)."""
         d = _checks.dim(dim, self.ndim, "index_select")
+        idx = self._positions(index, d, "index_select", "a 1-D integer tensor", ndim=1)
+        return self[(slice(None),) * d + (type(self)(idx),)]
+
+    def _positions(self, index, d, op, what, ndim=None):
+        """``index`` as a new int64 array of positions along axis ``d``, each in [0, size)."""
         idx = index.data if isinstance(index, type(self)) else np.asarray(index)
-        if idx.dtype.kind not in "iu" or idx.ndim != 1:
-            raise TypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype} "
-                            f"with shape {idx.shape}")
+        if idx.dtype.kind not in "iu" or (ndim is not None and idx.ndim != ndim):
+            raise TypeError(f"{op}: index must be {what}, got dtype {idx.dtype} with shape {idx.shape}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise ValueError(f"index_select: index values must lie in [0, {self.shape[d] - 1}] along dim {dim} "
+            raise ValueError(f"{op}: index values must lie in [0, {self.shape[d] - 1}] along dim {d} "
                              f"of shape {self.shape}, got {idx.min()} to {idx.max()}")
-        return self[(slice(None),) * d + (type(self)(np.array(idx, dtype=np.int64)),)]
+        return np.array(idx, dtype=np.int64)
 
     def roll(self, shifts, dims=None):
         """Elements shifted by ``shifts`` along ``dims``, wrapping around (``dims=None``: the

@@ -19,6 +19,15 @@ def _frozen(value):
     return tuple(value) if isinstance(value, list) else value
 
 
+def _connection_table(connection, out_channels, in_channels, groups, copy):
+    """The read-only uint8 table a layer convolves with: ``connection`` (all ones for None;
+    ``copy``: a copy, so that the caller's array stays theirs) AND the groups' blocks."""
+    table = check.connection(connection, out_channels, in_channels, op="Conv2d")
+    table = F.grouped_connection(table.copy() if copy else table, groups)
+    table.flags.writeable = False
+    return table
+
+
 class Conv2d(Module):
     """2-D convolution layer: Z = W ⊛ V + b for every output map (``F.conv2d``).
 
@@ -54,11 +63,8 @@ class Conv2d(Module):
         check.boolean(bias, "bias")
 
         kh, kw = self.kernel_size
-        table = check.connection(connection, self.out_channels, self.in_channels, op="Conv2d")
-        if connection is not None:
-            table = table.copy()  # the layer's own: the caller's array stays theirs, and writeable
-        table = F.grouped_connection(table, self.groups)
-        table.flags.writeable = False
+        table = _connection_table(connection, self.out_channels, self.in_channels, self.groups,
+                                  copy=connection is not None)
         self._table = table  # all ones without a connection matrix or groups
         self.connection = None if connection is None else table
         self._layout_of = None  # the attributes _pad and _table were last derived from
@@ -100,10 +106,8 @@ class Conv2d(Module):
             groups = check.positive_int(self.groups, "Conv2d: groups")
             self._pad = check.padding(self.padding, (kh, kw), stride, dilation)
             own = now[-1] == "own"  # the layer's own read-only table (else a user's array, or None)
-            table = check.connection(self.connection, O, Cg * groups, op="Conv2d")  # ones for None
-            table = F.grouped_connection(table.copy() if self.connection is not None and not own else table,
-                                         groups)
-            table.flags.writeable = False
+            table = _connection_table(self.connection, O, Cg * groups, groups,
+                                      copy=self.connection is not None and not own)
             if own:  # keep it the layer's own, so that it needs no content key
                 self.connection = table
             self._table = table
