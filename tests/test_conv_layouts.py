@@ -90,3 +90,35 @@ def test_whole_map_weight_gradient_takes_the_product_at_every_batch_size(N):
     assert choose_path(N, 120, 84, 1, 1, 1, 1, 1, (1, 1), np.ones((84, 120), np.uint8), **whole) == "im2col"
     c3 = np.asarray(figures.LENET_C3_TABLE, np.uint8)
     assert choose_path(N, 6, 16, 5, 5, 10, 10, 14, (1, 1), c3, weight=True) == "taps"
+
+
+@pytest.mark.parametrize("N, H, kernel, padding", [
+    (32, 6, (3, 3), (0, 0, 0, 0)),    # four examples per stack, every stack full
+    (37, 6, (3, 3), (1, 2, 0, 1)),    # the last chunk, and so its stack, short
+    (34, 16, (3, 3), (1, 1, 1, 1)),   # 18×16 copies: two examples per stack, two stacks a chunk
+    (13, 5, (2, 2), (0, 0, 0, 0)),    # chunks of one example: no stacking
+])
+def test_weight_gradient_stacks_examples_of_small_maps(N, H, kernel, padding):
+    """The taps stack a chunk's examples on small maps into one dot product per tap
+    (zeros between the examples' dZ keep them apart): the same as the naive loops, with
+    full, short and several stacks per chunk, and with none."""
+    from tinygrad_cnn.kernels.conv_weight_grad import batch_split, stack_size
+
+    rng = np.random.default_rng(N)
+    C, O = 3, 6
+    x = rng.standard_normal((N, C, H, H + 1))
+    top, bottom, left, right = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    Ho, Wo = xp.shape[2] - kernel[0] + 1, xp.shape[3] - kernel[1] + 1
+    dz = rng.standard_normal((N, O, Ho, Wo))
+    conn = (rng.random((O, C)) < 0.7).astype(np.uint8)
+    with K.force_path("taps"):
+        dw_ = K.weight_gradient(dz, x, kernel, (1, 1), (1, 1), conn, padding=padding)
+    _, ref, _ = conv2d_backward_reference(xp, rng.standard_normal((O, C) + kernel), dz, (1, 1), (0, 0), conn)
+    assert_close(dw_, ref, np.float64)
+    expected_stack = {32: 4, 37: 4, 34: 2, 13: 1}[N]
+    assert stack_size(batch_split(N, C)[0], xp.shape[2], Wo) == expected_stack
+    # negative control: an example's dZ leaking into its neighbour's would be noticed
+    leaked = dz + np.roll(dz, 1, axis=0)
+    _, wrong, _ = conv2d_backward_reference(xp, rng.standard_normal((O, C) + kernel), leaked, (1, 1), (0, 0), conn)
+    assert not np.allclose(dw_, wrong, rtol=1e-6)

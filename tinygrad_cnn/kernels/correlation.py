@@ -287,11 +287,12 @@ def _tap_table(w, conn, Wp, plane, dh, dw):
 
 
 @njit(cache=True, inline="always")
-def shifted_copies(x, vmap, kw, dw, top, left, Hp, Wo):
+def shifted_copies(x, base, pitch, vmap, kw, dw, top, left, Hp, Wo):
     """Write one map ``vmap`` (H, W), zero-padded by ``top`` rows and ``left`` columns, into
-    ``x`` as kw copies of Hp rows × Wo: copy l starts at l·Hp·Wo and is the padded map shifted
-    left by l·D_c, so that tap (k, l) reads copy l at k·D_r·Wo.  Only the map's cells are
-    written: the padding keeps the zeros ``x`` was made with."""
+    ``x`` as kw copies of Hp rows × Wo: copy l starts at ``base + l·pitch`` and is the padded
+    map shifted left by l·D_c, so that tap (k, l) reads copy l at k·D_r·Wo.  Only the map's
+    cells are written: the padding keeps the zeros ``x`` was made with.  (``pitch`` = Hp·Wo
+    for one map; the weight gradient stacks several examples' maps in each copy.)"""
     H, W = vmap.shape
     for l in range(kw):
         shift = l * dw - left
@@ -300,7 +301,7 @@ def shifted_copies(x, vmap, kw, dw, top, left, Hp, Wo):
         if j1 <= j0:  # this copy sees only padding
             continue
         for r in range(H):
-            start = (l * Hp + top + r) * Wo
+            start = base + l * pitch + (top + r) * Wo
             x[start + j0:start + j1] = vmap[r, j0 + shift:j1 + shift]
 
 
@@ -499,7 +500,7 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, layout)
             for c in range(C):
                 if layout == SHIFTED_COPIES:
                     x = xf
-                    shifted_copies(x, v[n, c], kw, dw, top, left, Hp, Wo)
+                    shifted_copies(x, 0, Hp * Wo, v[n, c], kw, dw, top, left, Hp, Wo)
                 else:
                     x = xf[c * pplane:(c + 1) * pplane]
                 q = 0
