@@ -133,29 +133,36 @@ def window_sum_dot(ds, s, with_sum=False):
     of one shape, one dtype; ``(C,)`` arrays of that dtype.
     """
     N, C = ds.shape[:2]
-    # a float64 sum waits on its previous addition: a few cycles an element, counted as 4
-    dw, db = run_kernel(_window_sum_dot, 4 * N * C * ds.shape[2] * ds.shape[3], ds,
+    # a plane's start-up costs about as much as 32 of its elements (small planes: LeNet's S4)
+    dw, db = run_kernel(_window_sum_dot, N * C * (ds.shape[2] * ds.shape[3] + 32), ds,
                         np.ascontiguousarray(s, dtype=ds.dtype))
     return (dw, db) if with_sum else dw
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
 def _window_sum_dot(ds, s):
-    """Compiled body of :func:`window_sum_dot`: ``(Σ ds ∘ s, Σ ds)`` per map."""
+    """Compiled body of :func:`window_sum_dot`: ``(Σ ds ∘ s, Σ ds)`` per map.
+
+    A plane's sums may be reassociated (vectorised with several partial sums:
+    one float64 sum in order waits on its previous addition at every element);
+    the order is fixed by the compiled code, not by the thread count.
+    """
     N, C, Ho, Wo = ds.shape
+    L = Ho * Wo
+    d = ds.reshape(N * C * L)
+    v = s.reshape(N * C * L)
     planes = np.empty((N, C, 2), dtype=np.float64)
-    for t in prange(N * C):
-        n = t // C
-        c = t % C
+    for t in prange(N * C):  # plane t = (n, c) is d[t·L : (t+1)·L]
         dot = 0.0
         total = 0.0
-        for i in range(Ho):
-            for j in range(Wo):
-                d = np.float64(ds[n, c, i, j])
-                dot += d * np.float64(s[n, c, i, j])
-                total += d
-        planes[n, c, 0] = dot
-        planes[n, c, 1] = total
+        dp = d[t * L:(t + 1) * L]
+        vp = v[t * L:(t + 1) * L]
+        for m in range(L):
+            e = np.float64(dp[m])
+            dot += e * np.float64(vp[m])
+            total += e
+        planes[t // C, t % C, 0] = dot
+        planes[t // C, t % C, 1] = total
     dw = np.empty(C, dtype=ds.dtype)
     db = np.empty(C, dtype=ds.dtype)
     for c in range(C):
