@@ -384,4 +384,14 @@ def test_kernels_cached_reads_numba_index_files(tmp_path):
     assert kernels_cached(kernels, [cache])
     os.utime(index, (0, 0))  # an index older than its source is stale
     assert not kernels_cached(kernels, [cache])
+    # ... unless it was written for this very source (Numba's stamp: its SHA-256), as after a
+    # checkout that rewrote an unchanged file
+    import hashlib
+    import pickle
+
+    source = (kernels / "conv.py").read_bytes()
+    for stamp, cached in ((hashlib.sha256(source).digest(), True), (hashlib.sha256(b"other").digest(), False)):
+        index.write_bytes(pickle.dumps("0.68.1") + pickle.dumps((stamp, {})))
+        os.utime(index, (0, 0))
+        assert kernels_cached(kernels, [cache]) is cached
     assert isinstance(kernels_cached(), bool)  # the package's own kernels

@@ -21,7 +21,9 @@ module level, so the command line can check its arguments before anything heavy 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import re
 import sys
 from dataclasses import asdict, dataclass, fields
@@ -313,10 +315,14 @@ def kernels_cached(kernels_dir=None, cache_dirs=None) -> bool:
     """Whether Numba's on-disk cache holds the compiled kernels (cheap: no compilation).
 
     True when every module of ``kernels_dir`` (default: :mod:`tinygrad_cnn.kernels`) that
-    declares cached functions has a Numba cache index (``<module>.*.nbi``) at least as new as
-    its source in one of ``cache_dirs`` (default: the places Numba writes to: the package's
-    ``__pycache__``, ``NUMBA_CACHE_DIR``, the user-wide cache). A False may be pessimistic (an
-    index made for other argument types); it only decides whether to print a notice.
+    declares cached functions has a Numba cache index (``<module>.*.nbi``) made for its
+    source in one of ``cache_dirs`` (default: the places Numba writes to: the package's
+    ``__pycache__``, ``NUMBA_CACHE_DIR``, the user-wide cache): one whose stamp is the
+    source's (Numba's stamp is the source's SHA-256, or its mtime and size in older
+    versions), or failing that one at least as new as the source.  The stamp matters
+    after a checkout that rewrote an unchanged source: Numba still loads its cache, though
+    the file is newer.  A False may be pessimistic (an index made for other argument
+    types); it only decides whether to print a notice.
     """
     if kernels_dir is None:  # absolute but not resolved, as Numba names it
         kernels_dir = Path(os.path.abspath(__file__)).with_name("kernels")
@@ -325,22 +331,36 @@ def kernels_cached(kernels_dir=None, cache_dirs=None) -> bool:
         cache_dirs = _numba_cache_dirs(kernels_dir)
     for source in sorted(kernels_dir.glob("*.py")):
         try:
-            if not _CACHED_JIT.search(source.read_text(encoding="utf-8")):
+            text = source.read_bytes()
+            if not _CACHED_JIT.search(text.decode("utf-8")):
                 continue
-            built = source.stat().st_mtime
-        except OSError:
+            st = source.stat()
+        except (OSError, UnicodeDecodeError):
             continue
-        stamps = [index.stat().st_mtime for d in cache_dirs
-                  for index in Path(d).glob(f"{source.stem}.*.nbi")]
-        if not stamps or max(stamps) < built:
+        indexes = [index for d in cache_dirs for index in Path(d).glob(f"{source.stem}.*.nbi")]
+        stamps = {hashlib.sha256(text).digest(), (st.st_mtime, st.st_size)}
+        if not any(index.stat().st_mtime >= st.st_mtime or _index_stamp(index) in stamps
+                   for index in indexes):
             return False
     return True
 
 
+def _index_stamp(index):
+    """The source stamp a Numba cache index was written for (None when it cannot be read).
+
+    The index is Numba's version, pickled, then the pickled pair (stamp, overloads).
+    """
+    try:
+        with open(index, "rb") as f:
+            pickle.load(f)
+            stamp = pickle.loads(f.read())[0]
+        return stamp if isinstance(stamp, (bytes, tuple)) else None
+    except Exception:  # an empty, foreign or truncated file: no stamp
+        return None
+
+
 def _numba_cache_dirs(kernels_dir):
     """Where Numba puts the cache of the modules in ``kernels_dir`` (its three locators)."""
-    import hashlib
-
     import numba
 
     dirs = [kernels_dir / "__pycache__"]
