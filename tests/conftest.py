@@ -5,6 +5,11 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# Kernels normally drop to one thread while other processes take the cores
+# (runtime.cores_taken); the tests that compare one and two threads must get the
+# count they ask for on a loaded machine too.  test_runtime turns it on to test it.
+os.environ.setdefault("TINYGRAD_CNN_ADAPT_THREADS", "0")
+
 # The conv_path fixture only patches a module constant, so reusing it across examples is safe.
 # First calls compile Numba kernels, so no per-example deadline.
 settings.register_profile(

@@ -89,6 +89,61 @@ def test_kernels_obey_a_lowered_numba_count_and_restore_it():
     assert numba.get_num_threads() == previous
 
 
+def test_kernels_run_on_one_thread_while_other_work_takes_the_cores(monkeypatch):
+    """Every CONTENTION_PERIOD the run delay of the launching thread and the workers (time
+    runnable but not running) over the time passed decides: above CONTENTION_SHARE the
+    kernels run on the launching thread alone, below it on the framework's threads again."""
+    from tinygrad_cnn.kernels import _parallel
+
+    me = threading.get_native_id()
+    clock, delays, looks = [100.0], {me: 0}, []
+
+    def run_delays(tids):
+        looks.append(tuple(tids))
+        return {t: delays[t] for t in tids if t in delays}
+
+    monkeypatch.setattr(runtime, "_adapt", True)
+    monkeypatch.setattr(runtime, "_look", (0.0, {}, False))
+    monkeypatch.setattr(runtime, "_clock", lambda: clock[0])
+    monkeypatch.setattr(runtime, "_run_delays", run_delays)
+    full = min(tc.get_num_threads(), numba.get_num_threads())
+    seen = []
+
+    def launch():
+        _parallel.run_kernel(lambda: seen.append(numba.get_num_threads()), 1 << 30)
+
+    assert not runtime.cores_taken() and looks[-1][0] == me        # the first look: a baseline
+    clock[0] += 0.2 * runtime.CONTENTION_PERIOD
+    assert not runtime.cores_taken() and len(looks) == 1            # between looks: no reading
+    clock[0] = 101.0
+    delays[me] = int(0.3e9)                                         # waited 30% of a second
+    assert runtime.cores_taken() and runtime.kernel_threads() == 1
+    launch()
+    clock[0] = 102.0
+    delays[me] += int(0.9 * runtime.CONTENTION_SHARE * 1e9)         # just below the share
+    assert not runtime.cores_taken() and runtime.kernel_threads() == full
+    launch()
+    assert seen == [1, full]
+    monkeypatch.setattr(runtime, "_workers", (4242,))               # workers found since: counted
+    delays[4242] = 10 ** 12                                         # from their first look on
+    clock[0] = 103.0
+    assert not runtime.cores_taken() and looks[-1] == (me, 4242)
+    delays[4242] += int(0.5e9)
+    clock[0] = 104.0
+    assert runtime.cores_taken()
+    monkeypatch.setattr(runtime, "_adapt", False)                   # TINYGRAD_CNN_ADAPT_THREADS=0
+    delays[me] += 10 ** 12
+    clock[0] = 105.0
+    assert not runtime.cores_taken()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="schedstat is Linux's")
+def test_run_delays_reads_this_threads_schedstat():
+    me = threading.get_native_id()
+    delays = runtime._run_delays([me, -1])  # a thread that does not exist is left out
+    assert list(delays) == [me] and isinstance(delays[me], int) and delays[me] >= 0
+
+
 # ------------------------------------------------------------------ threading layer and BLAS
 
 LAYER_SCENARIO = """

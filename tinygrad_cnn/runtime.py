@@ -35,6 +35,15 @@
   machine is shared.  A thread that lowered Numba's own count
   (``numba.set_num_threads``) gets no more than that.
 
+* **A busy machine.**  While other processes take the cores, so that this
+  process's threads wait for one (Linux's per-thread run delay, looked at
+  every 0.1 s: :func:`cores_taken`), every kernel runs on the launching
+  thread alone: a parallel region would wait for a descheduled worker's
+  chunk.  Beside two CPU-bound processes on two cores, ``train --epochs 6``
+  took 1.8 s or 2.8 s depending on where the OS put the threads (median of
+  ten 2.6 s) and now 2.0 to 2.5 s (median 2.2 s; idle 1.35 s).
+  ``TINYGRAD_CNN_ADAPT_THREADS=0`` keeps the count.
+
 * **BLAS.**  The framework's own matrix products (``@`` in MatMul, the GEMM
   convolution's chunks) run with BLAS on one thread
   (:func:`single_threaded_blas`): they are small, and BLAS's spinning
@@ -290,6 +299,62 @@ def workers_found(before) -> None:
         _workers = ran
 
 
+# ---------------------------------------------------------------- contention
+
+#: ``TINYGRAD_CNN_ADAPT_THREADS=0`` keeps the thread count when the cores are taken.
+ENV_ADAPT_THREADS = "TINYGRAD_CNN_ADAPT_THREADS"
+_adapt = sys.platform.startswith("linux") and os.environ.get(ENV_ADAPT_THREADS, "").strip() != "0"
+#: Seconds between two looks at how long this process's threads waited for a core.
+CONTENTION_PERIOD = 0.1
+#: The time the launching thread and the pool's workers spent runnable but waiting for a
+#: core, as a share of the last period, above which the cores count as taken.
+CONTENTION_SHARE = 0.15
+_look = (0.0, {}, False)  # (clock, run delay in ns per thread id, cores taken)
+_clock = time.perf_counter
+
+
+def _run_delays(tids):
+    """Nanoseconds each thread has spent waiting for a core (``schedstat``'s run delay)."""
+    delays = {}
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                delays[tid] = int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return delays
+
+
+def cores_taken() -> bool:
+    """Whether other work keeps this process's threads waiting for a core; then every kernel
+    runs on the launching thread alone.
+
+    Beside two CPU-bound processes on two cores, a parallel layer call waits, whenever the
+    OS has descheduled a worker, for that worker's chunk: ``train --epochs 6`` took 1.8 s
+    or 2.8 s by the luck of where the OS put the threads (median 2.6 s over 10 runs) and
+    2.3 s every time on one thread (idle: 1.35 s).  Every CONTENTION_PERIOD seconds the
+    run delay of the launching thread and of the pool's workers (Linux's ``schedstat``:
+    time runnable but not running) is compared with the time passed; above
+    CONTENTION_SHARE the cores count as taken until the launching thread alone waits less.
+    A cheap check between looks (one clock read).  Off elsewhere than on Linux and with
+    ``TINYGRAD_CNN_ADAPT_THREADS=0``.
+    """
+    global _look
+    if not _adapt:
+        return False
+    now = _clock()
+    then, before, taken = _look
+    if now - then < CONTENTION_PERIOD:
+        return taken
+    tids = [threading.get_native_id(), *(_workers or ())]
+    delays = _run_delays(tids)
+    waited = sum(d - before[t] for t, d in delays.items() if t in before)
+    if before:  # the first look only sets the baseline
+        taken = waited > CONTENTION_SHARE * (now - then) * 1e9
+    _look = (now, delays, taken)
+    return taken
+
+
 # ---------------------------------------------------------------- thread count
 
 def _default_num_threads() -> int:
@@ -331,8 +396,11 @@ def kernel_threads() -> int:
     """Threads for a kernel launched from the calling thread.
 
     The framework's count, capped by Numba's count for this thread, so that
-    code which lowered it with ``numba.set_num_threads`` is obeyed.
+    code which lowered it with ``numba.set_num_threads`` is obeyed; 1 while
+    other work takes the cores (:func:`cores_taken`).
     """
+    if cores_taken():
+        return 1
     return min(_num_threads, numba.get_num_threads())
 
 
@@ -424,8 +492,9 @@ _keep_freed_memory()
 
 def _after_fork_in_child():
     # A lock held by a thread that does not exist in the child would never be released.
-    global _kernel_lock, _blas_lock, _blas_depth, _workers, _tries, _caller_cpu, _last_launch, _restricted
+    global _kernel_lock, _blas_lock, _blas_depth, _workers, _tries, _caller_cpu, _last_launch, _restricted, _look
     _workers, _tries, _caller_cpu, _last_launch, _restricted = None, 0, -1, 0.0, False  # its own pool
+    _look = (0.0, {}, False)  # its own threads
     _kernel_lock = threading.Lock()
     _blas_lock = threading.Lock()
     if _blas_depth:  # forked inside another thread's single_threaded_blas(): undo its limit

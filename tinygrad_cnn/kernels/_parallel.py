@@ -29,14 +29,15 @@ PARALLEL_MIN_WORK = 1 << 15
 def run_kernel(kernel, work, *args):
     """Call a compiled ``parallel=True`` kernel on the framework's threads,
     or on one thread when ``work`` (an estimate of its inner-loop
-    operations) is below PARALLEL_MIN_WORK.
+    operations) is below PARALLEL_MIN_WORK or other work takes the cores
+    (``runtime.cores_taken``).
 
     The thread count is switched here, in Python, because Numba cannot cache
     a compiled function that calls ``numba.set_num_threads`` itself.  Numba's
     count is per thread, so it is set for the calling thread and restored.
     """
     previous = numba.get_num_threads()
-    threads = 1 if work < PARALLEL_MIN_WORK else min(runtime.get_num_threads(), previous)
+    threads = 1 if work < PARALLEL_MIN_WORK else runtime.kernel_threads()
     watch = runtime.place_workers() if threads > 1 else None
     with runtime.kernel_guard():
         if threads == previous:
