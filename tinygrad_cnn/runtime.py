@@ -191,16 +191,22 @@ _restricted = False  # whether the workers are kept off the caller's core now
 IDLE_GAP = 0.02
 
 
-def _cpu_times(tids):
-    """Nanoseconds each thread has run (``/proc/self/task/TID/schedstat``), for those still alive."""
-    times = {}
+def _schedstat(tids, field):
+    """One field of ``/proc/self/task/TID/schedstat`` per thread still alive, in nanoseconds:
+    0 the time it has run, 1 the time it has waited for a core while runnable."""
+    values = {}
     for tid in tids:
         try:
             with open(f"/proc/self/task/{tid}/schedstat") as f:
-                times[tid] = int(f.read().split()[0])
+                values[tid] = int(f.read().split()[field])
         except (OSError, ValueError, IndexError):
             pass
-    return times
+    return values
+
+
+def _cpu_times(tids):
+    """Nanoseconds each thread has run, for those still alive."""
+    return _schedstat(tids, 0)
 
 
 def place_workers():
@@ -314,15 +320,8 @@ _clock = time.perf_counter
 
 
 def _run_delays(tids):
-    """Nanoseconds each thread has spent waiting for a core (``schedstat``'s run delay)."""
-    delays = {}
-    for tid in tids:
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                delays[tid] = int(f.read().split()[1])
-        except (OSError, ValueError, IndexError):
-            pass
-    return delays
+    """Nanoseconds each thread has spent waiting for a core while runnable, for those still alive."""
+    return _schedstat(tids, 1)
 
 
 def cores_taken() -> bool:
