@@ -301,10 +301,13 @@ def train_lenet5(recipe=None, **kwargs) -> TrainingResult:
 # --------------------------------------------------------------------------------------------
 
 def _num_threads() -> int:
-    """The number of threads the compiled kernels run with."""
-    from .runtime import kernel_threads
+    """The number of threads the compiled kernels are set to run with (while other processes
+    take the cores they run on one: ``runtime.cores_taken``; the header shows the setting)."""
+    import numba
 
-    return kernel_threads()
+    from .runtime import get_num_threads
+
+    return min(get_num_threads(), numba.get_num_threads())
 
 
 #: a decorator line that asks Numba for an on-disk cache, e.g. ``@njit(parallel=True, cache=True)``
