@@ -562,6 +562,7 @@ def test_window_sum_dot_is_the_weight_gradient(dtype, window):
     assert dw.dtype == dtype and dw.shape == (3,)
     assert_close(dw, avg_pool2d_backward_reference(x, dz, (kh, kw), stride=(sh, sw), weight=scale)[1], dtype)
     dw_too, db = KS.window_sum_dot(dz, s, with_sum=True)  # and a bias's db = Σ dZ from the same pass
+    np.testing.assert_array_equal(KS.window_sum_dot(np.asfortranarray(dz), s), KS.window_sum_dot(dz, s))  # any layout
     np.testing.assert_array_equal(dw_too, dw)
     assert_close(db, dz.astype(np.float64).sum(axis=(0, 2, 3)), dtype)
     # negative control: a wrong ⊞A gives a wrong dw

@@ -341,25 +341,27 @@ def kernels_cached(kernels_dir=None, cache_dirs=None) -> bool:
         except (OSError, UnicodeDecodeError):
             continue
         indexes = [index for d in cache_dirs for index in Path(d).glob(f"{source.stem}.*.nbi")]
-        stamps = {hashlib.sha256(text).digest(), (st.st_mtime, st.st_size)}
-        if not any(index.stat().st_mtime >= st.st_mtime or _index_stamp(index) in stamps
-                   for index in indexes):
+        stamps = (hashlib.sha256(text).digest(), (st.st_mtime, st.st_size))
+        if not any(_index_fresh(index, st.st_mtime, stamps) for index in indexes):
             return False
     return True
 
 
-def _index_stamp(index):
-    """The source stamp a Numba cache index was written for (None when it cannot be read).
+def _index_fresh(index, source_mtime, stamps) -> bool:
+    """Whether a Numba cache index is at least as new as its source or was written for it.
 
-    The index is Numba's version, pickled, then the pickled pair (stamp, overloads).
+    The index is Numba's version, pickled, then the pickled pair (stamp, overloads).  An
+    index that vanished, or is empty, foreign or truncated, counts as stale.
     """
     try:
+        if index.stat().st_mtime >= source_mtime:
+            return True
         with open(index, "rb") as f:
             pickle.load(f)
             stamp = pickle.loads(f.read())[0]
-        return stamp if isinstance(stamp, (bytes, tuple)) else None
-    except Exception:  # an empty, foreign or truncated file: no stamp
-        return None
+        return any(type(stamp) is type(s) and stamp == s for s in stamps)
+    except Exception:
+        return False
 
 
 def _numba_cache_dirs(kernels_dir):

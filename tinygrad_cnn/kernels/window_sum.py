@@ -134,7 +134,7 @@ def window_sum_dot(ds, s, with_sum=False):
     """
     N, C = ds.shape[:2]
     # a plane's start-up costs about as much as 32 of its elements (small planes: LeNet's S4)
-    dw, db = run_kernel(_window_sum_dot, N * C * (ds.shape[2] * ds.shape[3] + 32), ds,
+    dw, db = run_kernel(_window_sum_dot, N * C * (ds.shape[2] * ds.shape[3] + 32), np.ascontiguousarray(ds),
                         np.ascontiguousarray(s, dtype=ds.dtype))
     return (dw, db) if with_sum else dw
 
