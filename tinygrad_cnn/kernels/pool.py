@@ -177,13 +177,14 @@ def max_pool2d_backward(dz, argmax, H, W):
 def _max_pool2d_backward(dz, argmax, H, W):
     """Compiled body of :func:`max_pool2d_backward`."""
     N, C, Ho, Wo = dz.shape
-    dx = np.zeros((N, C, H, W), dtype=dz.dtype)
+    dx = np.empty((N, C, H, W), dtype=dz.dtype)  # each plane zeroed by its own iteration
     HW = H * W
     dxf = dx.reshape(N, C, HW)
     for t in prange(N * C):
         n = t // C
         c = t % C
         plane = dxf[n, c]
+        plane[:] = 0
         for i in range(Ho):
             for j in range(Wo):
                 a = argmax[n, c, i, j]
@@ -283,16 +284,17 @@ def avg_pool2d_general_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, count_include_
 def _avg_pool2d_general_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, count_include_pad, divisor):
     """Compiled body of :func:`avg_pool2d_general_forward`."""
     N, C, H, W = x.shape
-    z = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    z = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     for t in prange(N * C):
         n = t // C
         c = t % C
         for i in range(Ho):
             for j in range(Wo):
                 h0, h1, w0, w1, div = _avg_window(i, j, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor)
+                s = x.dtype.type(0)  # sum in the dtype of x, as PyTorch does
                 if h0 >= h1 or w0 >= w1:
+                    z[n, c, i, j] = s
                     continue
-                s = z[n, c, i, j]  # 0 in the dtype of x: sum in it, as PyTorch does
                 for p in range(h0, h1):
                     for q in range(w0, w1):
                         s += x[n, c, p, q]
@@ -313,10 +315,11 @@ def avg_pool2d_general_backward(dz, H, W, kh, kw, sh, sw, ph, pw, count_include_
 def _avg_pool2d_general_backward(dz, H, W, kh, kw, sh, sw, ph, pw, count_include_pad, divisor):
     """Compiled body of :func:`avg_pool2d_general_backward`."""
     N, C, Ho, Wo = dz.shape
-    dx = np.zeros((N, C, H, W), dtype=dz.dtype)
+    dx = np.empty((N, C, H, W), dtype=dz.dtype)  # each plane zeroed by its own iteration
     for t in prange(N * C):
         n = t // C
         c = t % C
+        dx[n, c, :, :] = 0
         for i in range(Ho):
             for j in range(Wo):
                 h0, h1, w0, w1, div = _avg_window(i, j, kh, kw, sh, sw, ph, pw, H, W, count_include_pad, divisor)
@@ -338,10 +341,11 @@ def max_unpool2d_forward(x, indices, Ho, Wo):
 @njit(parallel=True, cache=True)
 def _max_unpool2d_forward(x, indices, Ho, Wo):
     N, C, H, W = x.shape
-    y = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    y = np.empty((N, C, Ho, Wo), dtype=x.dtype)  # each plane zeroed by its own iteration
     for t in prange(N * C):
         n = t // C
         c = t % C
+        y[n, c, :, :] = 0
         for i in range(H):
             for j in range(W):
                 a = indices[n, c, i, j]
@@ -387,7 +391,7 @@ def adaptive_avg_pool2d_forward(x, Ho, Wo):
 @njit(parallel=True, cache=True)
 def _adaptive_avg_pool2d_forward(x, Ho, Wo):
     N, C, H, W = x.shape
-    z = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    z = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     for t in prange(N * C):
         n = t // C
         c = t % C
@@ -395,7 +399,7 @@ def _adaptive_avg_pool2d_forward(x, Ho, Wo):
             h0, h1 = _adaptive_span(i, H, Ho)
             for j in range(Wo):
                 w0, w1 = _adaptive_span(j, W, Wo)
-                s = z[n, c, i, j]  # 0 in the dtype of x
+                s = x.dtype.type(0)  # sum in the dtype of x
                 for p in range(h0, h1):
                     for q in range(w0, w1):
                         s += x[n, c, p, q]
@@ -412,10 +416,11 @@ def adaptive_avg_pool2d_backward(dz, H, W):
 @njit(parallel=True, cache=True)
 def _adaptive_avg_pool2d_backward(dz, H, W):
     N, C, Ho, Wo = dz.shape
-    dx = np.zeros((N, C, H, W), dtype=dz.dtype)
+    dx = np.empty((N, C, H, W), dtype=dz.dtype)  # each plane zeroed by its own iteration
     for t in prange(N * C):
         n = t // C
         c = t % C
+        dx[n, c, :, :] = 0
         for i in range(Ho):
             h0, h1 = _adaptive_span(i, H, Ho)
             for j in range(Wo):

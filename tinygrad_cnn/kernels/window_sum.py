@@ -103,10 +103,12 @@ def _window_sum_backward(ds, scale, H, W, kh, kw, sh, sw):
     tile = kh == 2 and kw == 2 and sh == 2 and sw == 2
     # exact tiling writes every cell; otherwise cells outside all windows must be 0
     exact = tile and H == 2 * Ho and W == 2 * Wo
-    dx = np.empty((N, C, H, W), dtype=ds.dtype) if exact else np.zeros((N, C, H, W), dtype=ds.dtype)
+    dx = np.empty((N, C, H, W), dtype=ds.dtype)
     for t in prange(N * C):
         n = t // C
         c = t % C
+        if not exact:  # zeroed by the iteration that writes the plane, not in a pass of its own
+            dx[n, c, :, :] = 0
         w = scale[c]
         for i in range(Ho):
             if tile:
