@@ -261,9 +261,9 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn, top, left, Hp, Wp
         for l in range(kw):
             offs[k * kw + l] = l * pitch + k * dh * Wo
     outs, nout = _outputs_of_inputs(conn)
-    # Not zeroed here: each iteration zeroes its own part, so that neither the zeroing
-    # nor the sum over the chunks below runs on one thread while the other waits
-    # (serial, they cost C3 about 60 µs of its 290).
+    # Not zeroed here: each iteration zeroes its own part.  Outside prange, np.zeros and a
+    # loop of 'total += partial[chunk]' would each be a parallel pass of their own, one
+    # wake of the pool per chunk (C3's dW: 303 µs with them, 236 µs without).
     partial = np.empty((chunks, O, C, T), dtype=np.float64)
     # one iteration per (chunk of the batch, group of input maps): it writes its own
     # partial[chunk, :, group's maps] only
