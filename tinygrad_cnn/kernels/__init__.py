@@ -6,10 +6,10 @@ autograd layer (``tinygrad_cnn.functional``) checks arguments first.  The
 naive loop version of each kernel sits right after it in its module
 (``conv_reference.conv2d_reference``, ``pool.max_pool2d_reference``, ...).
 
-All kernels are ``parallel=True`` with ``prange`` over disjoint outputs only
-(no write races), and no other parallel loop (an array expression outside
-``prange`` would become one), and ``cache=True``; below ``PARALLEL_MIN_WORK`` inner-loop
-operations they run on the calling thread.  Threads, BLAS and chunking
+All kernels are ``parallel=True`` and ``cache=True``; their only parallel loops
+are ``prange`` loops over disjoint outputs (no write races; an array expression
+outside ``prange`` would be a parallel loop of its own, so there are none).
+Below ``PARALLEL_MIN_WORK`` inner-loop operations they run on the calling thread.  Threads, BLAS and chunking
 follow ``tinygrad_cnn.runtime`` through ``_parallel``.
 """
 from ._parallel import PARALLEL_MIN_WORK
