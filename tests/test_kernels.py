@@ -575,3 +575,39 @@ def test_window_sum_dot_is_the_weight_gradient(dtype, window):
     finally:
         runtime.set_num_threads(previous)
     np.testing.assert_array_equal(KS.window_sum_dot(big_dz, big_s), one)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hw", [(10, 10), (11, 9), (28, 28)])
+def test_window_sum_backward_with_the_dot_products_is_both_kernels(dtype, hw):
+    """window_sum_backward(..., s=s) (one pass over dZ for LeNet's exact 2×2 tiling) gives the
+    bits of window_sum_backward and window_sum_dot called one after the other, on one thread
+    and on two; with inexact tilings it calls them."""
+    from tinygrad_cnn import runtime
+    from tinygrad_cnn.kernels import window_sum as KS
+
+    H, W = hw
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, (64, 6, H, W)).astype(dtype)  # 64 × 6 planes: enough work for two threads
+    scale = rng.uniform(-2, 2, 6).astype(dtype)
+    _, s = KS.scaled_window_sum_forward(x, scale, 2, 2, 2, 2)
+    dz = rng.uniform(-1, 1, s.shape).astype(dtype)
+    dx, dw, db = KS.window_sum_backward(dz, H, W, 2, 2, 2, 2, scale, s=s)
+    np.testing.assert_array_equal(dx, KS.window_sum_backward(dz, H, W, 2, 2, 2, 2, scale))
+    for got, want in zip((dw, db), KS.window_sum_dot(dz, s, with_sum=True)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+    assert_close(dw, avg_pool2d_backward_reference(x, dz, 2, weight=scale)[1], dtype)
+    previous = runtime.get_num_threads()
+    try:
+        runtime.set_num_threads(1)
+        one = KS.window_sum_backward(dz, H, W, 2, 2, 2, 2, scale, s=s)
+    finally:
+        runtime.set_num_threads(previous)
+    for a, b in zip(one, (dx, dw, db)):
+        np.testing.assert_array_equal(a, b)
+    # negative control: another ⊞A gives another dw, the same dx and db
+    dx2, dw2, db2 = KS.window_sum_backward(dz, H, W, 2, 2, 2, 2, scale, s=s + 1)
+    assert not np.allclose(dw2, dw)
+    np.testing.assert_array_equal(dx2, dx)
+    np.testing.assert_array_equal(db2, db)

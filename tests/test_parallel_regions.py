@@ -50,6 +50,7 @@ SCRIPT = textwrap.dedent(r'''
     from tinygrad_cnn import functional as F
     from tinygrad_cnn.data import augment
     from tinygrad_cnn.figures import LENET_C3_TABLE
+    from tinygrad_cnn.functional.pooling import subsampling
 
     rng = np.random.default_rng(0)  # float32 only: a kernel's loops are the same for float64
 
@@ -68,6 +69,7 @@ SCRIPT = textwrap.dedent(r'''
         lambda: F.adaptive_avg_pool2d(x, 4),
         lambda: F.adaptive_max_pool2d(x, 4),
         lambda: F.max_unpool2d(*F.max_pool2d(x8, 2, return_indices=True), 2),
+        lambda: subsampling(x8, 2, t(6), t(6)),  # LeNet's weighted pooling, one pass backward
     ]
     for run in runs:
         z = run()
@@ -99,6 +101,6 @@ def test_every_parallel_region_is_a_prange_loop(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     checked = int(next(line for line in lines if line.startswith("checked")).split()[1])
-    assert checked >= 16, out.stdout  # every parallel kernel the runs above compile was inspected
+    assert checked >= 17, out.stdout  # every parallel kernel the runs above compile was inspected
     hidden = [line for line in lines if line.startswith("HIDDEN")]
     assert not hidden, "parallel loops that are not a prange (array expressions outside it):\n" + "\n".join(hidden)

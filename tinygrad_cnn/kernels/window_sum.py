@@ -82,18 +82,28 @@ def _window_sum_forward(x, scale, shift, has_shift, kh, kw, sh, sw, keep_sum):
     return z, s
 
 
-def window_sum_backward(ds, H, W, kh, kw, sh, sw, scale=None):
+def window_sum_backward(ds, H, W, kh, kw, sh, sw, scale=None, s=None):
     """The expansion ⊠: ``dx[n,c, i·sh+k, j·sw+l] += scale^{c} · ds[n,c,i,j]``, ``(N, C, H, W)``.
 
     Cells covered by no window get 0.  With ``scale`` = w this is the lecture's
     dA = w ⊠ dZ; None means 1.  Parallel over (n, c) planes only: race-free.
+    Given the forward's window sums ``s`` (⊞A, the shape of ``ds``), returns
+    ``(dx, dw, db)``: also :func:`window_sum_dot`'s dw = Σ ds ∘ s and db = Σ ds,
+    with its bits; for the exact 2×2 tiling (LeNet's) from the same pass over ``ds``,
+    one parallel loop instead of two.
     """
     N, C, Ho, Wo = ds.shape
     scale = np.ones(C, dtype=ds.dtype) if scale is None else np.ascontiguousarray(scale, dtype=ds.dtype)
     exact = (kh, kw, sh, sw) == (2, 2, 2, 2) and (H, W) == (2 * Ho, 2 * Wo)
     # the exact 2×2 tiling writes each cell once; otherwise zeros first, then every tap adds
     work = N * C * (H * W if exact else Ho * Wo * kh * kw + H * W)
-    return run_kernel(_window_sum_backward, work, ds, scale, H, W, kh, kw, sh, sw)
+    if s is None:
+        return run_kernel(_window_sum_backward, work, ds, scale, H, W, kh, kw, sh, sw)
+    if not exact:
+        return (run_kernel(_window_sum_backward, work, ds, scale, H, W, kh, kw, sh, sw),
+                *window_sum_dot(ds, s, with_sum=True))
+    return run_kernel(_window_sum_backward_dot, work, np.ascontiguousarray(ds),
+                      np.ascontiguousarray(s, dtype=ds.dtype), scale)
 
 
 @njit(parallel=True, cache=True)
@@ -109,21 +119,48 @@ def _window_sum_backward(ds, scale, H, W, kh, kw, sh, sw):
         c = t % C
         if not exact:  # zeroed by the iteration that writes the plane, not in a pass of its own
             dx[n, c, :, :] = 0
+        if tile:
+            _expand_tile(ds[n, c], dx[n, c], scale[c])
+            continue
         w = scale[c]
         for i in range(Ho):
-            if tile:
-                for j in range(Wo):
-                    v = ds[n, c, i, j] * w
-                    dx[n, c, 2 * i, 2 * j] = v
-                    dx[n, c, 2 * i, 2 * j + 1] = v
-                    dx[n, c, 2 * i + 1, 2 * j] = v
-                    dx[n, c, 2 * i + 1, 2 * j + 1] = v
-                continue
             for k in range(kh):
                 for l in range(kw):
                     for j in range(Wo):
                         dx[n, c, i * sh + k, j * sw + l] += ds[n, c, i, j] * w
     return dx
+
+
+@njit(cache=True, inline="always")
+def _expand_tile(dsp, dxp, w):
+    """One plane of the 2×2, stride-2 expansion: each w·ds_{i,j} written to the four cells of its window."""
+    for i in range(dsp.shape[0]):
+        for j in range(dsp.shape[1]):
+            v = dsp[i, j] * w
+            dxp[2 * i, 2 * j] = v
+            dxp[2 * i, 2 * j + 1] = v
+            dxp[2 * i + 1, 2 * j] = v
+            dxp[2 * i + 1, 2 * j + 1] = v
+
+
+@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
+def _window_sum_backward_dot(ds, s, scale):
+    """:func:`_window_sum_backward` for the exact 2×2 tiling with :func:`_window_sum_dot`'s sums
+    of each plane in the same iteration.  The expansion only multiplies and stores (nothing
+    for ``fastmath`` to change); the dot products are :func:`_plane_dot_sum`, as there."""
+    N, C, Ho, Wo = ds.shape
+    L = Ho * Wo
+    d = ds.reshape(N * C * L)
+    v = s.reshape(N * C * L)
+    dx = np.empty((N, C, 2 * Ho, 2 * Wo), dtype=ds.dtype)
+    planes = np.empty((N, C, 2), dtype=np.float64)
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        _expand_tile(ds[n, c], dx[n, c], scale[c])
+        planes[n, c, 0], planes[n, c, 1] = _plane_dot_sum(d[t * L:(t + 1) * L], v[t * L:(t + 1) * L])
+    dw, db = _sum_over_batch(planes, ds.dtype)
+    return dx, dw, db
 
 
 def window_sum_dot(ds, s, with_sum=False):
@@ -143,30 +180,41 @@ def window_sum_dot(ds, s, with_sum=False):
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
 def _window_sum_dot(ds, s):
-    """Compiled body of :func:`window_sum_dot`: ``(Σ ds ∘ s, Σ ds)`` per map.
-
-    A plane's sums may be reassociated (vectorised with several partial sums:
-    one float64 sum in order waits on its previous addition at every element);
-    the order is fixed by the compiled code, not by the thread count.
-    """
+    """Compiled body of :func:`window_sum_dot`: ``(Σ ds ∘ s, Σ ds)`` per map."""
     N, C, Ho, Wo = ds.shape
     L = Ho * Wo
     d = ds.reshape(N * C * L)
     v = s.reshape(N * C * L)
     planes = np.empty((N, C, 2), dtype=np.float64)
     for t in prange(N * C):  # plane t = (n, c) is d[t·L : (t+1)·L]
-        dot = 0.0
-        total = 0.0
-        dp = d[t * L:(t + 1) * L]
-        vp = v[t * L:(t + 1) * L]
-        for m in range(L):
-            e = np.float64(dp[m])
-            dot += e * np.float64(vp[m])
-            total += e
-        planes[t // C, t % C, 0] = dot
-        planes[t // C, t % C, 1] = total
-    dw = np.empty(C, dtype=ds.dtype)
-    db = np.empty(C, dtype=ds.dtype)
+        planes[t // C, t % C, 0], planes[t // C, t % C, 1] = _plane_dot_sum(d[t * L:(t + 1) * L],
+                                                                            v[t * L:(t + 1) * L])
+    return _sum_over_batch(planes, ds.dtype)
+
+
+@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
+def _plane_dot_sum(dp, vp):
+    """``(Σ dp ∘ vp, Σ dp)`` over one plane, in float64.
+
+    The sums may be reassociated (vectorised with several partial sums: one
+    float64 sum in order waits on its previous addition at every element); the
+    order is fixed by the compiled code, not by the thread count.
+    """
+    dot = 0.0
+    total = 0.0
+    for m in range(dp.shape[0]):
+        e = np.float64(dp[m])
+        dot += e * np.float64(vp[m])
+        total += e
+    return dot, total
+
+
+@njit(cache=True)
+def _sum_over_batch(planes, dtype):
+    """Per map c, the planes' ``(dot, total)`` added over the batch in order, in ``dtype``."""
+    N, C = planes.shape[:2]
+    dw = np.empty(C, dtype=dtype)
+    db = np.empty(C, dtype=dtype)
     for c in range(C):
         dot = 0.0
         total = 0.0

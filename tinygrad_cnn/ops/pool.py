@@ -131,16 +131,22 @@ class WeightedAvgPool2d(Function):
         (kh, kw), (sh, sw) = ctx.window, ctx.stride
         H, W = ctx.in_shape[2], ctx.in_shape[3]
         need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        need_dw = ctx.needs_input_grad[1] or need_db
+        dt = np.result_type(grad.dtype, s.dtype)  # a float64 w on float32 maps keeps its precision
         dx = dw = db = None
         if ctx.needs_input_grad[0]:
             if ctx.plain:
-                dx = KS.window_sum_backward(np.ascontiguousarray(grad, dtype=s.dtype), H, W, kh, kw, sh, sw, w)
+                g = np.ascontiguousarray(grad, dtype=s.dtype)
+                if need_dw and dt == s.dtype:  # dA, and dw's and db's sums, in one pass over dZ
+                    dx, dw, db = KS.window_sum_backward(g, H, W, kh, kw, sh, sw, w, s=s)
+                else:
+                    dx = KS.window_sum_backward(g, H, W, kh, kw, sh, sw, w)
             else:
                 scaled = np.ascontiguousarray(grad * w.reshape(1, -1, 1, 1), dtype=s.dtype)
                 dx = K.avg_pool2d_general_backward(scaled, H, W, kh, kw, sh, sw, *ctx.padding, True, 1)
-        if ctx.needs_input_grad[1] or need_db:
-            dt = np.result_type(grad.dtype, s.dtype)  # a float64 w on float32 maps keeps its precision
-            dw, db = KS.window_sum_dot(np.ascontiguousarray(grad, dtype=dt), s, with_sum=True)
+        if need_dw:
+            if dw is None:
+                dw, db = KS.window_sum_dot(np.ascontiguousarray(grad, dtype=dt), s, with_sum=True)
             dw = dw.astype(w.dtype, copy=False) if ctx.needs_input_grad[1] else None
             db = db.astype(ctx.bias_dtype, copy=False) if need_db else None
         return (dx, dw) if len(ctx.needs_input_grad) == 2 else (dx, dw, db)
