@@ -10,7 +10,8 @@ In the plain geometry (no padding, no dilation, floor-sized output), 0-based::
                                                 its window; overlapping windows accumulate)
 
 The per-map scale is applied inside the same pass as the sum (forward) or the
-expansion (backward), so average pooling reads and writes each array once.
+expansion (backward), so average pooling reads and writes each array once; LeNet's
+weighted pooling also sums its dw and db in the expansion's pass.
 The 2×2 window with stride 2, the lecture's and LeNet's, has its own loops
 (unit-stride rows, no inner window loops); any other window runs the general
 loops.  Both add the window's cells in the same order (row by row, left to
@@ -198,7 +199,9 @@ def _plane_dot_sum(dp, vp):
 
     The sums may be reassociated (vectorised with several partial sums: one
     float64 sum in order waits on its previous addition at every element); the
-    order is fixed by the compiled code, not by the thread count.
+    order is fixed by the compiled code, not by the thread count.  Inlined, it is
+    compiled with its caller's ``fastmath`` flags: both callers must keep the same
+    ones for their bits to agree.
     """
     dot = 0.0
     total = 0.0
