@@ -62,6 +62,130 @@ def test_no_aliasing_between_leaves():
     assert y.grad is shared
 
 
+
+# ------------------------------------------------------------------- leaves keep fresh gradients
+def _capture(monkeypatch, module, name):
+    """Wrap ``module.name`` so that the arrays it returns are recorded."""
+    made = []
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        out = original(*args, **kwargs)
+        made.append(out)
+        return out
+
+    monkeypatch.setattr(module, name, wrapper)
+    return made
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_leaf_keeps_the_array_a_fresh_backward_made(monkeypatch, dtype):
+    from tinygrad_cnn import functional as F
+    from tinygrad_cnn.kernels import pool as KP
+
+    made = _capture(monkeypatch, KP, "max_pool2d_backward")
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(dtype), requires_grad=True)
+    g = random_grad((2, 3, 3, 3), dtype)
+    F.max_pool2d(x, 2).backward(g)
+    assert len(made) == 1 and x.grad.data is made[0]  # no copy of the kernel's output
+    assert not np.shares_memory(x.grad.data, g)
+
+
+def test_fresh_gradients_of_two_ops_on_one_leaf_are_added_into_a_new_array(monkeypatch):
+    from tinygrad_cnn import functional as F
+    from tinygrad_cnn.kernels import pool as KP
+
+    made = _capture(monkeypatch, KP, "max_pool2d_backward")
+    x = leaf(np.random.default_rng(1).standard_normal((1, 2, 4, 4)))
+    g1, g2 = random_grad((1, 2, 2, 2)), random_grad((1, 2, 2, 2))
+    (F.max_pool2d(x, 2) * Tensor(g1) + F.max_pool2d(x, 2) * Tensor(g2)).sum().backward()
+    assert len(made) == 2
+    assert all(not np.shares_memory(x.grad.data, m) for m in made)
+    np.testing.assert_allclose(x.grad.data, made[0] + made[1], rtol=1e-15)
+
+
+def test_gradients_of_other_ops_are_copied_for_the_leaf():
+    """The root's gradient passes through an op without fresh_grads: the leaf gets a copy."""
+    class PassThrough(tg.Function):  # backward hands back the very array it received
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = leaf([1.0, 2.0])
+    g = np.array([0.5, -0.5])
+    PassThrough.apply(x).backward(g)
+    assert not np.shares_memory(x.grad.data, g)
+    x.grad.mul_(3)
+    np.testing.assert_array_equal(g, [0.5, -0.5])
+
+
+def test_the_flag_is_what_lets_a_leaf_keep_the_array():
+    """Negative control: the same pass-through declared fresh (a false promise) hands the
+    caller's array to the leaf, so the check above can tell a copy from none."""
+    class LyingPassThrough(tg.Function):
+        fresh_grads = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = leaf([1.0, 2.0])
+    g = np.array([0.5, -0.5])
+    LyingPassThrough.apply(x).backward(g)
+    assert x.grad.data is g
+
+
+def test_a_fresh_gradient_that_is_not_c_contiguous_is_copied():
+    returned = []
+
+    class Transposed(tg.Function):
+        fresh_grads = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            returned.append(np.ascontiguousarray(grad.T).T)  # a new array, in Fortran order
+            return returned[-1]
+
+    x = leaf(np.ones((2, 3)))
+    g = random_grad((2, 3))
+    Transposed.apply(x).backward(g)
+    assert x.grad.data is not returned[0]
+    np.testing.assert_array_equal(x.grad.data, g)
+
+
+def test_conv_and_linear_leaves_share_no_memory_with_each_other_or_the_upstream_gradient():
+    from tinygrad_cnn import functional as F
+
+    rng = np.random.default_rng(2)
+    x = leaf(rng.standard_normal((2, 3, 6, 6)))
+    w = leaf(rng.standard_normal((4, 3, 3, 3)))
+    b = leaf(rng.standard_normal(4))
+    g = random_grad((2, 4, 4, 4))
+    F.conv2d(x, w, b).backward(g)
+    arrays = [x.grad.data, w.grad.data, b.grad.data, g]
+    for i, a in enumerate(arrays):
+        for c in arrays[i + 1:]:
+            assert not np.shares_memory(a, c)
+    lx, lw, lb = leaf(rng.standard_normal((5, 3))), leaf(rng.standard_normal((2, 3))), leaf(rng.standard_normal(2))
+    gl = random_grad((5, 2))
+    F.linear(lx, lw, lb).backward(gl)
+    arrays = [lx.grad.data, lw.grad.data, lb.grad.data, gl]
+    for i, a in enumerate(arrays):
+        for c in arrays[i + 1:]:
+            assert not np.shares_memory(a, c)
+
 def test_module_zero_grad_and_optimiser_zero_grad_clear_to_none():
     lin = nn.Linear(3, 2)
     lin(Tensor(np.ones((4, 3), np.float32))).sum().backward()

@@ -57,9 +57,18 @@ class Function:
     gradient of another width is cast to the input's dtype.  A Function whose
     forward returns a non-float array (integer indices, booleans) records no
     graph: such outputs are not differentiable.
+
+    ``fresh_grads = True`` on a subclass promises that every gradient its
+    ``backward`` returns was allocated by that call, for that input alone: no
+    view of ``grad``, of an input or of a saved array, and no array returned
+    twice.  A leaf tensor's first gradient from such an op is then stored as
+    it is, where otherwise it is copied, so that a leaf's ``.grad`` never
+    shares memory (PyTorch likewise keeps a gradient nothing else holds).
     """
 
     saved_tensors = ()
+    #: see the class docstring: backward's gradients are its own new arrays
+    fresh_grads = False
     _saved_versions = None  # the saved arrays' version counters; None: all 0
     _non_differentiable = None
 
@@ -321,6 +330,7 @@ class Tensor(TensorMethods):
 
         order = _topological_order(self)
         grads = {id(self): grad}
+        owned = set()  # keys of the gradients in grads that no one else holds (see Function.fresh_grads)
         hook = _backward_hook.fn  # read once: None costs one comparison per node
         for node in reversed(order):
             g = grads.pop(id(node), None)
@@ -328,7 +338,7 @@ class Tensor(TensorMethods):
                 continue
             ctx = node._ctx
             if ctx is None:
-                _accumulate_leaf(node, g)
+                _accumulate_leaf(node, g, id(node) in owned)
                 continue
             parents = ctx.parents
             if parents is None:
@@ -360,7 +370,13 @@ class Tensor(TensorMethods):
                     pg = returned_grad(ctx, i, pg, shape, dtype)
                 key = id(parent)
                 prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
+                if prev is None:
+                    grads[key] = pg
+                    if ctx.fresh_grads:
+                        owned.add(key)
+                else:  # a new array, whoever made the two
+                    grads[key] = prev + pg
+                    owned.add(key)
             if not retain_graph:
                 ctx.parents = None
                 ctx.saved_tensors = None
@@ -524,9 +540,11 @@ def _plain_tensor(arr: np.ndarray) -> Tensor:
     return t
 
 
-def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
+def _accumulate_leaf(leaf: Tensor, g: np.ndarray, owned: bool = False) -> None:
     """Add ``g`` to ``leaf.grad`` as a new array: gradients flowing through the graph may share
-    memory (``a + b`` hands one array to both), a leaf's stored gradient never does."""
+    memory (``a + b`` hands one array to both), a leaf's stored gradient never does.  An
+    ``owned`` gradient (no one else holds it: ``Function.fresh_grads``) is kept as it is when
+    it is the first and C-contiguous, instead of copied."""
     data = leaf.data
     if g.shape != data.shape or g.dtype.kind != "f":
         raise RuntimeError(
@@ -535,7 +553,8 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
         )
     prev = leaf._grad
     if prev is None:
-        total = np.array(g, dtype=data.dtype, copy=True)
+        owned = owned and g.dtype == data.dtype and g.flags.c_contiguous and g.flags.writeable
+        total = g if owned else np.array(g, dtype=data.dtype, copy=True)
     elif prev.data.shape != data.shape:
         raise RuntimeError(f"the stored grad has shape {prev.data.shape}, but the leaf tensor has shape "
                            f"{data.shape}; set .grad = None after replacing .data")

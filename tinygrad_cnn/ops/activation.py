@@ -47,6 +47,8 @@ class Log(Function):
 class ReLU(Function):
     """poslin: a = max(0, n); Ḟ = 0 where n ≤ 0, else 1 (PyTorch's choices: 0 at n = 0, 1 at NaN)."""
 
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
@@ -63,6 +65,8 @@ class ReLU(Function):
 
 class Tanh(Function):
     """tansig: a = tanh(n); Ḟ = 1 − a²."""
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
 
     @staticmethod
     def forward(ctx, x):
@@ -85,6 +89,8 @@ class ScaledTanh(Function):
     (n·S, tanh, ·A, and backward dA·A, ∘ (1 − t²), ·S), so the bits are theirs and
     PyTorch's; one node in the graph and one compiled pass backward instead of three.
     """
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
 
     @staticmethod
     def forward(ctx, x, *, A, S):
@@ -114,6 +120,8 @@ def scaled_tanh_reference(x, A=1.7159, S=2.0 / 3.0):
 
 class Sigmoid(Function):
     """logsig: a = 1 / (1 + e^{−n}); Ḟ = a (1 − a). Evaluated without overflow for large |n|."""
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
 
     @staticmethod
     def forward(ctx, x):

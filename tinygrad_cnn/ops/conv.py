@@ -36,6 +36,8 @@ class Conv2d(Function):
       are left out; the engine pads dZ (``padding=``), so that it may skip the zeros.
     """
 
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
     @staticmethod
     def forward(ctx, A, W, b=None, *, stride, padding, conn, dilation=(1, 1), groups=1):
         given = W

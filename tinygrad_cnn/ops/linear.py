@@ -19,6 +19,8 @@ class Linear(Function):
     small, and BLAS's own threads would compete with the kernels' threads.
     """
 
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)

@@ -39,6 +39,8 @@ class MaxPool2d(Function):
     argmax (flat ``p·W + q``) for ``return_indices``.
     """
 
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
     @staticmethod
     def forward(ctx, x, *, window, stride, padding=(0, 0), dilation=(1, 1), out_hw=None, indices_out=None):
         x = np.ascontiguousarray(x)
@@ -69,6 +71,8 @@ class AvgPool2d(Function):
     rule (``divisor`` > 0 overrides; else by ``count_include_pad``).
     Backward: dA = (1/d) ⊠ dZ, each dz spread evenly over its window's taps.
     """
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
 
     @staticmethod
     def forward(ctx, x, *, window, stride, padding=(0, 0), out_hw=None, count_include_pad=True, divisor=0):
@@ -103,6 +107,8 @@ class WeightedAvgPool2d(Function):
     * dw^{h} = Σ_{i,j} (dZ^{h} ∘ ⊞(A^{h}))_{i,j}
     * db^{h} = Σ_{i,j} dZ^{h}_{i,j}  (dw and db come from one pass over dZ)
     """
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
 
     @staticmethod
     def forward(ctx, x, w, b=None, *, window, stride, padding=(0, 0), out_hw=None):
@@ -158,6 +164,8 @@ class MaxUnpool2d(Function):
     Backward: dX = dY gathered at the indices, dx_{i,j} = dy.flat[indices_{i,j}].
     """
 
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
     @staticmethod
     def forward(ctx, x, *, indices, out_hw):
         ctx.indices = indices
@@ -176,6 +184,8 @@ class AdaptiveAvgPool2d(Function):
     Backward: dA = (1/|window|) ⊠ dZ over each (possibly overlapping) window.
     """
 
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
     @staticmethod
     def forward(ctx, x, *, out_hw):
         ctx.in_hw = x.shape[2:]
@@ -190,6 +200,8 @@ class AdaptiveAvgPool2d(Function):
 
 class AdaptiveMaxPool2d(Function):
     """z_{i,j} = max of the adaptive window; backward routes dz_{i,j} to its first maximum."""
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
 
     @staticmethod
     def forward(ctx, x, *, out_hw, indices_out=None):
