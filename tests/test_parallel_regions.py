@@ -71,6 +71,10 @@ SCRIPT = textwrap.dedent(r'''
         lambda: F.max_unpool2d(*F.max_pool2d(x8, 2, return_indices=True), 2),
         lambda: subsampling(x8, 2, t(6), t(6)),  # LeNet's weighted pooling, one pass backward
     ]
+    from tinygrad_cnn import kernels as K
+    with K.force_path("batch"):  # the examples-innermost path: forward, dW and dA
+        z = F.conv2d(x, t(16, 6, 3, 3), t(16), padding=1, connection=LENET_C3_TABLE)
+        z.backward(rng.standard_normal(z.shape).astype(np.float32))
     for run in runs:
         z = run()
         z.backward(rng.standard_normal(z.shape).astype(np.float32))
@@ -78,7 +82,7 @@ SCRIPT = textwrap.dedent(r'''
 
     bad = []
     checked = 0
-    for name in ("correlation", "conv_weight_grad", "window_sum", "pool", "im2col", "elementwise"):
+    for name in ("correlation", "conv_weight_grad", "batch_inner", "window_sum", "pool", "im2col", "elementwise"):
         mod = importlib.import_module("tinygrad_cnn.kernels." + name)
         for obj in vars(mod).values():
             if getattr(obj, "targetoptions", {}).get("parallel") and obj.signatures:
@@ -101,6 +105,6 @@ def test_every_parallel_region_is_a_prange_loop(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     checked = int(next(line for line in lines if line.startswith("checked")).split()[1])
-    assert checked >= 17, out.stdout  # every parallel kernel the runs above compile was inspected
+    assert checked >= 20, out.stdout  # every parallel kernel the runs above compile was inspected
     hidden = [line for line in lines if line.startswith("HIDDEN")]
     assert not hidden, "parallel loops that are not a prange (array expressions outside it):\n" + "\n".join(hidden)

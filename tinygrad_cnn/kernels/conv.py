@@ -8,9 +8,9 @@ Notation (Lecture 8, 0-based indices, stride S = ``(sh, sw)``, dilation D)::
     bias gradient      db^{h} = Σ_i Σ_j dz^{h}_{i,j}                                a numpy sum
 
 The engine (:func:`correlate.correlate`) and the weight gradient
-(:func:`conv_weight_grad.weight_gradient`) each pick direct tap loops or
-im2col + BLAS by a small cost model; the naive loops that say what they must
-compute are in ``conv_reference.py``.
+(:func:`conv_weight_grad.weight_gradient`) each pick direct tap loops, the same
+loops with the examples innermost, or im2col + BLAS by a small cost model; the
+naive loops that say what they must compute are in ``conv_reference.py``.
 
 This module holds the array-level helpers the rules are written with
 (:func:`rot180`, :func:`dilate`, :func:`pad`, :func:`full_padding`) and the

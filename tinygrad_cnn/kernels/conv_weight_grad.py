@@ -7,8 +7,9 @@ The lecture's scalar form, 0-based, with stride S and dilation D::
 for connected pairs (conn[o,c] = 1); the kernels of unconnected pairs get
 exactly 0 and their work is skipped.  ``v`` is the zero-padded forward input.
 
-Two paths, picked by the engine's cost model (``correlation.choose_path``): the
-``"taps"`` loops below, or im2col + one BLAS product per chunk
+Three paths, picked by the engine's cost model (``correlation.choose_path``): the
+``"taps"`` loops below, the same dot products with the examples innermost for small
+maps (``batch_inner.weight_gradient_batch``), or im2col + one BLAS product per chunk
 (``im2col.weight_gradient_gemm``).
 
 The taps loops, stride 1: each input map is zero-padded as kw copies, copy l
@@ -17,7 +18,7 @@ one dot product ``Σ_m dz_o[m] · copy_v[u·Wo + m]`` over dZ's own rows.  A
 chunk's examples on small maps are stacked one after another in the copies and
 in dZ (:func:`stack_size`), so that one dot product runs over several examples
 and its vector of partial sums is added up once per stack.  The dot products
-run four output maps × four taps at a time (:func:`_dots_4x4`): each value
+run four output maps × four taps at a time (``dots._dots_4x4``): each value
 loaded feeds four multiply-adds.  The batch is cut into chunks of up to
 BATCH_CHUNK examples (a small batch also splits its input maps into groups,
 :func:`batch_split`); one parallel iteration per (chunk, group) writes its own
@@ -28,9 +29,10 @@ strided dot product per output row and tap.
 import numpy as np
 from numba import njit, prange
 
-from . import im2col
+from . import batch_inner, im2col
 from ._parallel import conn_array, run_kernel
 from .correlation import _outputs_of_inputs, choose_path, covers_map, pad, shifted_copies
+from .dots import _dots_2x4, _dots_4x4, _taps_dots
 
 __all__ = ["weight_gradient"]
 
@@ -51,8 +53,12 @@ def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None, pa
     # stride 1: the taps pad V themselves (shifted copies), and dZ keeps its own rows of Wo
     stride_one = (sh, sw) == (1, 1) and min(padding) >= 0
     row = Wo if stride_one else Wp
-    if choose_path(N, C, O, kh, kw, Ho, Wo, row, tuple(stride), conn, weight=True, whole=whole) == "im2col":
+    path = choose_path(N, C, O, kh, kw, Ho, Wo, row, tuple(stride), conn, weight=True, whole=whole,
+                       input_size=(H, W) if stride_one else None, dilation=tuple(dilation))
+    if path == "im2col":
         return im2col.weight_gradient_gemm(dz, pad(v, padding), kernel, stride, dilation, conn)
+    if path == "batch":
+        return batch_inner.weight_gradient_batch(dz, v, kernel, dilation, conn, padding)
     work = N * O * C * kh * kw * Ho * row
     if stride_one:
         return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, 1, 1, dh, dw, conn, top, left, Hp, Wp)
@@ -86,142 +92,6 @@ def batch_split(N, C):
     chunks = (N + chunk_size - 1) // chunk_size
     groups = min(C, max(1, (MIN_ITEMS + chunks - 1) // chunks))
     return chunk_size, chunks, groups
-
-
-@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
-def _dots_1x4(d, x, L, a0, a1, a2, a3):
-    """Four dot products ``Σ_m d[m] · x[a_r + m]``: each d[m] is loaded once for four taps.
-
-    The sums may be reassociated (vectorised with several partial sums): the
-    order is fixed by the compiled code, not by the thread count.
-    """
-    x0 = x[a0:a0 + L]
-    x1 = x[a1:a1 + L]
-    x2 = x[a2:a2 + L]
-    x3 = x[a3:a3 + L]
-    s0 = s1 = s2 = s3 = x.dtype.type(0)
-    for m in range(L):
-        e = d[m]
-        s0 += e * x0[m]
-        s1 += e * x1[m]
-        s2 += e * x2[m]
-        s3 += e * x3[m]
-    return s0, s1, s2, s3
-
-
-@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
-def _dots_4x4(d0, d1, d2, d3, x, L, a0, a1, a2, a3, acc, outs, c, t):
-    """``acc[outs[r], c, t + q] += Σ_m d_r[m] · x[a_q + m]`` for four output maps r and four taps q.
-
-    Sixteen dot products in one pass: every value of dZ and of V loaded is used
-    four times.
-    """
-    x0 = x[a0:a0 + L]
-    x1 = x[a1:a1 + L]
-    x2 = x[a2:a2 + L]
-    x3 = x[a3:a3 + L]
-    z = x.dtype.type(0)
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = z
-    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = z
-    for m in range(L):
-        y0 = x0[m]
-        y1 = x1[m]
-        y2 = x2[m]
-        y3 = x3[m]
-        e = d0[m]
-        s00 += e * y0
-        s01 += e * y1
-        s02 += e * y2
-        s03 += e * y3
-        e = d1[m]
-        s10 += e * y0
-        s11 += e * y1
-        s12 += e * y2
-        s13 += e * y3
-        e = d2[m]
-        s20 += e * y0
-        s21 += e * y1
-        s22 += e * y2
-        s23 += e * y3
-        e = d3[m]
-        s30 += e * y0
-        s31 += e * y1
-        s32 += e * y2
-        s33 += e * y3
-    o0, o1, o2, o3 = outs[0], outs[1], outs[2], outs[3]
-    acc[o0, c, t] += s00
-    acc[o0, c, t + 1] += s01
-    acc[o0, c, t + 2] += s02
-    acc[o0, c, t + 3] += s03
-    acc[o1, c, t] += s10
-    acc[o1, c, t + 1] += s11
-    acc[o1, c, t + 2] += s12
-    acc[o1, c, t + 3] += s13
-    acc[o2, c, t] += s20
-    acc[o2, c, t + 1] += s21
-    acc[o2, c, t + 2] += s22
-    acc[o2, c, t + 3] += s23
-    acc[o3, c, t] += s30
-    acc[o3, c, t + 1] += s31
-    acc[o3, c, t + 2] += s32
-    acc[o3, c, t + 3] += s33
-
-
-@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
-def _dots_2x4(d0, d1, x, L, a0, a1, a2, a3, acc, o0, o1, c, t):
-    """:func:`_dots_4x4` for two output maps (what is left of a block of four): eight dot
-    products in one pass, every value of V loaded used twice."""
-    x0 = x[a0:a0 + L]
-    x1 = x[a1:a1 + L]
-    x2 = x[a2:a2 + L]
-    x3 = x[a3:a3 + L]
-    z = x.dtype.type(0)
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = z
-    for m in range(L):
-        y0 = x0[m]
-        y1 = x1[m]
-        y2 = x2[m]
-        y3 = x3[m]
-        e = d0[m]
-        s00 += e * y0
-        s01 += e * y1
-        s02 += e * y2
-        s03 += e * y3
-        e = d1[m]
-        s10 += e * y0
-        s11 += e * y1
-        s12 += e * y2
-        s13 += e * y3
-    acc[o0, c, t] += s00
-    acc[o0, c, t + 1] += s01
-    acc[o0, c, t + 2] += s02
-    acc[o0, c, t + 3] += s03
-    acc[o1, c, t] += s10
-    acc[o1, c, t + 1] += s11
-    acc[o1, c, t + 2] += s12
-    acc[o1, c, t + 3] += s13
-
-
-@njit(cache=True, inline="always", fastmath={"reassoc", "contract"})
-def _pair_taps(dzw, x, L, offs, acc, o, c, t0):
-    """``acc[o, c, t] += Σ_m dzw[o, m] · x[offs[t] + m]`` for the taps t0, t0+1, … of one pair."""
-    d = dzw[o]
-    T = offs.shape[0]
-    t = t0
-    while t + 4 <= T:
-        s0, s1, s2, s3 = _dots_1x4(d, x, L, offs[t], offs[t + 1], offs[t + 2], offs[t + 3])
-        acc[o, c, t] += s0
-        acc[o, c, t + 1] += s1
-        acc[o, c, t + 2] += s2
-        acc[o, c, t + 3] += s3
-        t += 4
-    while t < T:
-        xs = x[offs[t]:offs[t] + L]
-        s = x.dtype.type(0)
-        for m in range(L):
-            s += d[m] * xs[m]
-        acc[o, c, t] += s
-        t += 1
 
 
 @njit(cache=True)
@@ -294,7 +164,7 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn, top, left, Hp, Wp
                                   offs[t], offs[t + 1], offs[t + 2], offs[t + 3], acc, block, c, t)
                         t += 4
                     for r in range(4):
-                        _pair_taps(d, x, L, offs, acc, block[r], c, t)
+                        _taps_dots(d[block[r]], x, L, offs, acc, block[r], c, t)
                     q += 4
                 if q + 2 <= nout[c]:
                     o0, o1 = outs[c, q], outs[c, q + 1]
@@ -303,11 +173,11 @@ def _weight_gradient_taps(dz, v, kh, kw, sh, sw, dh, dw, conn, top, left, Hp, Wp
                         _dots_2x4(d[o0], d[o1], x, L, offs[t], offs[t + 1], offs[t + 2], offs[t + 3],
                                   acc, o0, o1, c, t)
                         t += 4
-                    _pair_taps(d, x, L, offs, acc, o0, c, t)
-                    _pair_taps(d, x, L, offs, acc, o1, c, t)
+                    _taps_dots(d[o0], x, L, offs, acc, o0, c, t)
+                    _taps_dots(d[o1], x, L, offs, acc, o1, c, t)
                     q += 2
                 while q < nout[c]:
-                    _pair_taps(d, x, L, offs, acc, outs[c, q], c, 0)
+                    _taps_dots(d[outs[c, q]], x, L, offs, acc, outs[c, q], c, 0)
                     q += 1
     # dW = Σ over the chunks, in chunk order whichever thread made each partial sum;
     # one iteration per output map writes only that map's kernels

@@ -2,7 +2,8 @@
 
 Arrays reaching these Functions are already validated and 4-D ``(N, C, H, W)``
 (see ``tinygrad_cnn.functional``).  Every sum runs in one compiled correlation
-engine, ``kernels.correlate`` (it picks direct taps or im2col + BLAS by cost);
+engine, ``kernels.correlate`` (it picks its loops — direct taps, the examples
+innermost, or im2col + BLAS — by cost);
 the array helpers ``pad``, ``dilate``, ``rot180`` are plain numpy
 (``kernels/conv.py``).
 """
