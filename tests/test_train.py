@@ -112,6 +112,23 @@ def test_fit_progress_bar_on_stderr_summary_on_stdout(digits8, capsys):
     assert "batch" not in out
 
 
+def test_fit_without_progress_bar_does_not_import_tqdm():
+    """tqdm.auto imports asyncio (25 ms of a short training run): only a visible bar pays for it."""
+    import subprocess
+
+    code = ("import sys, numpy as np\n"
+            "from tinygrad_cnn import nn, optim\n"
+            "from tinygrad_cnn.train import fit\n"
+            "model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))\n"
+            "x = np.zeros((6, 1, 2, 2), np.float32); y = np.array([0, 1] * 3)\n"
+            "fit(model, optim.SGD(model.parameters(), lr=0.1), x, y, epochs=1, batch_size=4, progress=False, log=None)\n"
+            "assert not any(m.startswith('tqdm') for m in sys.modules), 'tqdm imported'\n"
+            "fit(model, optim.SGD(model.parameters(), lr=0.1), x, y, epochs=1, batch_size=4, progress=True, log=None)\n"
+            "assert 'tqdm.auto' in sys.modules  # negative control: a bar imports it\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
 def test_fit_leaves_no_graph_alive(digits8):
     model, opt, _ = run(digits8, epochs=1)
     gc.collect()

@@ -119,10 +119,27 @@ def evaluate(model, x, y, batch_size=500):
 # --------------------------------------------------------------------------------------------
 
 def _progress_bar(total, desc, enabled):
+    if not enabled:  # tqdm.auto imports asyncio: 25 ms of a 1.5 s training run, for a bar nobody sees
+        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, leave=False,
-                disable=not enabled, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+class _NoBar:
+    """What ``fit`` calls on a progress bar, doing nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def set_postfix_str(self, *args, **kwargs):
+        pass
+
+    def update(self, n=1):
+        pass
 
 
 def fit(model, optimizer, x_train, y_train, x_test=None, y_test=None, epochs=10,
