@@ -12,7 +12,8 @@ thrown away, and the runs are long (640 numbers for C3 at batch 64).
 
 * :func:`correlate_batch`, Z = W ⊛ V and the full correlation of dA: the taps
   path's own loops (``correlation._four_outputs``: four output maps × four taps
-  per pass, the same operations in the same order, so the same bits), one
+  per pass, the same operations in the same order; the compiler may fuse a
+  multiply-add in one loop and not in the other, so the last bit can differ), one
   parallel iteration per output row, which it then writes into every example's
   map.  A tap whose input row is padding is skipped as the taps path skips it.
 * :func:`weight_gradient_batch`, dW = dZ ⋆ V: for each tap, the dot products
