@@ -265,7 +265,7 @@ def test_first_run_notice_comes_before_training(monkeypatch, capsys, cached):
 
     monkeypatch.setattr(recipe, "kernels_cached", lambda: cached)
     lines, _ = run_ok(capsys, "--epochs", "1")
-    notice = "compiling kernels (first run only, about 20 s)..."
+    notice = "compiling kernels (first run only, about 30 s)..."
     assert (notice in lines) is not cached
     if not cached:
         assert lines.index(notice) < min(i for i, line in enumerate(lines)

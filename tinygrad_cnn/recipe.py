@@ -48,7 +48,7 @@ OPTIMIZER_DEFAULTS = {
 #: the settings that a training checkpoint records and validates (its ``meta.*``)
 CHECKPOINT_CHOICES = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "augment": AUGMENTATIONS}
 
-COMPILE_NOTICE = "compiling kernels (first run only, about 20 s)..."
+COMPILE_NOTICE = "compiling kernels (first run only, about 30 s)..."
 
 
 @dataclass
