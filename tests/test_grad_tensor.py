@@ -104,43 +104,35 @@ def test_fresh_gradients_of_two_ops_on_one_leaf_are_added_into_a_new_array(monke
     np.testing.assert_allclose(x.grad.data, made[0] + made[1], rtol=1e-15)
 
 
-def test_gradients_of_other_ops_are_copied_for_the_leaf():
-    """The root's gradient passes through an op without fresh_grads: the leaf gets a copy."""
-    class PassThrough(tg.Function):  # backward hands back the very array it received
-        @staticmethod
-        def forward(ctx, x):
-            return x.copy()
+class _PassThrough(tg.Function):
+    """An op whose backward hands back the very array it received."""
 
-        @staticmethod
-        def backward(ctx, grad):
-            return grad
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
 
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class _LyingPassThrough(_PassThrough):
+    fresh_grads = True  # a false promise: its gradient is the caller's array
+
+
+@pytest.mark.parametrize("op, kept", [(_PassThrough, False), (_LyingPassThrough, True)])
+def test_only_a_fresh_op_hands_its_array_to_the_leaf(op, kept):
+    """Without fresh_grads the leaf gets a copy of what the op returned (here the caller's
+    upstream gradient).  Negative control: the same op declared fresh hands the caller's
+    array to the leaf, so the check can tell a copy from none."""
     x = leaf([1.0, 2.0])
     g = np.array([0.5, -0.5])
-    PassThrough.apply(x).backward(g)
-    assert not np.shares_memory(x.grad.data, g)
-    x.grad.mul_(3)
-    np.testing.assert_array_equal(g, [0.5, -0.5])
-
-
-def test_the_flag_is_what_lets_a_leaf_keep_the_array():
-    """Negative control: the same pass-through declared fresh (a false promise) hands the
-    caller's array to the leaf, so the check above can tell a copy from none."""
-    class LyingPassThrough(tg.Function):
-        fresh_grads = True
-
-        @staticmethod
-        def forward(ctx, x):
-            return x.copy()
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad
-
-    x = leaf([1.0, 2.0])
-    g = np.array([0.5, -0.5])
-    LyingPassThrough.apply(x).backward(g)
-    assert x.grad.data is g
+    op.apply(x).backward(g)
+    assert (x.grad.data is g) == kept
+    if not kept:
+        assert not np.shares_memory(x.grad.data, g)
+        x.grad.mul_(3)
+        np.testing.assert_array_equal(g, [0.5, -0.5])
 
 
 def test_a_fresh_gradient_that_is_not_c_contiguous_is_copied():
