@@ -110,15 +110,19 @@ def _copy(Wo):
 
 def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None, whole=False,
                 dilation=None):
-    """``"taps"``, ``"im2col"`` or ``"scatter"``: the cheapest path for this call by the cost model.
+    """``"taps"``, ``"batch"``, ``"im2col"`` or ``"scatter"``: the cheapest path for this call
+    by the cost model.
 
     Counted: taps = connected multiply-adds over the wide rows (Wp per output
-    row at stride 1); im2col = one copy per column entry plus the dense
-    multiply-adds at BLAS's rate; scatter (stride 1, ``input_size`` = the
-    unpadded (H, W)) = the dense multiply-adds of the real input cells only plus
-    one add per product.  Tables with unconnected pairs take the taps, which skip
-    them (the weight gradient may take im2col: it zeroes their kernels after).
-    ``whole``: the kernel covers the whole padded map (:func:`covers_map`), so im2col copies nothing.
+    row at stride 1); batch (stride 1, small maps) = connected multiply-adds over
+    the Wo real columns plus one copy per number of V and Z; im2col = one copy
+    per column entry plus the dense multiply-adds at BLAS's rate; scatter
+    (stride 1, ``input_size`` = the unpadded (H, W)) = the dense multiply-adds of
+    the real input cells only plus one add per product.  Tables with unconnected
+    pairs take the taps or the batch path, which skip them (the weight gradient
+    may take im2col: it zeroes their kernels after).  ``whole``: the kernel
+    covers the whole padded map (:func:`covers_map`), so im2col copies nothing.
+    ``dilation`` gives the padded size of V from the output's.
     """
     if _FORCED is not None:
         if _FORCED == "scatter" and (weight or input_size is None):
@@ -144,9 +148,9 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
         cells = N * input_size[0] * input_size[1]
         cost["scatter"] = (SCATTER_COST + _gemm(O * kh * kw, C) * C) * O * kh * kw * cells
     if input_size is not None and stride == (1, 1) and not whole:
-        Hp = Ho + (kh - 1) * (dilation or (1, 1))[0]
-        Wp_ = Wo + (kw - 1) * (dilation or (1, 1))[1]
-        copies = N * (C * Hp * Wp_ + O * Ho * Wo)
+        dh, dw = dilation or (1, 1)
+        padded_v = (Ho + (kh - 1) * dh) * (Wo + (kw - 1) * dw)
+        copies = N * (C * padded_v + O * Ho * Wo)
         rate = BATCH_COST_WEIGHT if weight else BATCH_COST
         if copies <= BATCH_MAX_COPIES and Wo * N >= BATCH_MIN_RUN:
             cost["batch"] = rate * pairs * kh * kw * N * Ho * Wo + BATCH_COPY_COST * copies
