@@ -229,3 +229,37 @@ def test_cost_model_takes_the_examples_innermost_for_small_maps_only():
     # batch 32, the training command's: runs of 320 numbers, no faster than the taps
     assert choose_path(32, 6, 16, 5, 5, 10, 10, 14, (1, 1), c3, **small) == "taps"
     assert choose_path(32, 6, 16, 5, 5, 10, 10, 10, (1, 1), c3, weight=True, **small) == "taps"
+    # dA of C3 at batch 64, the full correlation: counting only the taps over dZ's own cells
+    # (half of them), the batch path (measured 260 → 228 µs) wins over the taps (300 µs)
+    full = dict(input_size=(10, 10), dilation=(1, 1), padding=(4, 4, 4, 4))
+    assert choose_path(64, 16, 6, 5, 5, 14, 14, 14, (1, 1), c3.T, **full) == "batch"
+    unpadded = dict(full, padding=None)
+    assert choose_path(64, 16, 6, 5, 5, 14, 14, 14, (1, 1), c3.T, **unpadded) == "taps"
+
+
+def test_batch_rows_list_only_the_taps_over_real_cells_grouped_by_column_range():
+    """The full correlation of dA on C3 (dZ 10×10 zero-padded by 4, a 5×5 kernel, 14×14 out):
+    a tap runs over an output row only where its input row is one of dZ's, and over the 10
+    output columns whose input column is; a row's taps come by column range, in tap order
+    within, so that four taps of one column share their range."""
+    from tinygrad_cnn.kernels.batch_inner import _row_taps
+
+    N = 3
+    taps, ntaps, offs, lo, hi = _row_taps(5, 5, 1, 1, 4, 10, 4, 10, 14, 14, N, 18)
+    for i in range(14):
+        real_rows = [k for k in range(5) if 4 <= i + k < 14]
+        assert ntaps[i] == 5 * len(real_rows)
+        listed = taps[i, :ntaps[i]]
+        assert sorted(listed) == sorted(k * 5 + l for k in real_rows for l in range(5))
+        for s, t in enumerate(listed):
+            k, l = divmod(int(t), 5)
+            assert (lo[i, s], hi[i, s]) == ((4 - l) * N, (14 - l) * N)  # 10 columns: j + l in 4..13
+            assert offs[i, s] == (k * 18 + l) * N
+        assert list(lo[i, :ntaps[i]]) == sorted(lo[i, :ntaps[i]])
+        # within one column range, tap order (k ascending)
+        for l in range(5):
+            assert list(listed[hi[i, :ntaps[i]] == (14 - l) * N]) == [k * 5 + l for k in real_rows]
+    # no column padding (the forward): every row lists all taps, in tap order, over the whole row
+    taps, ntaps, _, lo, hi = _row_taps(5, 5, 1, 1, 0, 14, 0, 14, 10, 10, N, 14)
+    assert (ntaps == 25).all() and (taps == np.arange(25)).all()
+    assert (lo == 0).all() and (hi == 10 * N).all()

@@ -12,10 +12,13 @@ thrown away, and the runs are long (640 numbers for C3 at batch 64).
 
 * :func:`correlate_batch`, Z = W ⊛ V and the full correlation of dA: the taps
   path's own loops (``correlation._four_outputs``: four output maps × four taps
-  per pass, the same operations in the same order; the compiler may fuse a
-  multiply-add in one loop and not in the other, so the last bit can differ), one
+  per pass; the taps may come in another order, below, so the last bits can
+  differ from the taps path's), one
   parallel iteration per output row, which it then writes into every example's
-  map.  A tap whose input row is padding is skipped as the taps path skips it.
+  map.  A tap runs only over the output columns whose input is one of V's cells
+  (a contiguous range of the row here) and not at all on rows whose input row
+  is padding (:func:`_row_taps`): the full correlation of dA multiplies no zeros
+  of its padding, which are half of its taps on C3 (dA 260 → 228 µs there).
 * :func:`weight_gradient_batch`, dW = dZ ⋆ V: for each tap, the dot products
   ``Σ_i Σ_m dzt[o, i, m] · vt[c, i + k·D_r, l·D_c·N + m]`` over m < Wo·N, four
   output maps × four taps per pass (``conv_weight_grad._dots_4x4``); one
@@ -78,13 +81,68 @@ def correlate_batch(v, w, dilation, conn, padding, bias):
     Ho, Wo = Hp - dh * (kh - 1), Wp - dw * (kw - 1)
     vt = batch_inner(v, top, left, Hp, Wp)
     work = N * O * C * kh * kw * Ho * Wo
-    return run_kernel(_correlate_batch, work, vt, np.ascontiguousarray(w), bias, conn, dh, dw, top, H, Ho, Wo)
+    return run_kernel(_correlate_batch, work, vt, np.ascontiguousarray(w), bias, conn, dh, dw, top, H, left, W,
+                      Ho, Wo)
+
+
+@njit(cache=True)
+def _row_taps(kh, kw, dh, dw, top, H, left, W, Ho, Wo, N, Wp):
+    """Per output row i, the taps that read V there, and over which columns.
+
+    Tap (k, l) runs over row i when input row i + k·D_r is a row of V, and then
+    over the output columns j whose input column j + l·D_c is a column of V,
+    not padding: ``lo[i, s] <= m < hi[i, s]`` of the row's Wo·N numbers, for
+    the s-th of the row's ``ntaps[i]`` taps, ``taps[i, s]``.  The taps are
+    listed by column range (then in tap order), so that a group of four
+    shares its range, or nearly: in the full correlation of dA, a 5×5 kernel's
+    taps of one column share 10 of the row's 14 columns, where four taps in
+    tap order span all 14.  With no column padding every range is the whole
+    row and the order is the taps' own.
+    """
+    T = kh * kw
+    taps = np.empty((Ho, T), dtype=np.int64)
+    ntaps = np.zeros(Ho, dtype=np.int64)
+    offs = np.empty((Ho, T), dtype=np.int64)
+    lo = np.empty((Ho, T), dtype=np.int64)
+    hi = np.empty((Ho, T), dtype=np.int64)
+    for i in range(Ho):
+        s = 0
+        for k in range(kh):
+            if not top <= i + k * dh < top + H:  # input row k·D_r below is padding
+                continue
+            for l in range(kw):
+                j0 = max(0, left - l * dw)        # output columns whose input column is of V
+                j1 = min(Wo, left + W - l * dw)
+                if j1 <= j0:
+                    continue
+                taps[i, s] = k * kw + l
+                offs[i, s] = (k * dh * Wp + l * dw) * N
+                lo[i, s] = j0 * N
+                hi[i, s] = j1 * N
+                s += 1
+        ntaps[i] = s
+        _sort_by_range(taps[i, :s], offs[i, :s], lo[i, :s], hi[i, :s])
+    return taps, ntaps, offs, lo, hi
+
+
+@njit(cache=True)
+def _sort_by_range(taps, offs, lo, hi):
+    """Sort one row's taps by (lo, hi), stable: equal ranges together, in tap order within."""
+    for a in range(1, taps.shape[0]):  # insertion sort of at most kh·kw entries
+        b = a
+        while b > 0 and (lo[b - 1] > lo[b] or (lo[b - 1] == lo[b] and hi[b - 1] > hi[b])):
+            taps[b - 1], taps[b] = taps[b], taps[b - 1]
+            offs[b - 1], offs[b] = offs[b], offs[b - 1]
+            lo[b - 1], lo[b] = lo[b], lo[b - 1]
+            hi[b - 1], hi[b] = hi[b], hi[b - 1]
+            b -= 1
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
-def _correlate_batch(vt, w, bias, conn, dh, dw, top, H, Ho, Wo):
-    """Compiled body of :func:`correlate_batch`: ``vt`` from :func:`batch_inner`, ``H`` the
-    rows of V in it (from row ``top`` on), ``bias`` one number per output map."""
+def _correlate_batch(vt, w, bias, conn, dh, dw, top, H, left, W, Ho, Wo):
+    """Compiled body of :func:`correlate_batch`: ``vt`` from :func:`batch_inner`, V's ``H``
+    rows and ``W`` columns in it from row ``top`` and column ``left`` on, ``bias`` one number
+    per output map."""
     C, Hp, Wp, N = vt.shape
     O, _, kh, kw = w.shape
     T = kh * kw
@@ -92,41 +150,34 @@ def _correlate_batch(vt, w, bias, conn, dh, dw, top, H, Ho, Wo):
     wf = w.reshape(O, C, T)
     vf = vt.reshape(C, Hp * Wp * N)
     outs, nout = _outputs_of_inputs(conn)
-    offs = np.empty(T, dtype=np.int64)
-    # per output row, the taps that run over it (lo 0, hi L) or not (lo L, hi 0): a tap whose
-    # input row is padding does not, unless the taps path would run it with its group of four
-    lo = np.empty((Ho, T), dtype=np.int64)
-    hi = np.empty((Ho, T), dtype=np.int64)
-    for k in range(kh):
-        first = max(0, top - k * dh)      # output rows whose input row k·D_r below is a row of V
-        last = min(Ho, top + H - k * dh)
-        for l in range(kw):
-            t = k * kw + l
-            offs[t] = (k * dh * Wp + l * dw) * N
-            for i in range(Ho):
-                runs = first <= i < last
-                lo[i, t] = 0 if runs else L
-                hi[i, t] = L if runs else 0
+    taps, ntaps, offs, lo, hi = _row_taps(kh, kw, dh, dw, top, H, left, W, Ho, Wo, N, Wp)
     z = np.empty((N, O, Ho, Wo), dtype=vt.dtype)
     # one iteration per output row: it writes row i of every output map of every example
     for i in prange(Ho):
         buf = np.empty((O, L), dtype=vt.dtype)
         for o in range(O):
             buf[o, :] = bias[o]
+        nt = ntaps[i]
+        wi = np.empty((O, C, nt), dtype=vt.dtype)  # the kernels' weights in this row's tap order
+        for o in range(O):
+            for c in range(C):
+                for s in range(nt):
+                    wi[o, c, s] = wf[o, c, taps[i, s]]
+        ofs, lo_i, hi_i = offs[i, :nt], lo[i, :nt], hi[i, :nt]
         for c in range(C):
             x = vf[c, i * Wp * N:]
             q = 0
             while q + 4 <= nout[c]:
                 o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
-                _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, offs, lo[i], hi[i],
-                              wf[o0, c], wf[o1, c], wf[o2, c], wf[o3, c])
+                _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, ofs, lo_i, hi_i,
+                              wi[o0, c], wi[o1, c], wi[o2, c], wi[o3, c])
                 q += 4
             if q + 2 <= nout[c]:
                 o0, o1 = outs[c, q], outs[c, q + 1]
-                _two_outputs(buf[o0], buf[o1], x, offs, lo[i], hi[i], wf[o0, c], wf[o1, c])
+                _two_outputs(buf[o0], buf[o1], x, ofs, lo_i, hi_i, wi[o0, c], wi[o1, c])
                 q += 2
             if q < nout[c]:
-                _one_output(buf[outs[c, q]], x, offs, lo[i], hi[i], wf[outs[c, q], c])
+                _one_output(buf[outs[c, q]], x, ofs, lo_i, hi_i, wi[outs[c, q], c])
         for o in range(O):
             b = buf[o]
             for n in range(N):

@@ -108,8 +108,14 @@ def _copy(Wo):
     return 4.0 + 800.0 / Wo
 
 
+def _real_taps(size, before, out, k, d):
+    """Σ over the kernel's k taps along one axis of the output positions (of ``out``) whose
+    input position is one of V's ``size``, not one of the ``before`` padding zeros before it."""
+    return sum(max(0, min(out, before + size - t * d) - max(0, before - t * d)) for t in range(k))
+
+
 def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_size=None, whole=False,
-                dilation=None):
+                dilation=None, padding=None):
     """``"taps"``, ``"batch"``, ``"im2col"`` or ``"scatter"``: the cheapest path for this call
     by the cost model.
 
@@ -122,7 +128,9 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     pairs take the taps or the batch path, which skip them (the weight gradient
     may take im2col: it zeroes their kernels after).  ``whole``: the kernel
     covers the whole padded map (:func:`covers_map`), so im2col copies nothing.
-    ``dilation`` gives the padded size of V from the output's.
+    ``dilation`` gives the padded size of V from the output's; ``padding`` (top,
+    bottom, left, right), where given, lets the batch path count only the taps over
+    V's own cells: it skips the rest (most of the full correlation's taps).
     """
     if _FORCED is not None:
         if _FORCED == "scatter" and (weight or input_size is None):
@@ -151,9 +159,15 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
         dh, dw = dilation or (1, 1)
         padded_v = (Ho + (kh - 1) * dh) * (Wo + (kw - 1) * dw)
         copies = N * (C * padded_v + O * Ho * Wo)
-        rate = BATCH_COST_WEIGHT if weight else BATCH_COST
+        if weight:
+            macs = BATCH_COST_WEIGHT * pairs * kh * kw * N * Ho * Wo
+        elif padding is not None:
+            rows = _real_taps(input_size[0], padding[0], Ho, kh, dh)
+            macs = BATCH_COST * pairs * N * rows * _real_taps(input_size[1], padding[2], Wo, kw, dw)
+        else:
+            macs = BATCH_COST * pairs * kh * kw * N * Ho * Wo
         if copies <= BATCH_MAX_COPIES and Wo * N >= BATCH_MIN_RUN:
-            cost["batch"] = rate * pairs * kh * kw * N * Ho * Wo + BATCH_COPY_COST * copies
+            cost["batch"] = macs + BATCH_COPY_COST * copies
     return min(cost, key=cost.get)
 
 
@@ -213,7 +227,8 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     layout = tap_layout(W, Wp, left, kw, dw) if (sh, sw) == (1, 1) and real is not None else WIDE_ROWS
     P = Wp if layout == WIDE_ROWS else Wo  # the tap loops' row length
     path = choose_path(N, C, O, kh, kw, Ho, Wo, P, (sh, sw), conn, input_size=real,
-                       whole=covers_map((Hp, Wp), kh, kw, dilation), dilation=(dh, dw))
+                       whole=covers_map((Hp, Wp), kh, kw, dilation), dilation=(dh, dw),
+                       padding=padding if real is not None else None)
     if path == "scatter" and (sh, sw) == (1, 1) and real is not None:
         return im2col.correlate_scatter(np.ascontiguousarray(v), w, (dh, dw), conn, padding, bias)
     w = np.ascontiguousarray(w)  # the tap loops index the kernels; the other paths take views
