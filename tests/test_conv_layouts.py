@@ -263,3 +263,67 @@ def test_batch_rows_list_only_the_taps_over_real_cells_grouped_by_column_range()
     taps, ntaps, _, lo, hi = _row_taps(5, 5, 1, 1, 0, 14, 0, 14, 10, 10, N, 14)
     assert (ntaps == 25).all() and (taps == np.arange(25)).all()
     assert (lo == 0).all() and (hi == 10 * N).all()
+
+
+def test_one_layer_call_copies_v_and_dz_once_for_all_three_sums(monkeypatch):
+    """C3 at batch 64 takes the batch path for Z, dA and dW: dW reads the forward's copy of V
+    and the interior of dA's zero-padded copy of dZ, so a forward + backward makes two copies,
+    not four, and gets the very gradients that copies of its own give."""
+    from tinygrad_cnn import functional as F
+    from tinygrad_cnn.kernels import batch_inner as BI
+    from tinygrad_cnn.tensor import Tensor
+
+    rng = np.random.default_rng(17)
+    x = Tensor(rng.standard_normal((64, 6, 14, 14)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((16, 6, 5, 5)).astype(np.float32), requires_grad=True)
+    g = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
+    conn = np.asarray(figures.LENET_C3_TABLE, np.uint8)
+    made = []
+    copy = BI.batch_inner
+    monkeypatch.setattr(BI, "batch_inner", lambda a, *layout: made.append(layout) or copy(a, *layout))
+    F.conv2d(x, w, connection=conn).backward(g)
+    assert made == [(0, 0, 14, 14), (4, 4, 18, 18)]  # V for Z, padded dZ for dA; none for dW
+    # the same sums on copies of their own
+    full = K.full_padding((5, 5), (1, 1), g.shape, (14, 14), crop=(0, 0, 0, 0))
+    dA = K.correlate(g, K.transpose_maps(K.rot180(w.data)), (1, 1), (1, 1), conn.T, padding=full)
+    dW = K.weight_gradient(g, x.data, (5, 5), (1, 1), (1, 1), conn)
+    assert len(made) == 5
+    np.testing.assert_array_equal(x.grad.data, dA)
+    np.testing.assert_array_equal(w.grad.data, dW)
+
+
+def test_weight_gradient_reads_the_copies_it_is_given():
+    """Negative control for the test above: a copy of V kept under V's identity but holding
+    other numbers changes dW, so dW does read the kept copy; a copy of an equal array that is
+    not the same object is not used."""
+    from tinygrad_cnn.kernels.batch_inner import LayoutCopies, batch_inner
+
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal((64, 6, 14, 14)).astype(np.float32)
+    dz = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
+    args = (dz, x, (5, 5), (1, 1), (1, 1), None)
+    with K.force_path("batch"):
+        own = K.weight_gradient(*args)
+        twin = LayoutCopies()
+        twin.keep(x.copy(), 0, 0, 14, 14, batch_inner(2 * x, 0, 0, 14, 14))
+        np.testing.assert_array_equal(K.weight_gradient(*args, copies=twin), own)
+        wrong = LayoutCopies()
+        wrong.keep(x, 0, 0, 14, 14, batch_inner(2 * x, 0, 0, 14, 14))
+        np.testing.assert_allclose(K.weight_gradient(*args, copies=wrong), 2 * own, rtol=1e-5, atol=1e-3)
+
+
+def test_layout_copies_find_a_copy_that_holds_the_padding_asked_for():
+    from tinygrad_cnn.kernels.batch_inner import LayoutCopies
+
+    a, b = np.zeros((2, 3, 10, 10)), np.zeros((2, 3, 10, 10))
+    copies = LayoutCopies()
+    kept = np.empty(0)
+    copies.keep(a, 4, 3, 18, 17, kept)                          # padded 4 above and below, 3 and 4
+    found = copies.find(a, 0, 0, 10, 10)
+    assert found[0] is kept and found[1:] == (4, 3)          # the unpadded dZ: from row 4, column 3
+    assert copies.find(a, 1, 2, 13, 14)[1:] == (3, 1)
+    assert copies.find(a, 5, 0, 15, 10) is None                # more rows above than the copy has
+    assert copies.find(a, 0, 0, 15, 10) is None                # more rows below
+    assert copies.find(a, 0, 0, 10, 15) is None                # more columns to the right
+    assert copies.find(b, 0, 0, 10, 10) is None                # another array, however equal
+

@@ -80,6 +80,8 @@ class Function:
 
         Their version counters are recorded: changing one of them in place before
         backward runs makes backward raise instead of returning a wrong gradient.
+        Anything else saved (a cache the backward reads, say) is kept as it is; like
+        the arrays, it is let go after backward unless the graph is retained.
         """
         self.saved_tensors = arrays
         if _versions.written:

@@ -25,6 +25,7 @@ from .conv import (
 )
 from .conv_weight_grad import weight_gradient
 from .correlation import correlate, force_path
+from .batch_inner import LayoutCopies  # noqa: I001  (after correlation, which it imports)
 from .pool import (
     max_pool2d_backward,
     max_pool2d_forward,
@@ -37,6 +38,7 @@ __all__ = [
     "conv2d_backward_input",
     "conv2d_backward_weight",
     "correlate",
+    "LayoutCopies",
     "weight_gradient",
     "force_path",
     "rot180",

@@ -36,10 +36,12 @@ from .dots import _dots_2x4, _dots_4x4, _taps_dots
 
 __all__ = ["weight_gradient"]
 
-def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None, padding=(0, 0, 0, 0)):
+def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None, padding=(0, 0, 0, 0),
+                    copies=None):
     """dW = dZ ⋆ V: ``(O, C, kh, kw)`` from dZ ``(N, O, Ho, Wo)`` and V ``(N, C, H, W)``
     zero-padded by ``padding`` = (top, bottom, left, right) (the forward's P^d; V may come
-    padded already, with the default no padding)."""
+    padded already, with the default no padding).  ``copies``: the ``batch_inner.LayoutCopies``
+    of the forward pass and dA, whose copies of V and dZ the batch path reads instead of its own."""
     dz = np.ascontiguousarray(dz)
     v = np.ascontiguousarray(v)
     N, O, Ho, Wo = dz.shape
@@ -58,7 +60,7 @@ def weight_gradient(dz, v, kernel, stride=(1, 1), dilation=(1, 1), conn=None, pa
     if path == "im2col":
         return im2col.weight_gradient_gemm(dz, pad(v, padding), kernel, stride, dilation, conn)
     if path == "batch":
-        return batch_inner.weight_gradient_batch(dz, v, kernel, dilation, conn, padding)
+        return batch_inner.weight_gradient_batch(dz, v, kernel, dilation, conn, padding, copies)
     work = N * O * C * kh * kw * Ho * row
     if stride_one:
         return run_kernel(_weight_gradient_taps, work, dz, v, kh, kw, 1, 1, dh, dw, conn, top, left, Hp, Wp)

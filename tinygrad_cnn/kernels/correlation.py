@@ -207,13 +207,14 @@ def pad(a, padding):
     return out
 
 
-def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, padding=(0, 0, 0, 0)):
+def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, padding=(0, 0, 0, 0), copies=None):
     """Z = W ⊛ pad(V) (+ b): ``(N, O, Ho, Wo)`` from ``v`` ``(N, C, H, W)`` and ``w`` ``(O, C, kh, kw)``.
 
     ``padding`` = (top, bottom, left, right) zeros around V (negative: crop);
     Ho = (H + top + bottom − D_r·(kh − 1) − 1) // S_r + 1 and likewise Wo.
     ``conn`` is the ``(O, C)`` connection matrix (None: all ones), ``bias`` one
-    scalar per output map or None.
+    scalar per output map or None.  ``copies``: a ``batch_inner.LayoutCopies`` in which
+    the batch path keeps its copy of ``v`` (or finds one), for the weight gradient.
     """
     N, C, H, W = v.shape
     O, _, kh, kw = w.shape
@@ -234,7 +235,7 @@ def correlate(v, w, stride=(1, 1), dilation=(1, 1), conn=None, bias=None, paddin
     w = np.ascontiguousarray(w)  # the tap loops index the kernels; the other paths take views
     b = np.zeros(O, dtype=w.dtype) if bias is None else np.ascontiguousarray(bias, dtype=w.dtype)
     if path == "batch":  # (the cost model offers it at stride 1 on a padded, not cropped, V only)
-        return batch_inner.correlate_batch(v, w, (dh, dw), conn, padding, b)
+        return batch_inner.correlate_batch(v, w, (dh, dw), conn, padding, b, copies)
     work = N * O * C * kh * kw * Ho * P
     if path == "taps" and (sh, sw) == (1, 1) and real is not None:
         # the tap loops pad one example at a time, in a buffer that stays in cache

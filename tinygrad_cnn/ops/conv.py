@@ -35,6 +35,10 @@ class Conv2d(Function):
       connection matrix with them.  With dilation D the kernel's taps are D apart,
       i.e. it is rot180 of the dilated kernel.  The cells of the forward's padding
       are left out; the engine pads dZ (``padding=``), so that it may skip the zeros.
+
+    dA comes before dW only so that a copy of dZ the engine makes for the full
+    correlation can serve the weight gradient too (``copies``; the sums are the same
+    in either order).
     """
 
     fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
@@ -44,9 +48,10 @@ class Conv2d(Function):
         given = W
         W = ungroup(W, groups)                   # (O, C/g, kh, kw) -> (O, C, kh, kw), 0 off the groups
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups, ctx.conn = stride, padding, dilation, groups, conn
+        copies = K.LayoutCopies()  # the engine's rearranged copies of V (and dZ), made once for all three sums
         # with groups, the given weight too: changing it in place before backward is then noticed
-        ctx.save_for_backward(*((A, W) if groups == 1 else (A, W, given)))
-        return K.correlate(A, W, stride, dilation, conn, b, padding=padding)  # Z = W ⊛ V + b, V = A padded by P^d
+        ctx.save_for_backward(A, W, copies, *(() if groups == 1 else (given,)))
+        return K.correlate(A, W, stride, dilation, conn, b, padding=padding, copies=copies)  # Z = W ⊛ V + b
 
     rule = {
         2: "db {2} = Σ dN {g}",
@@ -56,7 +61,7 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, dZ):
-        A, W = ctx.saved_tensors[:2]
+        A, W, copies = ctx.saved_tensors[:3]
         S, D, P, conn = ctx.stride, ctx.dilation, ctx.padding, ctx.conn
         need_dA, need_dW = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
@@ -64,13 +69,13 @@ class Conv2d(Function):
         dA = dW = db = None
         if need_db:
             db = dZ.sum(axis=0).reshape(dZ.shape[1], -1).sum(axis=1)             # db = Σ dZ
-        if need_dW:                                                              # dW = dZ ⋆ V
-            dW = regroup(K.weight_gradient(dZ, A, W.shape[2:], S, D, conn, padding=P), ctx.groups)
         if need_dA:                                                              # dA = Σ rot180(W) ⋆ dZ
             dZ_dilated = dilate(dZ, S)
             V_shape = (A.shape[2] + P[0] + P[1], A.shape[3] + P[2] + P[3])
             full = full_padding(W.shape[2:], D, dZ_dilated.shape, V_shape, crop=P)
-            dA = K.correlate(dZ_dilated, transpose_maps(rot180(W)), (1, 1), D, conn.T, padding=full)
+            dA = K.correlate(dZ_dilated, transpose_maps(rot180(W)), (1, 1), D, conn.T, padding=full, copies=copies)
+        if need_dW:                                                              # dW = dZ ⋆ V
+            dW = regroup(K.weight_gradient(dZ, A, W.shape[2:], S, D, conn, padding=P, copies=copies), ctx.groups)
         return dA, dW, db
 
 
