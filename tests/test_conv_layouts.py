@@ -327,3 +327,21 @@ def test_layout_copies_find_a_copy_that_holds_the_padding_asked_for():
     assert copies.find(a, 0, 0, 10, 15) is None                # more columns to the right
     assert copies.find(b, 0, 0, 10, 10) is None                # another array, however equal
 
+
+def test_choose_path_keeps_its_answers_by_every_argument_the_table_included():
+    """The cost model's answers are kept (a layer asks the same on every call); the key holds
+    the connection table's entries, not just its shape: a table with half its pairs gone
+    takes the taps where the dense one takes im2col."""
+    from tinygrad_cnn.kernels import correlation as CR
+
+    dense = np.ones((64, 32), np.uint8)
+    sparse = dense.copy()
+    sparse[:, ::2] = 0
+    args = (32, 32, 64, 3, 3, 32, 32, 34, (1, 1))
+    assert CR.choose_path(*args, dense) == "im2col"
+    assert CR.choose_path(*args, sparse) == "taps"
+    assert CR.choose_path(*args, dense) == "im2col"
+    assert CR.choose_path(*args, dense) == CR._cheapest(*args, dense, False, None, False, None, None)
+    with K.force_path("batch"):  # a forced path is not kept, nor taken from what is kept
+        assert CR.choose_path(*args, dense, input_size=(32, 32)) == "batch"
+    assert CR.choose_path(*args, dense, input_size=(32, 32)) != "batch"

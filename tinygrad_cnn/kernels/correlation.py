@@ -138,6 +138,25 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
         if _FORCED == "batch" and (stride != (1, 1) or input_size is None or whole):
             return "taps"
         return _FORCED
+    # a layer asks the same three questions on every call: the answers are kept (about
+    # 17 µs of Python per forward + backward of C3 otherwise)
+    key = (N, C, O, kh, kw, Ho, Wo, Wp, tuple(stride), conn.shape, conn.tobytes(), weight,
+           input_size and tuple(input_size), whole, dilation and tuple(dilation), padding and tuple(padding))
+    path = _CHOSEN.get(key)
+    if path is None:
+        if len(_CHOSEN) >= 4096:
+            _CHOSEN.clear()
+        path = _CHOSEN[key] = _cheapest(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight, input_size,
+                                        whole, dilation, padding)
+    return path
+
+
+#: choose_path's answers, by its arguments
+_CHOSEN = {}
+
+
+def _cheapest(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight, input_size, whole, dilation, padding):
+    """The body of :func:`choose_path`: the cost model's cheapest path."""
     pairs = np.count_nonzero(conn)
     depth = C * kh * kw
     cols = N * Ho * Wo
