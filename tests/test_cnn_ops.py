@@ -357,7 +357,7 @@ def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
     import tinygrad_cnn.kernels.im2col as im2col_kernels
 
     monkeypatch.setattr(im2col_kernels, "CHUNK_ELEMENTS", 1)
-    monkeypatch.setattr(K.correlation, "_FORCED", "im2col")
+    monkeypatch.setattr(K.cost_model, "_FORCED", "im2col")
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     for stride, padding in (((1, 1), (1, 1)), ((2, 1), (0, 2))):

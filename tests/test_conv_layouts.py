@@ -83,7 +83,7 @@ def test_whole_map_weight_gradient_takes_the_product_at_every_batch_size(N):
     """The taps' dot products of a whole-map kernel (LeNet's C5) are one multiply-add long,
     measured 6 to 50 times slower than the one BLAS product at batch 1 to 64: the cost
     model must never choose them there, and still choose the taps for C3."""
-    from tinygrad_cnn.kernels.correlation import choose_path
+    from tinygrad_cnn.kernels.cost_model import choose_path
 
     whole = dict(weight=True, whole=True)
     assert choose_path(N, 16, 120, 5, 5, 1, 1, 5, (1, 1), np.ones((120, 16), np.uint8), **whole) == "im2col"
@@ -213,7 +213,7 @@ def test_cost_model_takes_the_examples_innermost_for_small_maps_only():
     1.38 → 1.14 ms); not C1 (one input map: the copies cost more than the wide rows' waste),
     not at batch 32 (no faster there), never beyond the cache (a 32-map 3×3 layer on 32×32
     maps) nor at stride 2."""
-    from tinygrad_cnn.kernels.correlation import choose_path
+    from tinygrad_cnn.kernels.cost_model import choose_path
 
     c3 = np.asarray(figures.LENET_C3_TABLE, np.uint8)
     small = dict(input_size=(14, 14), dilation=(1, 1))
@@ -332,7 +332,7 @@ def test_choose_path_keeps_its_answers_by_every_argument_the_table_included():
     """The cost model's answers are kept (a layer asks the same on every call); the key holds
     the connection table's entries, not just its shape: a table with half its pairs gone
     takes the taps where the dense one takes im2col."""
-    from tinygrad_cnn.kernels import correlation as CR
+    from tinygrad_cnn.kernels import cost_model as CR
 
     dense = np.ones((64, 32), np.uint8)
     sparse = dense.copy()

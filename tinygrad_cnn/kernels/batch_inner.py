@@ -25,7 +25,7 @@ thrown away, and the runs are long (640 numbers for C3 at batch 64).
   parallel iteration per input map and block of its output maps, each dW entry
   summed by one iteration in a fixed order: the same bits on any thread count.
 
-The copies cost a pass over V and one over Z; ``correlation.choose_path`` weighs
+The copies cost a pass over V and one over Z; ``cost_model.choose_path`` weighs
 them against the thrown-away columns of the taps path.
 """
 import numpy as np

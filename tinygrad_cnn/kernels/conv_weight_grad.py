@@ -7,7 +7,7 @@ The lecture's scalar form, 0-based, with stride S and dilation D::
 for connected pairs (conn[o,c] = 1); the kernels of unconnected pairs get
 exactly 0 and their work is skipped.  ``v`` is the zero-padded forward input.
 
-Three paths, picked by the engine's cost model (``correlation.choose_path``): the
+Three paths, picked by the engine's cost model (``cost_model.choose_path``): the
 ``"taps"`` loops below, the same dot products with the examples innermost for small
 maps (``batch_inner.weight_gradient_batch``), or im2col + one BLAS product per chunk
 (``im2col.weight_gradient_gemm``).
