@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._parallel import run_kernel
-from .correlation import _four_outputs, _one_output, _outputs_of_inputs, _two_outputs
+from .correlation import _input_map_taps, _outputs_of_inputs
 from .dots import _dots_2x4, _dots_4x4, _taps_dots
 
 __all__ = ["LayoutCopies", "batch_copy", "batch_inner", "correlate_batch", "weight_gradient_batch"]
@@ -209,18 +209,7 @@ def _correlate_batch(vt, r0, c0, w, bias, conn, dh, dw, top, H, left, W, Ho, Wo)
         ofs, lo_i, hi_i = offs[i, :nt], lo[i, :nt], hi[i, :nt]
         for c in range(C):
             x = vf[c, ((i + r0) * Wp + c0) * N:]
-            q = 0
-            while q + 4 <= nout[c]:
-                o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
-                _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, ofs, lo_i, hi_i,
-                              wi[o0, c], wi[o1, c], wi[o2, c], wi[o3, c])
-                q += 4
-            if q + 2 <= nout[c]:
-                o0, o1 = outs[c, q], outs[c, q + 1]
-                _two_outputs(buf[o0], buf[o1], x, ofs, lo_i, hi_i, wi[o0, c], wi[o1, c])
-                q += 2
-            if q < nout[c]:
-                _one_output(buf[outs[c, q]], x, ofs, lo_i, hi_i, wi[outs[c, q], c])
+            _input_map_taps(buf, x, ofs, lo_i, hi_i, wi, c, outs, nout)
         for o in range(O):
             b = buf[o]
             for n in range(N):

@@ -360,6 +360,24 @@ def _one_output(b0, x, offs, lo, hi, w0):
         t += 1
 
 
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _input_map_taps(buf, x, offs, lo, hi, w, c, outs, nout):
+    """``buf[o] += Σ_t w[o, c, t] · x[offs[t] + m]`` for every output map o connected to input
+    map c (``outs[c, :nout[c]]``): four at a time, then two, then one."""
+    q = 0
+    while q + 4 <= nout[c]:
+        o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
+        _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, offs, lo, hi,
+                      w[o0, c], w[o1, c], w[o2, c], w[o3, c])
+        q += 4
+    if q + 2 <= nout[c]:
+        o0, o1 = outs[c, q], outs[c, q + 1]
+        _two_outputs(buf[o0], buf[o1], x, offs, lo, hi, w[o0, c], w[o1, c])
+        q += 2
+    if q < nout[c]:
+        _one_output(buf[outs[c, q]], x, offs, lo, hi, w[outs[c, q], c])
+
+
 @njit(parallel=True, cache=True, fastmath={"contract"})
 def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, layout):
     """Compiled body of the ``"taps"`` path of :func:`correlate`.
@@ -425,18 +443,7 @@ def _correlate_taps(v, w, bias, sh, sw, dh, dw, conn, top, left, Hp, Wp, layout)
                     shifted_copies(x, 0, Hp * Wo, v[n, c], kw, dw, top, left, Hp, Wo)
                 else:
                     x = xf[c * pplane:(c + 1) * pplane]
-                q = 0
-                while q + 4 <= nout[c]:
-                    o0, o1, o2, o3 = outs[c, q], outs[c, q + 1], outs[c, q + 2], outs[c, q + 3]
-                    _four_outputs(buf[o0], buf[o1], buf[o2], buf[o3], x, offs, lo, hi,
-                                  wf[o0, c], wf[o1, c], wf[o2, c], wf[o3, c])
-                    q += 4
-                if q + 2 <= nout[c]:
-                    o0, o1 = outs[c, q], outs[c, q + 1]
-                    _two_outputs(buf[o0], buf[o1], x, offs, lo, hi, wf[o0, c], wf[o1, c])
-                    q += 2
-                if q < nout[c]:
-                    _one_output(buf[outs[c, q]], x, offs, lo, hi, wf[outs[c, q], c])
+                _input_map_taps(buf, x, offs, lo, hi, wf, c, outs, nout)
             if not in_place:
                 for o in range(O):
                     for i in range(Ho):
