@@ -345,3 +345,27 @@ def test_choose_path_keeps_its_answers_by_every_argument_the_table_included():
     with K.force_path("batch"):  # a forced path is not kept, nor taken from what is kept
         assert CR.choose_path(*args, dense, input_size=(32, 32)) == "batch"
     assert CR.choose_path(*args, dense, input_size=(32, 32)) != "batch"
+
+
+def test_a_retained_graph_run_backward_again_keeps_two_copies_not_one_per_run():
+    """Each backward brings a new dZ, copied for dA; the forward's copy of V and the latest
+    copy of dZ are kept, the older ones let go."""
+    from tinygrad_cnn import functional as F
+    from tinygrad_cnn.tensor import Tensor
+
+    rng = np.random.default_rng(23)
+    x = Tensor(rng.standard_normal((64, 6, 14, 14)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((16, 6, 5, 5)).astype(np.float32), requires_grad=True)
+    z = F.conv2d(x, w)
+    copies = z._ctx.saved_tensors[2]
+    grads = []
+    for run in range(4):
+        x.grad = None
+        g = rng.standard_normal(z.shape).astype(np.float32)
+        z.backward(g, retain_graph=True)
+        grads.append((g, x.grad.data.copy()))
+        assert len(copies._made) == 2
+    full = K.full_padding((5, 5), (1, 1), z.shape, (14, 14), crop=(0, 0, 0, 0))
+    for g, dA in grads:  # every run used its own dZ
+        expected = K.correlate(g, K.transpose_maps(K.rot180(w.data)), (1, 1), (1, 1), None, padding=full)
+        np.testing.assert_array_equal(dA, expected)

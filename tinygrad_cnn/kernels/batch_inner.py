@@ -96,6 +96,10 @@ class LayoutCopies:
         return None
 
     def keep(self, a, top, left, Hp, Wp, copy):
+        """Keep ``copy`` of ``a``: with the first copy kept (the forward's, of V), only the
+        latest, so that a graph run backward again and again (``retain_graph=True``), each
+        time with a new dZ, holds two copies, not one per run."""
+        del self._made[1:]
         self._made.append((a, top, left, Hp, Wp, copy))
 
 
