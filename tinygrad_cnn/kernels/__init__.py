@@ -24,7 +24,8 @@ from .conv import (
     transpose_maps,
 )
 from .conv_weight_grad import weight_gradient
-from .correlation import correlate, force_path
+from .correlation import correlate
+from .cost_model import force_path
 from .batch_inner import LayoutCopies  # noqa: I001  (after correlation, which it imports)
 from .pool import (
     max_pool2d_backward,

@@ -31,7 +31,8 @@ from numba import njit, prange
 
 from . import batch_inner, im2col
 from ._parallel import conn_array, run_kernel
-from .correlation import _outputs_of_inputs, choose_path, covers_map, pad, shifted_copies
+from .correlation import _outputs_of_inputs, pad, shifted_copies
+from .cost_model import choose_path, covers_map
 from .dots import _dots_2x4, _dots_4x4, _taps_dots
 
 __all__ = ["weight_gradient"]

@@ -52,9 +52,9 @@ import numpy as np
 from numba import njit, prange
 
 from ._parallel import conn_array, run_kernel
-from .cost_model import PATHS, choose_path, covers_map, force_path  # noqa: F401  (the engine's names)
+from .cost_model import choose_path, covers_map
 
-__all__ = ["correlate", "choose_path", "force_path", "pad", "accumulate_taps"]
+__all__ = ["correlate", "pad", "accumulate_taps"]
 
 def pad(a, padding):
     """Zero padding P^d of the last two axes by ``(top, bottom, left, right)``, C-contiguous.

@@ -24,7 +24,7 @@ from numba import njit
 
 from .. import runtime
 from ._parallel import run_chunks
-from .correlation import covers_map
+from .cost_model import covers_map
 
 __all__ = ["im2col", "correlate_gemm", "weight_gradient_gemm", "correlate_scatter"]
 
