@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import re
 import sys
@@ -9,12 +10,13 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_cnn import Function, nn, optim
+from tinygrad_cnn import Function, Tensor, nn, optim
+from tinygrad_cnn import functional as F
 from tinygrad_cnn import recipe as recipe_module
 from tinygrad_cnn.data import load_digits, random_shift
 from tinygrad_cnn.optim.lr_scheduler import CosineAnnealingLR, cosine_schedule
 from tinygrad_cnn.plots import plot_history
-from tinygrad_cnn.recipe import OPTIMIZER_DEFAULTS, TrainingRecipe, kernels_cached
+from tinygrad_cnn.recipe import COMPILE_NOTICE, OPTIMIZER_DEFAULTS, TrainingRecipe
 from tinygrad_cnn.train import HISTORY_KEYS, evaluate, fit
 
 LINE = re.compile(r"^epoch +(\d+)/(\d+)  loss \d+\.\d{4}  train acc [01]\.\d{4}"
@@ -355,7 +357,8 @@ def test_recipe_rejects_bad_settings(kw, exc, match):
 
 
 def test_recipe_run_and_resume(tmp_path, monkeypatch):
-    monkeypatch.setattr(recipe_module, "kernels_cached", lambda: True)
+    # no first-run notice among the lines counted here, whatever is compiled already
+    monkeypatch.setattr(recipe_module, "_compile_notice", lambda say: contextlib.nullcontext())
     lines = []
     recipe = TrainingRecipe(limit=48, epochs=2, batch_size=16, augment="shift", seed=2)
     result = recipe.run(progress=False, log=lines.append)
@@ -376,39 +379,78 @@ def test_recipe_run_and_resume(tmp_path, monkeypatch):
         np.testing.assert_array_equal(again.model.state_dict()[k], v, err_msg=k)
 
 
-@pytest.mark.parametrize("cached", [False, True])
-def test_first_run_notice_before_the_first_epoch(monkeypatch, cached):
-    monkeypatch.setattr(recipe_module, "kernels_cached", lambda: cached)
+def _compiling_warm_up(monkeypatch):
+    """Make the recipe's warm-up compile a new function first, as on a first run."""
+    import numba
+
+    warm_up = recipe_module._warm_up
+
+    def compiling(*args):
+        numba.njit(lambda a: a + 1)(1)  # a function no cache holds: Numba compiles it
+        warm_up(*args)
+
+    monkeypatch.setattr(recipe_module, "_warm_up", compiling)
+
+
+@pytest.mark.parametrize("compiles", [True, False])
+def test_first_run_notice_before_the_first_epoch(monkeypatch, compiles):
+    recipe = TrainingRecipe(limit=16, epochs=1)
+    if compiles:
+        _compiling_warm_up(monkeypatch)
+    else:
+        recipe.run(progress=False, log=None)  # every kernel of the run compiled (or loaded) now
     lines = []
-    TrainingRecipe(limit=16, epochs=1).run(progress=False, log=lines.append)
+    recipe.run(progress=False, log=lines.append)
     notices = [line for line in lines if "compiling kernels" in line]
-    assert notices == ([] if cached else ["compiling kernels (first run only, about 30 s)..."])
-    if not cached:
+    assert notices == ([COMPILE_NOTICE] if compiles else [])
+    if compiles:
         assert lines.index(notices[0]) == 1 and lines[2].startswith("epoch")
 
 
-def test_kernels_cached_reads_numba_index_files(tmp_path):
-    import os
+def test_warm_up_leaves_the_model_and_its_optimiser_as_they_were():
+    recipe = TrainingRecipe(limit=40, epochs=1)
+    x, y = recipe.load_data()[:2]
+    model, opt = recipe.build()
+    weights = {k: v.copy() for k, v in model.state_dict().items()}
+    state = opt.state_dict()
+    recipe_module._warm_up(model, opt, x[:32], y[:32], recipe.augmentation())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, weights[k], err_msg=k)
+    assert opt.state_dict()["state"] == state["state"] == {} and opt.step_count == 0
+    assert all(p.grad is None for p in model.parameters()) and model.training
+    # negative control: the same two steps on the model itself do change it
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(Tensor(x[:32])), y[:32]).backward()
+        opt.step()
+    assert any(not np.array_equal(v, weights[k]) for k, v in model.state_dict().items())
 
-    kernels = tmp_path / "kernels"
-    cache = kernels / "__pycache__"
-    cache.mkdir(parents=True)
-    (kernels / "conv.py").write_text("@njit(cache=True)\ndef f(): pass\n")
-    (kernels / "__init__.py").write_text('"""kernels use ``cache=True``"""  # none here\n')
-    assert not kernels_cached(kernels, [cache])
-    index = cache / "conv.f-1.py311.nbi"
-    index.write_bytes(b"")
-    assert kernels_cached(kernels, [cache])
-    os.utime(index, (0, 0))  # an index older than its source is stale
-    assert not kernels_cached(kernels, [cache])
-    # ... unless it was written for this very source (Numba's stamp: its SHA-256), as after a
-    # checkout that rewrote an unchanged file
-    import hashlib
-    import pickle
 
-    source = (kernels / "conv.py").read_bytes()
-    for stamp, cached in ((hashlib.sha256(source).digest(), True), (hashlib.sha256(b"other").digest(), False)):
-        index.write_bytes(pickle.dumps("0.68.1") + pickle.dumps((stamp, {})))
-        os.utime(index, (0, 0))
-        assert kernels_cached(kernels, [cache]) is cached
-    assert isinstance(kernels_cached(), bool)  # the package's own kernels
+def test_compile_notice_once_when_numba_compiles_and_never_otherwise():
+    import numba
+
+    said = []
+    add_one = numba.njit(lambda a: a + 1)
+    with recipe_module._compile_notice(said.append):
+        assert add_one(1) == 2 and add_one(1.5) == 2.5  # two compilations (int, float): one notice
+    assert said == [COMPILE_NOTICE]
+    said.clear()
+    with recipe_module._compile_notice(said.append):
+        assert add_one(2) == 3  # compiled already: a call, no compilation
+    assert said == []
+    add_one(3.5)
+    assert said == []  # outside the block nothing is said
+
+
+def test_a_second_training_run_does_not_announce_compiling():
+    """The train command's notice says "first run only": once a run has compiled its kernels
+    into Numba's on-disk cache, the next run, in a new process, loads them and says nothing."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", "1", "--limit", "64",
+           "--no-progress"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "test accuracy" in second.stdout and COMPILE_NOTICE not in second.stdout, second.stdout

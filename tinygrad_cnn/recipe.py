@@ -21,17 +21,14 @@ module level, so the command line can check its arguments before anything heavy 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
-import re
 import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 from . import _checks
 
-__all__ = ["TrainingRecipe", "TrainingResult", "train_lenet5", "kernels_cached",
+__all__ = ["TrainingRecipe", "TrainingResult", "train_lenet5",
            "OPTIMIZER_DEFAULTS", "DATASETS", "OPTIMIZERS", "SCHEDULES", "AUGMENTATIONS"]
 
 DATASETS = ("digits", "mnist", "mnist-sample")
@@ -258,8 +255,6 @@ class TrainingRecipe:
         say(self.summary(model, optimizer, len(x_train), len(x_test)))
         if resume is not None:
             say(f"resumed from {resume.path} after epoch {start_epoch}")
-        _warm_up(model, optimizer, x_train[:2], y_train[:2], say)
-
         previous = resume.history if resume is not None else {}
         settings = self.checkpoint_settings()
 
@@ -270,10 +265,15 @@ class TrainingRecipe:
                 save_state(state, save)
             return on_epoch(epoch, history) if on_epoch is not None else None
 
-        history = fit(model, optimizer, x_train, y_train, x_test, y_test, epochs=self.epochs,
-                      batch_size=self.batch_size, seed=self.seed, start_epoch=start_epoch,
-                      augment=self.augmentation(), scheduler=scheduler, progress=progress,
-                      log=log, on_epoch=after_epoch)
+        # the notice comes before the first kernel compiles: in the warm-up, or in training
+        # if it meets a kernel the warm-up did not
+        with _compile_notice(say):
+            _warm_up(model, optimizer, x_train[:self.batch_size], y_train[:self.batch_size],
+                     self.augmentation())
+            history = fit(model, optimizer, x_train, y_train, x_test, y_test, epochs=self.epochs,
+                          batch_size=self.batch_size, seed=self.seed, start_epoch=start_epoch,
+                          augment=self.augmentation(), scheduler=scheduler, progress=progress,
+                          log=log, on_epoch=after_epoch)
         history = merge_history(previous, history)
         return TrainingResult(model, optimizer, history, history["test_acc"][-1])
 
@@ -310,92 +310,60 @@ def _num_threads() -> int:
     return min(get_num_threads(), numba.get_num_threads())
 
 
-#: a decorator line that asks Numba for an on-disk cache, e.g. ``@njit(parallel=True, cache=True)``
-_CACHED_JIT = re.compile(r"^[ \t]*@[\w.]*jit\(.*\bcache\s*=\s*True", re.MULTILINE)
+@contextmanager
+def _compile_notice(say):
+    """While inside, say :data:`COMPILE_NOTICE` once, when Numba starts compiling a function.
 
-
-def kernels_cached(kernels_dir=None, cache_dirs=None) -> bool:
-    """Whether Numba's on-disk cache holds the compiled kernels (cheap: no compilation).
-
-    True when every module of ``kernels_dir`` (default: :mod:`tinygrad_cnn.kernels`) that
-    declares cached functions has a Numba cache index (``<module>.*.nbi``) made for its
-    source in one of ``cache_dirs`` (default: the places Numba writes to: the package's
-    ``__pycache__``, ``NUMBA_CACHE_DIR``, the user-wide cache): one whose stamp is the
-    source's (Numba's stamp is the source's SHA-256, or its mtime and size in older
-    versions), or failing that one at least as new as the source.  The stamp matters
-    after a checkout that rewrote an unchanged source: Numba still loads its cache, though
-    the file is newer.  A False may be pessimistic (an index made for other argument
-    types); it only decides whether to print a notice.
+    Numba compiles a kernel only when neither this process nor its on-disk cache holds it
+    for the argument types at hand (a cache hit is a load, not a compilation), and it
+    reports each compilation as a ``"numba:compile"`` event before it begins.  So the notice
+    comes right before the first compilation, and a run whose kernels are all cached says
+    nothing.  (Guessing from the cache's files beforehand was wrong whenever a module's
+    cached functions are only ever inlined into others, or hold kernels that this run never
+    calls.)
     """
-    if kernels_dir is None:  # absolute but not resolved, as Numba names it
-        kernels_dir = Path(os.path.abspath(__file__)).with_name("kernels")
-    kernels_dir = Path(kernels_dir)
-    if cache_dirs is None:
-        cache_dirs = _numba_cache_dirs(kernels_dir)
-    for source in sorted(kernels_dir.glob("*.py")):
-        try:
-            text = source.read_bytes()
-            if not _CACHED_JIT.search(text.decode("utf-8")):
-                continue
-            st = source.stat()
-        except (OSError, UnicodeDecodeError):
-            continue
-        indexes = [index for d in cache_dirs for index in Path(d).glob(f"{source.stem}.*.nbi")]
-        stamps = (hashlib.sha256(text).digest(), (st.st_mtime, st.st_size))
-        if not any(_index_fresh(index, st.st_mtime, stamps) for index in indexes):
-            return False
-    return True
+    from numba.core import event
+
+    class _Notice(event.Listener):
+        said = False
+
+        def on_start(self, ev):
+            if not self.said:
+                self.said = True
+                say(COMPILE_NOTICE)
+                sys.stdout.flush()
+
+        def on_end(self, ev):
+            pass
+
+    with event.install_listener("numba:compile", _Notice()):
+        yield
 
 
-def _index_fresh(index, source_mtime, stamps) -> bool:
-    """Whether a Numba cache index is at least as new as its source or was written for it.
+def _warm_up(model, optimizer, x, y, augment=None):
+    """Compile (or load) the kernels of one training step and of evaluation before training,
+    so that the progress bar's ETA covers training only: the augmentation, then forward,
+    backward and optimiser step twice on one training batch, then a forward pass in
+    evaluation mode.
 
-    The index is Numba's version, pickled, then the pickled pair (stamp, overloads).  An
-    index that vanished, or is empty, foreign or truncated, counts as stale.
+    The step runs on a copy of the model and its optimiser, and the augmentation draws from
+    a generator of its own: nothing that training reads changes.
     """
-    try:
-        if index.stat().st_mtime >= source_mtime:
-            return True
-        with open(index, "rb") as f:
-            pickle.load(f)
-            stamp = pickle.loads(f.read())[0]
-        return any(type(stamp) is type(s) and stamp == s for s in stamps)
-    except Exception:
-        return False
+    import copy
 
+    import numpy as np
 
-def _numba_cache_dirs(kernels_dir):
-    """Where Numba puts the cache of the modules in ``kernels_dir`` (its three locators)."""
-    import numba
-
-    dirs = [kernels_dir / "__pycache__"]
-    subpath = f"{kernels_dir.name}_{hashlib.sha1(str(kernels_dir).encode()).hexdigest()}"
-    if numba.config.CACHE_DIR:
-        dirs.append(Path(numba.config.CACHE_DIR) / subpath)
-    try:
-        from numba.misc.appdirs import AppDirs
-
-        dirs.append(Path(AppDirs(appname="numba", appauthor=False).user_cache_dir) / subpath)
-    except ImportError:  # an older or newer layout of Numba: the two above remain
-        pass
-    return dirs
-
-
-def _warm_up(model, optimizer, x, y, say):
-    """Compile (or load) the kernels with one forward/backward on a tiny batch before training,
-    so that the progress bar's ETA covers training only. Nothing of the model changes: no
-    optimiser step, and the gradients are cleared again."""
     from . import functional as F
     from .tensor import Tensor, no_grad
 
-    if not kernels_cached():
-        say(COMPILE_NOTICE)
-        sys.stdout.flush()
-    training = getattr(model, "training", True)
+    model, optimizer = copy.deepcopy((model, optimizer))  # one copy: the optimiser holds its model's parameters
+    if augment is not None:
+        x = augment(x, np.random.default_rng(0))
     model.train()
-    F.cross_entropy(model(Tensor(x)), y).backward()
-    optimizer.zero_grad()
+    for _ in range(2):  # an optimiser's first step makes its state, the second uses it
+        optimizer.zero_grad()
+        F.cross_entropy(model(Tensor(x)), y).backward()
+        optimizer.step()
     model.eval()
     with no_grad():
         model(Tensor(x))
-    model.train(training)
