@@ -25,10 +25,10 @@ from helpers import arrays, assert_close, leaf, random_grad, torch_leaf
 import tinygrad_cnn.kernels as K
 
 
-@pytest.fixture(params=["taps", "im2col", "scatter", "batch"])
+@pytest.fixture(params=["taps", "im2col", "scatter", "batch", "winograd"])
 def conv_path(request):
     """Run a test through every path of the correlation engine: direct taps, im2col + matrix product,
-    scatter, the examples innermost (each where it applies; elsewhere the taps)."""
+    scatter, the examples innermost, Winograd's (each where it applies; elsewhere the taps)."""
     with K.force_path(request.param):
         yield request.param
 

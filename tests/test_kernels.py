@@ -113,7 +113,7 @@ def _kernel_conv(c):
 # convolution kernels vs the reference
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["taps", "im2col", "scatter", "batch"])
+@pytest.mark.parametrize("path", ["taps", "im2col", "scatter", "batch", "winograd"])
 @FAST
 @given(c=conv_cases())
 def test_conv_kernels_match_reference(path, c):
@@ -135,7 +135,7 @@ def test_conv_kernels_match_reference(path, c):
     assert_close(c["dz"].sum(axis=(0, 2, 3)), db_ref, dt)
 
 
-@pytest.mark.parametrize("path", [None, "taps", "im2col", "scatter", "batch"])
+@pytest.mark.parametrize("path", [None, "taps", "im2col", "scatter", "batch", "winograd"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("table", [False, True])
 def test_conv_whole_map_window_matches_reference(path, dtype, table):
