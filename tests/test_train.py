@@ -426,6 +426,26 @@ def test_warm_up_leaves_the_model_and_its_optimiser_as_they_were():
     assert any(not np.array_equal(v, weights[k]) for k, v in model.state_dict().items())
 
 
+def test_warm_up_of_a_model_that_cannot_be_copied_steps_nothing(monkeypatch):
+    import copy
+
+    recipe = TrainingRecipe(limit=40, epochs=1)
+    x, y = recipe.load_data()[:2]
+    model, opt = recipe.build()
+    model.eval()
+    weights = {k: v.copy() for k, v in model.state_dict().items()}
+
+    def refuse(*args, **kwargs):
+        raise TypeError("cannot pickle '_io.TextIOWrapper' object")
+
+    monkeypatch.setattr(copy, "deepcopy", refuse)
+    recipe_module._warm_up(model, opt, x[:32], y[:32], recipe.augmentation())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, weights[k], err_msg=k)
+    assert opt.step_count == 0 and all(p.grad is None for p in model.parameters())
+    assert not model.training  # its mode as it was
+
+
 def test_compile_notice_once_when_numba_compiles_and_never_otherwise():
     import numba
 

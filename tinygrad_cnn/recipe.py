@@ -346,8 +346,10 @@ def _warm_up(model, optimizer, x, y, augment=None):
     backward and optimiser step twice on one training batch, then a forward pass in
     evaluation mode.
 
-    The step runs on a copy of the model and its optimiser, and the augmentation draws from
-    a generator of its own: nothing that training reads changes.
+    The steps run on a copy of the model and its optimiser, and the augmentation draws from
+    a generator of its own: nothing that training reads changes.  A model that cannot be
+    copied (one holding an open file, say) is warmed up without optimiser steps, on itself:
+    its gradients are cleared again and its mode restored.
     """
     import copy
 
@@ -356,14 +358,22 @@ def _warm_up(model, optimizer, x, y, augment=None):
     from . import functional as F
     from .tensor import Tensor, no_grad
 
-    model, optimizer = copy.deepcopy((model, optimizer))  # one copy: the optimiser holds its model's parameters
+    try:  # one copy of both: the optimiser holds its model's parameters
+        model, optimizer = copy.deepcopy((model, optimizer))
+        steps = 2  # an optimiser's first step makes its state, the second uses it
+    except Exception:
+        steps = 0
+    training = getattr(model, "training", True)
     if augment is not None:
         x = augment(x, np.random.default_rng(0))
     model.train()
-    for _ in range(2):  # an optimiser's first step makes its state, the second uses it
+    for _ in range(max(steps, 1)):
         optimizer.zero_grad()
         F.cross_entropy(model(Tensor(x)), y).backward()
-        optimizer.step()
+        if steps:
+            optimizer.step()
+    optimizer.zero_grad()
     model.eval()
     with no_grad():
         model(Tensor(x))
+    model.train(training)
