@@ -104,11 +104,11 @@ def test_large_maps_go_in_bands_of_tile_rows_with_the_same_result(monkeypatch):
     """Where an example's tiles would not stay in cache, it is split into bands of tile rows;
     the bands (the last one shorter) give the same numbers as the whole example at once."""
     rng = np.random.default_rng(4)
-    x, w = rng.standard_normal((2, 3, 11, 9)), rng.standard_normal((4, 3, 3, 3))
+    x, w = rng.standard_normal((2, 3, 19, 9)), rng.standard_normal((4, 3, 3, 3))
     conn, b = np.ones((4, 3), np.uint8), rng.standard_normal(4)
     whole = winograd.correlate_winograd(x, w, conn, b, (1, 1, 1, 1))
-    monkeypatch.setattr(winograd, "BLOCK_NUMBERS", 16 * 7 * 5 * 2)  # two tile rows of 5 tiles, 7 maps
-    assert winograd._tile_rows(6, 5, 7) == 2
+    monkeypatch.setattr(winograd, "BLOCK_NUMBERS", 36 * 7 * 3 * 2)  # two tile rows of 3 tiles, 7 maps
+    assert winograd._tile_rows(5, 3, 7) == 2
     banded = winograd.correlate_winograd(x, w, conn, b, (1, 1, 1, 1))
     np.testing.assert_allclose(banded, whole, rtol=1e-13, atol=1e-13)
     assert_close(banded, conv2d_reference(x, w, b, padding=(1, 1)))
@@ -120,30 +120,29 @@ def test_weight_transform_is_G_g_Gt_and_keeps_nan_of_unconnected_kernels_out():
     conn = np.array([[1, 0], [1, 1], [0, 1]], np.uint8)
     w[0, 1] = np.nan  # an unconnected kernel: its NaN must not reach U
     U = winograd.weight_transform(w, conn)
-    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    G = winograd.G
     for o in range(3):
         for c in range(2):
-            expected = G @ w[o, c] @ G.T if conn[o, c] else np.zeros((4, 4))
-            np.testing.assert_allclose(U[:, o, c].reshape(4, 4), expected, rtol=1e-15, atol=1e-15)
+            expected = G @ w[o, c] @ G.T if conn[o, c] else np.zeros((6, 6))
+            np.testing.assert_allclose(U[:, o, c].reshape(6, 6), expected, rtol=1e-15, atol=1e-15)
     assert np.isfinite(U).all()
 
 
 def test_winograd_tiles_are_the_minimal_filtering_of_each_block():
-    """One 4×4 input, one kernel: the 2×2 output is Aᵀ[(G g Gᵀ) ∘ (Bᵀ d B)]A, the plain
-    correlation; a transform with one sign wrong would not be (the check can fail)."""
+    """One 6×6 input, one kernel: the 4×4 output is Aᵀ[(G g Gᵀ) ∘ (Bᵀ d B)]A, the plain
+    correlation, and the path computes it; a transform with one entry wrong would not (the
+    check can fail)."""
     rng = np.random.default_rng(1)
-    d, g = rng.standard_normal((1, 1, 4, 4)), rng.standard_normal((1, 1, 3, 3))
+    d, g = rng.standard_normal((1, 1, 6, 6)), rng.standard_normal((1, 1, 3, 3))
     z = winograd.correlate_winograd(d, g, np.ones((1, 1), np.uint8), None, (0, 0, 0, 0))
-    plain = np.array([[np.sum(d[0, 0, i:i + 3, j:j + 3] * g[0, 0]) for j in range(2)] for i in range(2)])
+    plain = np.array([[np.sum(d[0, 0, i:i + 3, j:j + 3] * g[0, 0]) for j in range(4)] for i in range(4)])
     np.testing.assert_allclose(z[0, 0], plain, rtol=1e-12, atol=1e-12)
-    B_t = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
-    A_t = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
-    G = winograd.G
-    by_matrices = A_t @ ((G @ g[0, 0] @ G.T) * (B_t @ d[0, 0] @ B_t.T)) @ A_t.T
+    BT, G, AT = winograd.BT, winograd.G, winograd.AT
+    by_matrices = AT @ ((G @ g[0, 0] @ G.T) * (BT @ d[0, 0] @ BT.T)) @ AT.T
     np.testing.assert_allclose(by_matrices, plain, rtol=1e-12, atol=1e-12)
-    wrong = B_t.copy()
+    wrong = BT.copy()
     wrong[3, 3] = 1
-    assert not np.allclose(A_t @ ((G @ g[0, 0] @ G.T) * (wrong @ d[0, 0] @ wrong.T)) @ A_t.T, plain)
+    assert not np.allclose(AT @ ((G @ g[0, 0] @ G.T) * (wrong @ d[0, 0] @ wrong.T)) @ AT.T, plain)
 
 
 def test_cost_model_sends_wide_dense_3x3_layers_to_winograd():

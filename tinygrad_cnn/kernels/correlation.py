@@ -43,11 +43,11 @@ Five ways to run the same sums, chosen here by a small cost model
   (``im2col.correlate_scatter``).  It never multiplies the zeros of the
   padding, which are most of the full correlation's input when dZ is small
   (LeNet's C5: a 1×1 dZ padded to 9×9).
-* ``"winograd"`` (3×3 kernels, stride 1, dilation 1): Winograd's F(2×2, 3×3),
-  each 2×2 block of outputs from its 4×4 input tile in 16 multiplications
-  instead of 36, the sums over input maps as 16 BLAS products
+* ``"winograd"`` (3×3 kernels, stride 1, dilation 1): Winograd's F(4×4, 3×3),
+  each 4×4 block of outputs from its 6×6 input tile in 36 multiplications
+  instead of 144, the sums over input maps as 36 BLAS products
   (``kernels/winograd.py``).  Dense tables only: a 3×3 layer with many maps in
-  and out (32 → 64 on 32×32 maps: forward and dA about 30% faster).
+  and out (32 → 64 on 32×32 maps: forward and dA about 35% faster).
 
 Array requirements (the caller guarantees them, nothing is checked): ``v`` and
 ``w`` share one float dtype, the kernel's extent fits the padded input, strides

@@ -53,14 +53,17 @@ BATCH_MIN_RUN = 512
 #: hundred).  The weight gradient's product sums over the batch's columns
 #: instead, always deep.
 IM2COL_DEPTH_FULL = 256
-#: The Winograd path (``kernels/winograd.py``, 3×3 kernels at stride 1) costs, per 4×4 tile
-#: of an example, WINOGRAD_IN_COST per input map (its transform), WINOGRAD_OUT_COST per
-#: output map (the transform back) and 16 products per connected pair at BLAS's rate:
-#: fitted to a 32 → 64-map layer on 32×32 maps, where it took the forward from 16.4 ms to
-#: 11.5 ms on one thread (8.0 → 5.8 ms on two).
-WINOGRAD_IN_COST = 340.0
-WINOGRAD_OUT_COST = 270.0
-
+#: The Winograd path (``kernels/winograd.py``, 3×3 kernels at stride 1) costs, per 6×6
+#: tile (4×4 outputs) of an example, WINOGRAD_IN_COST per input map (its transform),
+#: WINOGRAD_OUT_COST per output map (the transform back) and 36 products per connected pair
+#: at BLAS's rate, plus WINOGRAD_CALL_COST per example (its Python and its 36 BLAS calls,
+#: about 40 µs): fitted to a 32 → 64-map layer on 32×32 maps, one thread, inside the loop
+#: over examples (input transform 78 µs, output 120 µs, products 75 µs an example), and
+#: checked on 2 threads against the taps: 64 → 64 maps on 16×16 3.1 against 4.5 ms (taken),
+#: 32 → 32 on 16×16 1.5 against 1.15 ms (left to the taps).
+WINOGRAD_IN_COST = 1400.0
+WINOGRAD_OUT_COST = 1080.0
+WINOGRAD_CALL_COST = 1_500_000.0
 
 def _gemm(rows, depth):
     return GEMM_COST * max(1.0, GEMM_FULL / rows) * max(1.0, GEMM_FULL / depth)
@@ -101,7 +104,7 @@ def choose_path(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight=False, input_s
     bottom, left, right), where given, lets the batch path count only the taps over
     V's own cells: it skips the rest (most of the full correlation's taps).  winograd (3×3
     kernels at stride 1 and dilation 1, dense tables, ``padding`` given) = the transforms of
-    every 4×4 tile's input and output maps plus 16 products per pair at BLAS's rate.
+    every 6×6 tile's input and output maps plus 36 products per pair at BLAS's rate.
     """
     if _FORCED is not None:
         if _FORCED == "winograd" and not winograd_applies(kh, kw, stride, dilation, padding, weight):
@@ -161,9 +164,9 @@ def _cheapest(N, C, O, kh, kw, Ho, Wo, Wp, stride, conn, weight, input_size, who
         if copies <= BATCH_MAX_COPIES and Wo * N >= BATCH_MIN_RUN:
             cost["batch"] = macs + BATCH_COPY_COST * copies
     if pairs == O * C and winograd_applies(kh, kw, stride, dilation, padding, weight):
-        tiles = N * ((Ho + 1) // 2) * ((Wo + 1) // 2)
-        cost["winograd"] = tiles * (WINOGRAD_IN_COST * C + WINOGRAD_OUT_COST * O
-                                    + 16 * _gemm(O, C) * O * C)
+        tiles = N * ((Ho + 3) // 4) * ((Wo + 3) // 4)
+        cost["winograd"] = (tiles * (WINOGRAD_IN_COST * C + WINOGRAD_OUT_COST * O + 36 * _gemm(O, C) * O * C)
+                            + WINOGRAD_CALL_COST * N)
     return min(cost, key=cost.get)
 
 
