@@ -244,6 +244,27 @@ def test_module_help_subprocess():
     assert "train" in proc.stdout and "bench" in proc.stdout
 
 
+def test_module_exit_keeps_output_and_status(tmp_path):
+    """``python -m tinygrad_cnn`` leaves without finalization's garbage collections
+    (``__main__._exit``): its printed lines, its checkpoint and its exit status are whole."""
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(tinygrad_cnn.__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    ckpt = tmp_path / "run.npz"
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", "2",
+                           "--limit", "64", "--no-progress", "--save", str(ckpt)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1].startswith("test accuracy: ") and len(lines[-1]) == len("test accuracy: 0.0000")
+    assert sum(line.startswith("epoch ") for line in lines) == 2
+    state = tinygrad_cnn.checkpoint.read_training_checkpoint(str(ckpt))
+    assert state.epoch == 2
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", "0"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error:")
+
+
 # ----------------------------------------------------------------------------------- bench
 
 def test_bench_delegates_remaining_arguments(monkeypatch):

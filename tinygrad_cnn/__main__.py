@@ -146,5 +146,22 @@ def main(argv=None) -> int:
     return run_train(args, args.subparser)
 
 
+def _exit(status: int):
+    """Leave with ``status``, skipping the interpreter's last garbage collections.
+
+    What stays alive until exit (Numba's compiler and type registries above all) is
+    hundreds of thousands of objects, and finalization collects them several times over:
+    about 0.1 s after the last line is printed, a tenth of a short training run (measured
+    with ``train --epochs 6``: 1.40 against 1.29 s, alternating runs).  ``gc.freeze()``
+    takes everything alive out of those collections; objects are still freed by reference
+    counting and every file the command wrote is closed by then.  Only unreachable cycles
+    left at exit stay unfreed, which the operating system reclaims.
+    """
+    import gc
+
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())
