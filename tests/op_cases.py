@@ -34,6 +34,7 @@ from tinygrad_cnn.ops.conv import rot180_reference
 from tinygrad_cnn.ops.dropout import dropout_reference
 from tinygrad_cnn.ops.linear import linear_reference
 from tinygrad_cnn.ops.normalization import batch_norm_reference
+from tinygrad_cnn.kernels.pad import pad_mode_reference
 from tinygrad_cnn.ops.shape import pad_reference
 from tinygrad_cnn.ops.vec import unvec_reference, vec_reference
 from helpers import arrays
@@ -529,6 +530,48 @@ def pad_inputs(draw, contiguous):
     return [_draw_array(draw, shape, contiguous)], dict(pad=tuple(pad), value=draw(st.sampled_from([0.0, -1.5])))
 
 
+def pad_mode_inputs(mode):
+    """Inputs of ``F.pad`` in a mode that repeats the input: 1, 2 or 3 padded axes with one or
+    two more in front, pads drawn inside the mode's limits (crops included where it has them)."""
+    def inputs(draw, contiguous):
+        k = draw(st.integers(1, 3))
+        shape = [draw(st.integers(1, 2)) for _ in range(draw(st.integers(1, 2)))]
+        shape += [draw(st.integers(1, 4)) for _ in range(k)]
+        pad = []
+        for n in shape[::-1][:k]:
+            if mode == "reflect":
+                low, high = -(n - 1), n - 1
+            elif mode == "replicate":
+                low, high = -(n - 1), 3
+            else:
+                low, high = 0, n
+            before = draw(st.integers(low, high))
+            after = draw(st.integers(max(low, 1 - n - before) if mode != "circular" else 0, high))
+            pad += [before, after]
+        return [_draw_array(draw, shape, contiguous)], dict(pad=tuple(pad), mode=mode)
+    return inputs
+
+
+def pad_mode_bad(mode):
+    """Bad inputs of ``F.pad`` in ``mode`` (the ones every such mode shares, then its own limits)."""
+    shared = [(lambda: F.pad(SHAPE_23, (1, 1, 1, 1), mode=mode), ValueError, r"4 ints \(1, 1, 1, 1\) for input \(2, 3\)"),
+              (lambda: F.pad(Tensor(np.zeros((2, 3, 4, 5, 6, 7))), (1, 1), mode=mode), ValueError,
+               r"2 ints \(1, 1\) for input \(2, 3, 4, 5, 6, 7\)"),
+              (lambda: F.pad(SHAPE_23, (1, 1), mode=mode, value=2.0), ValueError, f"mode '{mode}' takes no value"),
+              (lambda: F.pad(SHAPE_23, (1, 0.5), mode=mode), TypeError, "pad must be a tuple of ints")]
+    own = {"reflect": [(lambda: F.pad(SHAPE_23, (3, 0), mode="reflect"), ValueError,
+                        r"less than the size they reflect, got \(3, 0\) for dimension 1 of input \(2, 3\)"),
+                       (lambda: F.pad(SHAPE_23, (-2, -2), mode="reflect"), ValueError,
+                        r"leaves dimension 1 of input \(2, 3\) a size of -1")],
+           "replicate": [(lambda: F.pad(Tensor(np.zeros((2, 0))), (1, 1), mode="replicate"), ValueError,
+                          r"non-empty, got input \(2, 0\)")],
+           "circular": [(lambda: F.pad(SHAPE_23, (4, 0), mode="circular"), ValueError,
+                         r"at most the size they wrap.*\(4, 0\) for dimension 1 of input \(2, 3\)"),
+                        (lambda: F.pad(SHAPE_23, (-2, 2), mode="circular"), ValueError,
+                         r"at most the size they wrap.*\(-2, 2\) for dimension 1")]}
+    return shared + own[mode]
+
+
 def linear_inputs(draw, contiguous):
     lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
     i, o = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -698,7 +741,13 @@ CASES = [
                 (lambda: F.pad(SHAPE_23, (1, 1) * 3), ValueError, "at most 2 per dimension"),
                 (lambda: F.pad(SHAPE_23, (1.0, 1)), TypeError, "pad must be a tuple of ints"),
                 (lambda: F.pad(SHAPE_23, (-2, -2)), ValueError, r"dimension 1 of \(2, 3\) a size of -1"),
-                (lambda: F.pad(SHAPE_23, (1, 1), mode="reflect"), ValueError, "mode must be one of 'constant'")]),
+                (lambda: F.pad(SHAPE_23, (1, 1), mode="symmetric"), ValueError,
+                 "mode must be one of 'constant', 'reflect', 'replicate', 'circular'")]),
+    # ---- pad in the modes that repeat the input: ops/shape.py, kernels/pad.py
+    *[OpCase(f"pad_{mode}", "shape", call=F.pad, reference=pad_mode_reference, inputs=pad_mode_inputs(mode),
+             torch=lambda torch, x, pad, mode: torch.nn.functional.pad(x, pad, mode=mode),
+             bad=pad_mode_bad(mode))
+      for mode in ("reflect", "replicate", "circular")],
     # ---- linear: ops/linear.py
     OpCase("linear", "linear", call=F.linear, reference=linear_reference, inputs=linear_inputs,
            torch=lambda torch, x, w, *b: torch.nn.functional.linear(x, w, *b),

@@ -257,6 +257,74 @@ def pad_widths(pad, shape: tuple, op: str = "pad") -> tuple:
     return tuple(crop), tuple(widths)
 
 
+def pad_sizes(padding, dims: int, op: str) -> tuple:
+    """A padding layer's ``padding``: an int for every side, or ``2 * dims`` ints in PyTorch's
+    order (last dimension first: left, right, top, bottom, front, back); as a tuple."""
+    if is_int(padding):
+        if abs(int(padding)) > MAX_EXTENT:
+            raise ValueError(f"{op}: padding must lie in [-{MAX_EXTENT}, {MAX_EXTENT}], got {padding}")
+        return (int(padding),) * (2 * dims)
+    if not isinstance(padding, (tuple, list)) or not all(is_int(p) for p in padding):
+        raise TypeError(f"{op}: padding must be an int or a tuple of {2 * dims} ints, got {padding!r}")
+    if len(padding) != 2 * dims:
+        raise ValueError(f"{op}: padding must be an int or a tuple of {2 * dims} ints, got {len(padding)}: "
+                         f"{tuple(padding)}")
+    if max(abs(int(p)) for p in padding) > MAX_EXTENT:
+        raise ValueError(f"{op}: padding must lie in [-{MAX_EXTENT}, {MAX_EXTENT}], got {tuple(padding)}")
+    return tuple(int(p) for p in padding)
+
+
+#: ``F.pad``'s modes that repeat the input's own values (PyTorch's names).
+PAD_MODES = ("reflect", "replicate", "circular")
+
+
+def pad_mode_widths(pad, shape: tuple, mode: str, value, op: str = "pad") -> tuple:
+    """PyTorch's pad tuple for a ``mode`` in :data:`PAD_MODES`, as ``(before, after)`` for
+    each of the last ``len(pad) // 2`` axes (first axis first).
+
+    As in PyTorch: 1, 2 or 3 padded axes on an input of that many axes plus one or two
+    (channels, or batch and channels); no ``value`` other than 0.  Per padded axis of
+    size n, pads (b, a): ``'reflect'`` needs b < n and a < n (the edge is not repeated),
+    ``'replicate'`` n >= 1, both an output size n + b + a >= 0 and no empty axis but the
+    batch's; ``'circular'`` needs b, a <= the size left after negative pads crop (wrapping
+    around once at most: beyond that PyTorch's results read memory it never wrote).
+    """
+    if not isinstance(pad, (tuple, list)) or not all(is_int(p) for p in pad):
+        raise TypeError(f"{op}: pad must be a tuple of ints, got {pad!r}")
+    k = len(pad) // 2
+    shape = tuple(shape)
+    if len(pad) % 2 or k not in (1, 2, 3) or len(shape) not in (k + 1, k + 2):
+        raise ValueError(
+            f"{op}: mode {mode!r} pads the last 1, 2 or 3 dimensions of an input with 1 or 2 more "
+            f"(pad of 2 ints: 2-D or 3-D input; 4 ints: 3-D or 4-D; 6 ints: 4-D or 5-D); "
+            f"got {len(pad)} ints {tuple(pad)} for input {shape}")
+    if value is not None and not (isinstance(value, numbers.Real) and value == 0):
+        raise ValueError(f"{op}: mode {mode!r} takes no value (it repeats the input's own), got value={value!r}")
+    batch = len(shape) == k + 2
+    if mode != "circular" and 0 in shape[batch:]:
+        raise ValueError(f"{op}: mode {mode!r} needs every dimension but the batch's non-empty, got input {shape}")
+    widths = []
+    for axis in range(len(shape) - k, len(shape)):
+        n = shape[axis]
+        at = 2 * (len(shape) - 1 - axis)
+        b, a = int(pad[at]), int(pad[at + 1])
+        if max(b, a) > MAX_EXTENT:
+            raise ValueError(f"{op}: pad {tuple(pad)} is larger than {MAX_EXTENT}")
+        where = f"dimension {axis} of input {shape}"
+        if mode == "reflect" and not (b < n and a < n):
+            raise ValueError(f"{op}: 'reflect' pads must be less than the size they reflect, "
+                             f"got ({b}, {a}) for {where}")
+        kept = n - max(-b, 0) - max(-a, 0)  # what is left after negative pads crop
+        if mode == "circular" and not (kept >= 0 and max(b, a) <= kept):
+            raise ValueError(f"{op}: 'circular' pads must be at most the size they wrap (after any "
+                             f"negative pad crops it: wrapping around once at most), got ({b}, {a}) "
+                             f"for {where}")
+        if n + b + a < 0:
+            raise ValueError(f"{op}: pad ({b}, {a}) leaves {where} a size of {n + b + a}")
+        widths.append((b, a))
+    return tuple(widths)
+
+
 # --------------------------------------------------------------- loss options
 REDUCTIONS = ("none", "mean", "sum")
 

@@ -1,4 +1,4 @@
-"""Padding and one-hot encoding, PyTorch's ``F.pad`` (constant mode) and ``F.one_hot``."""
+"""Padding and one-hot encoding, PyTorch's ``F.pad`` (every mode) and ``F.one_hot``."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ __all__ = ["pad", "one_hot"]
 
 
 def pad(x, pad, mode: str = "constant", value=None) -> Tensor:
-    """Pad with ``value`` (0 by default); ``pad`` in PyTorch's order, from the last dimension:
-    ``(left, right)``, ``(left, right, top, bottom)``, …  Negative entries crop.
+    """Pad as PyTorch's ``F.pad``; ``pad`` in PyTorch's order, from the last dimension:
+    ``(left, right)``, ``(left, right, top, bottom)``, …
 
-    Only ``mode='constant'`` exists (the lecture's zero padding P^d); other modes raise.
+    ``mode='constant'``: surround with ``value`` (0 by default: the lecture's zero padding
+    P^d), any number of dimensions, negative entries crop.  ``'reflect'`` (mirror without
+    repeating the edge), ``'replicate'`` (repeat the edge) and ``'circular'`` (wrap
+    around): the last 1, 2 or 3 dimensions of an input with 1 or 2 more, no ``value``;
+    their limits are :func:`tinygrad_cnn._checks.pad_mode_widths`'.
     """
     x = check.float_tensor(x, "x")
-    check.one_of(mode, "pad: mode", ("constant",))
+    check.one_of(mode, "pad: mode", ("constant",) + check.PAD_MODES)
+    if mode != "constant":
+        widths = check.pad_mode_widths(pad, x.shape, mode, value)
+        return _shape.ModePad.apply(x, widths=widths, mode=mode)
     value = 0.0 if value is None else check.real(value, "pad: value")
     crop, widths = check.pad_widths(pad, x.shape)
     return _shape.Pad.apply(x, crop=crop, widths=widths, value=x.dtype.type(value))

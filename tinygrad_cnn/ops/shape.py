@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.pad import circular_fold, pad_fold, pad_gather, source_index
 from ..tensor import Function
 from .elementwise import unbroadcast
 
-__all__ = ["Expand", "Flip", "Cat", "cat_reference", "Where", "Clone", "Pad", "pad_reference"]
+__all__ = ["Expand", "Flip", "Cat", "cat_reference", "Where", "Clone", "Pad", "pad_reference", "ModePad"]
 
 
 class Expand(Function):
@@ -142,6 +143,32 @@ class Pad(Function):
         dx = np.zeros(ctx.in_shape, dtype=grad.dtype)
         dx[ctx.crop] = grad[ctx.inner]
         return dx
+
+
+class ModePad(Function):
+    """Padding with the input's own values (``'reflect'``, ``'replicate'``, ``'circular'``):
+    y = x gathered through each padded axis's source index src(j) (``kernels/pad.py``).
+
+    dX = fold(dY): each dY cell added to the input cell it was copied from, so a cell
+    copied k times gets the sum of its k gradients (cropped cells get 0), in PyTorch's order.
+    """
+
+    fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, x, *, widths, mode):
+        k = len(widths)
+        ctx.in_shape, ctx.widths, ctx.mode = x.shape, widths, mode
+        ctx.sources = [source_index(n, b, a, mode) for n, (b, a) in zip(x.shape[x.ndim - k:], widths)]
+        return pad_gather(x, ctx.sources)
+
+    rule = "dX {x} = fold(dY {g}): each copy's gradient added to the cell it copies"
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.mode == "circular":
+            return circular_fold(grad, ctx.widths, ctx.in_shape)
+        return pad_fold(grad, ctx.sources, ctx.in_shape)
 
 
 def pad_reference(x, pad, value=0.0):
