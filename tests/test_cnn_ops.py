@@ -371,7 +371,7 @@ def test_gemm_path_split_among_workers_matches_reference(monkeypatch):
 
 def test_conv2d_layer_dilation_groups_and_padding_mode():
     """nn.Conv2d takes PyTorch's grouped weight shape and init bound (fan_in = C/groups·kh·kw),
-    runs dilated and grouped against PyTorch, and refuses padding modes other than 'zeros'."""
+    runs dilated and grouped against PyTorch, and refuses padding modes PyTorch does not have."""
     torch = pytest.importorskip("torch")
     from tinygrad_cnn import nn
 
@@ -386,8 +386,8 @@ def test_conv2d_layer_dilation_groups_and_padding_mode():
         t.weight.copy_(torch.from_numpy(conv.weight.data))
         t.bias.copy_(torch.from_numpy(conv.bias.data))
     assert_close(conv(Tensor(x)).data, t(torch.from_numpy(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
-    with pytest.raises(ValueError, match="padding_mode must be one of 'zeros'"):
-        nn.Conv2d(2, 2, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular'"):
+        nn.Conv2d(2, 2, 3, padding_mode="symmetric")
     with pytest.raises(ValueError, match=r"groups=4 must divide both in_channels \(6\)"):
         nn.Conv2d(6, 4, 3, groups=4)
     with pytest.raises(ValueError, match="dilation must be >= 1"):

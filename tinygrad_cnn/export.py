@@ -47,7 +47,9 @@ __all__ = ["to_torch", "from_torch", "to_onnx"]
 
 _SUPPORTED = ("Conv2d, MaxPool2d, AvgPool2d, Subsampling, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Vec, "
               "Flatten, Identity, Dropout, Dropout2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh, Sigmoid, "
-              "LeakyReLU, ELU, GELU, Softmax, LogSoftmax, ScaledTanh, Sequential and models.LeNet5")
+              "LeakyReLU, ELU, GELU, Softmax, LogSoftmax, ScaledTanh, "
+              "ReflectionPad/ReplicationPad/CircularPad/ZeroPad/ConstantPad 1d/2d/3d, "
+              "Sequential and models.LeNet5")
 
 
 def _simple_layers(torch):
@@ -64,7 +66,9 @@ def _simple_layers(torch):
             (nn.GELU, tnn.GELU, ("approximate",)), (nn.Softmax, tnn.Softmax, ("dim",)),
             (nn.LogSoftmax, tnn.LogSoftmax, ("dim",)),
             (nn.AdaptiveAvgPool2d, tnn.AdaptiveAvgPool2d, ("output_size",)),
-            (nn.AdaptiveMaxPool2d, tnn.AdaptiveMaxPool2d, ("output_size", "return_indices")))
+            (nn.AdaptiveMaxPool2d, tnn.AdaptiveMaxPool2d, ("output_size", "return_indices")),
+            *((getattr(nn, name), getattr(tnn, name), ("padding", "value") if name.startswith("Constant")
+               else ("padding",)) for name in nn.padding.__all__ if hasattr(tnn, name)))
 
 
 def _batch_norm_arrays(layer) -> dict:
@@ -130,7 +134,7 @@ def _torch_layer(torch, TL, name, layer):
         else:
             pad = (top, left)
         kwargs = dict(stride=stride, padding=pad, dilation=dilation, groups=groups,
-                      bias=layer.bias is not None, dtype=dtype)
+                      bias=layer.bias is not None, padding_mode=layer.padding_mode, dtype=dtype)
         if layer.connection is not None and groups != 1:
             raise TypeError(f"layer {name!r} (Conv2d) has both a connection matrix and groups={groups}; "
                             f"PyTorch has no such layer")
@@ -232,14 +236,13 @@ def _from_torch_layer_of(torch, TL, name, t):
     if isinstance(t, torch.nn.Sequential):
         return nn.Sequential(*[_from_torch_layer(torch, TL, f"{name}.{n}", c) for n, c in t.named_children()])
     if isinstance(t, torch.nn.Conv2d):
-        if t.groups != 1 or _pair(t.dilation) != (1, 1) or t.padding_mode != "zeros":
-            raise TypeError(f"{where}: layer {name!r} (Conv2d) must have groups=1, dilation=1 and "
-                            f"padding_mode='zeros', got groups={t.groups}, dilation={t.dilation}, "
-                            f"padding_mode={t.padding_mode!r}")
+        if t.groups != 1 or _pair(t.dilation) != (1, 1):
+            raise TypeError(f"{where}: layer {name!r} (Conv2d) must have groups=1 and dilation=1, "
+                            f"got groups={t.groups}, dilation={t.dilation}")
         conn = _array(t.mask).reshape(t.out_channels, t.in_channels) if isinstance(t, TL.MaskedConv2d) else None
         padding = t.padding if isinstance(t.padding, str) else _pair(t.padding)
         layer = nn.Conv2d(t.in_channels, t.out_channels, _pair(t.kernel_size), _pair(t.stride), padding,
-                          bias=t.bias is not None, connection=conn)
+                          bias=t.bias is not None, padding_mode=t.padding_mode, connection=conn)
         w = _array(t.weight)
         layer.weight = nn.Parameter(w if conn is None else w * conn[:, :, None, None].astype(w.dtype))
         if t.bias is not None:
@@ -292,12 +295,13 @@ def _from_torch_layer_of(torch, TL, name, t):
 def from_torch(torch_module) -> nn.Sequential:
     """A ``tinygrad_cnn.nn.Sequential`` equivalent to a ``torch.nn.Sequential`` (weights copied).
 
-    Layers: ``Conv2d`` (groups=1, dilation=1, zero padding), ``MaxPool2d`` and
+    Layers: ``Conv2d`` (groups=1, dilation=1, any ``padding_mode``), ``MaxPool2d`` and
     ``AvgPool2d`` (every PyTorch option), ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``,
     ``BatchNorm1d``/``BatchNorm2d`` (with their running statistics), ``Dropout``,
     ``Dropout2d``, ``Identity``, ``ReLU``, ``Tanh``, ``Sigmoid``, ``LeakyReLU``,
     ``ELU``, ``GELU``, ``Softmax``, ``LogSoftmax``, ``Flatten`` (row-major, so NOT
-    ``Vec``), ``Linear``, nested ``Sequential``, and the layers that :func:`to_torch` makes.  Building the layers does not
+    ``Vec``), ``Linear``, the padding layers (``ReflectionPad2d``, ``ZeroPad2d``, … 1d to 3d),
+    nested ``Sequential``, and the layers that :func:`to_torch` makes.  Building the layers does not
     advance the generator behind ``nn.manual_seed``.
     """
     torch, TL = _import_torch()
@@ -329,6 +333,11 @@ class _OnnxGraph:
         self.initializers.append(self.numpy_helper.from_array(np.asarray(arr, dtype=self.dtype), name))
         return name
 
+    def ints(self, name, values):
+        """An int64 initializer (ONNX's shape-like inputs, e.g. Pad's pads)."""
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
     def op(self, op_type, inputs, name, **attrs):
         self.count += 1
         out = f"{name}.{op_type.lower()}{self.count}"
@@ -336,11 +345,38 @@ class _OnnxGraph:
         return out
 
 
-def _onnx_layer(g, name, layer, x):
-    """Append ``layer`` applied to the ONNX value ``x``; returns the output's name."""
+#: ONNX's Pad modes (opset 17) for F.pad's; 'circular' ('wrap') needs opset 19.
+_ONNX_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+
+
+def _onnx_pad(g, name, x, rank, pad, mode, value=0.0):
+    """Append a Pad of the last ``len(pad) // 2`` axes (``pad`` in PyTorch's order) of ``x``,
+    a value with ``rank`` axes."""
+    if mode not in _ONNX_PAD_MODES:
+        raise TypeError(f"to_onnx: layer {name!r} pads in mode {mode!r}, which ONNX opset {ONNX_OPSET}'s "
+                        f"Pad cannot express (its 'wrap' needs opset 19)")
+    if mode != "constant" and min(pad) < 0:
+        raise TypeError(f"to_onnx: layer {name!r} crops (pad {tuple(pad)}) in mode {mode!r}; export its "
+                        f"padding without negative entries")
+    k = len(pad) // 2
+    begins = [0] * (rank - k) + [pad[2 * (k - 1 - i)] for i in range(k)]  # ONNX: every axis, first to last
+    ends = [0] * (rank - k) + [pad[2 * (k - 1 - i) + 1] for i in range(k)]
+    inputs = [x, g.ints(f"{name}.pads{g.count}", begins + ends)]
+    if mode == "constant":
+        inputs.append(g.const(f"{name}.value{g.count}", np.asarray(value)))
+    return g.op("Pad", inputs, name, mode=_ONNX_PAD_MODES[mode])
+
+
+def _onnx_layer(g, name, layer, x, rank):
+    """Append ``layer`` applied to the ONNX value ``x`` (``rank`` axes); returns the output's name."""
+    if isinstance(layer, tuple(getattr(nn, n) for n in nn.padding.__all__)):
+        return _onnx_pad(g, name, x, rank, layer.padding, layer.mode, getattr(layer, "value", 0.0))
     if isinstance(layer, nn.Conv2d):
         w = layer.weight.data
         stride, (top, bottom, left, right), dilation, groups = _conv_geometry(layer)
+        if layer.padding_mode != "zeros":
+            x = _onnx_pad(g, name, x, rank, (left, right, top, bottom), layer.padding_mode)
+            top = bottom = left = right = 0
         if layer.connection is not None:
             if groups != 1:
                 raise TypeError(f"to_onnx: layer {name!r} (Conv2d) has both a connection matrix and "
@@ -395,6 +431,20 @@ def _onnx_layer(g, name, layer, x):
     raise _unsupported("to_onnx", name, layer)
 
 
+def _input_ranks(layers, x) -> list:
+    """The number of axes of each layer's input: ONNX's Pad pads every axis, so a padding layer
+    needs it.  Only then is the example run through the layers (a convolution's input has 4)."""
+    pads = tuple(getattr(nn, n) for n in nn.padding.__all__)
+    if not any(isinstance(layer, pads) for _, layer in layers):
+        return [4] * len(layers)
+    ranks, t = [], Tensor(x)
+    with no_grad():
+        for _, layer in layers:
+            ranks.append(t.ndim)
+            t = layer(t)
+    return ranks
+
+
 def to_onnx(module, example_input, path) -> None:
     """Write ``module`` as an ONNX model to ``path`` (the batch axis stays dynamic).
 
@@ -420,9 +470,10 @@ def to_onnx(module, example_input, path) -> None:
                          f"got dtype {x.dtype} with shape {x.shape}")
     layers = _layers(module)
     g = _OnnxGraph(helper, numpy_helper, x.dtype)
+    ranks = _input_ranks(layers, x)
     value = "input"
-    for name, layer in layers:
-        value = _onnx_layer(g, name, layer, value)
+    for (name, layer), rank in zip(layers, ranks):
+        value = _onnx_layer(g, name, layer, value, rank)
     with no_grad():
         y = module(Tensor(x))
     if y.ndim < 1 or y.shape[0] != x.shape[0]:

@@ -11,6 +11,9 @@ from .module import Module, Parameter, get_rng
 
 __all__ = ["Conv2d"]
 
+#: ``Conv2d``'s padding modes, PyTorch's names: zeros, or ``F.pad``'s modes that repeat the input.
+PADDING_MODES = ("zeros",) + check.PAD_MODES
+
 
 def _frozen(value):
     """A layer attribute as a comparable snapshot: lists and arrays (changeable in place) as tuples."""
@@ -34,7 +37,9 @@ class Conv2d(Module):
     ``weight`` is ``(out_channels, in_channels/groups, kh, kw)`` (PyTorch's shape),
     ``bias`` ``(out_channels,)``.  ``dilation`` spaces the kernel's taps, ``groups``
     splits the maps into that many blocks convolved separately (a block-diagonal
-    connection matrix); only ``padding_mode='zeros'`` (the lecture's P^d) exists.
+    connection matrix).  ``padding_mode``: ``'zeros'`` (the lecture's P^d, inside the
+    convolution) or, as PyTorch, ``'reflect'``, ``'replicate'`` or ``'circular'``: the
+    input is padded by ``F.pad`` in that mode first, then convolved unpadded.
     ``connection``: optional ``(out_channels, in_channels)`` 0/1 array, the
     lecture's connection matrix C^m (LeNet-5's C3 table): output map h sums only
     over input maps l with C[h, l] = 1 (with ``groups``, inside its group too).
@@ -56,7 +61,7 @@ class Conv2d(Module):
         self.stride = check.pair(stride, "stride")
         self.dilation = check.pair(dilation, "dilation")
         self.groups = check.conv_groups(groups, self.in_channels, self.out_channels, op="Conv2d")
-        self.padding_mode = check.one_of(padding_mode, "Conv2d: padding_mode", ("zeros",))
+        self.padding_mode = check.one_of(padding_mode, "Conv2d: padding_mode", PADDING_MODES)
         # checked here; forward derives them again only when an attribute changes (_layout)
         self._pad = check.padding(padding, self.kernel_size, self.stride, self.dilation)
         self.padding = padding if isinstance(padding, str) else check.pair(padding, "padding", minimum=0)
@@ -84,7 +89,18 @@ class Conv2d(Module):
     def forward(self, x):
         x, weight, bias = F.conv2d_tensors(x, self.weight, self.bias, self.groups)
         stride, pad, dilation, groups, table = self._layout(weight.shape)
+        if self.padding_mode != "zeros":
+            x, pad = self._pad_input(x, pad), (0, 0, 0, 0)
         return F.conv2d_normalised(x, weight, bias, stride, pad, table, self.padding, dilation, groups)
+
+    def _pad_input(self, x, pad):
+        """x padded by ``F.pad`` in ``padding_mode`` with the layer's (top, bottom, left, right)."""
+        mode = check.one_of(self.padding_mode, "Conv2d: padding_mode", PADDING_MODES)
+        top, bottom, left, right = pad
+        try:
+            return F.pad(x, (left, right, top, bottom), mode=mode)
+        except ValueError as exc:
+            raise ValueError(f"Conv2d(padding_mode={mode!r}, padding={self.padding!r}): {exc}") from None
 
     def _layout(self, weight_shape):
         """(stride, padding (top, bottom, left, right), dilation, groups, connection table) for
@@ -143,6 +159,8 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         if self.connection is not None:
             s += f", connection={int(self.connection.sum())}/{self.connection.size} kernels"
         return s
