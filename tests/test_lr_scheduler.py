@@ -232,3 +232,96 @@ def test_more_schedules_give_pytorchs_rates_and_resume(name, kwargs):
     sched.step()
     again.step()
     assert again.get_last_lr() == sched.get_last_lr()
+
+
+# ------------------------------------------------- PolynomialLR, MultiplicativeLR, SequentialLR, ChainedScheduler
+
+def _ours_lib():
+    return _Ours
+
+
+COMBINED = {
+    "polynomial": lambda L, o: L.PolynomialLR(o, total_iters=7, power=1.5),
+    "multiplicative": lambda L, o: L.MultiplicativeLR(o, [lambda e: 0.9, lambda e: 0.8 if e % 2 else 1.0]),
+    "constant-exp-step": lambda L, o: L.SequentialLR(
+        o, [L.ConstantLR(o, factor=0.5, total_iters=3), L.ExponentialLR(o, gamma=0.9), L.StepLR(o, 3, 0.5)],
+        milestones=[4, 9]),
+    "multistep-poly": lambda L, o: L.SequentialLR(
+        o, [L.MultiStepLR(o, [1, 2, 2], 0.7), L.PolynomialLR(o, total_iters=6, power=2.0)], milestones=[3]),
+    "lambda-multiplicative": lambda L, o: L.SequentialLR(
+        o, [L.LambdaLR(o, lambda e: 1 / (e + 1)), L.MultiplicativeLR(o, lambda e: 0.95)], milestones=[4]),
+    "multiplicative-linear": lambda L, o: L.SequentialLR(
+        o, [L.MultiplicativeLR(o, lambda e: 0.9), L.LinearLR(o, 0.5, 1.0, 4)], milestones=[6]),
+    "chained": lambda L, o: L.ChainedScheduler([L.ConstantLR(o, factor=0.1, total_iters=4),
+                                                L.ExponentialLR(o, gamma=0.9)]),
+    "chained-three": lambda L, o: L.ChainedScheduler([L.LinearLR(o, 0.2, 1.0, 5), L.StepLR(o, 4, 0.5),
+                                                      L.PolynomialLR(o, 10, 0.5)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMBINED))
+def test_combined_schedules_give_pytorchs_rates_bit_for_bit(case):
+    """Each schedule of a SequentialLR starts from its closed form at its milestone (PyTorch's
+    step(0)); the chainable ones multiply their factors in a ChainedScheduler."""
+    torch = pytest.importorskip("torch")
+    make = COMBINED[case]
+    got = sequence(_Ours, lambda: nn.Parameter(np.zeros(2)), sgd,
+                   lambda L, o: make(L.optim.lr_scheduler, o))
+    ref = sequence(torch, lambda: torch.zeros(2, requires_grad=True), sgd,
+                   lambda L, o: make(L.optim.lr_scheduler, o))
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_warm_up_then_cosine():
+    """The usual recipe: linear warm-up for 5 epochs, then cosine decay (the cosine computed in
+    closed form here, by PyTorch's recursion there: equal to the last few bits)."""
+    torch = pytest.importorskip("torch")
+
+    def make(L, o):
+        S = L.optim.lr_scheduler
+        return S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
+                                  S.CosineAnnealingLR(o, T_max=20, eta_min=1e-3)], milestones=[5])
+
+    got = sequence(_Ours, lambda: nn.Parameter(np.zeros(2)), sgd, make)
+    ref = sequence(torch, lambda: torch.zeros(2, requires_grad=True), sgd, make)
+    np.testing.assert_allclose(got, ref, rtol=1e-13, atol=0)
+    assert got[0, 0] == LRS[0] * 0.1 and got[5, 0] == LRS[0]  # warm-up from 0.1·lr; cosine from lr
+
+
+def test_sequential_state_dict_round_trip_and_checks():
+    def build():
+        o = _opt()
+        return ours.SequentialLR(o, [ours.LinearLR(o, 0.25, 1.0, 3), ours.ExponentialLR(o, 0.9)], milestones=[3])
+
+    full, part = build(), build()
+    for _ in range(7):
+        full.step()
+    for _ in range(2):
+        part.step()
+    state = part.state_dict()
+    assert [type(s).__name__ for s in part._schedulers] == ["LinearLR", "ExponentialLR"]
+    assert len(state["_schedulers"]) == 2 and "optimizer" not in state["_schedulers"][0]
+    resumed = build()
+    resumed.load_state_dict(state)
+    resumed.optimizer.param_groups[0]["lr"] = part.optimizer.param_groups[0]["lr"]
+    for _ in range(5):
+        resumed.step()
+    assert resumed.get_last_lr() == full.get_last_lr()
+    with pytest.raises(ValueError, match="'_schedulers' must hold the states of 2 schedulers"):
+        resumed.load_state_dict({**state, "_schedulers": state["_schedulers"][:1]})
+
+    o = _opt()
+    a, b = ours.StepLR(o, 2), ours.ExponentialLR(o, 0.5)
+    with pytest.raises(ValueError, match="one milestone fewer than schedulers, got 2 schedulers and 2"):
+        ours.SequentialLR(o, [a, b], milestones=[2, 4])
+    with pytest.raises(ValueError, match="another optimiser"):
+        ours.SequentialLR(o, [a, ours.StepLR(_opt(), 2)], milestones=[2])
+    with pytest.raises(ValueError, match="cannot hold ReduceLROnPlateau"):
+        ours.ChainedScheduler([a, ours.ReduceLROnPlateau(o)])
+    with pytest.raises(TypeError, match=r"schedulers\[1\] must be a learning-rate scheduler"):
+        ours.ChainedScheduler([a, "cosine"])
+    with pytest.raises(ValueError, match="non-empty list of schedulers"):
+        ours.SequentialLR(o, [], milestones=[])
+    with pytest.raises(ValueError, match="power must be a real number|power"):
+        ours.PolynomialLR(o, total_iters=3, power=float("nan"))
+    assert repr(ours.ChainedScheduler([a, b])).startswith("ChainedScheduler([StepLR, ExponentialLR]")

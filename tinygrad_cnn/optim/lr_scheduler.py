@@ -20,6 +20,8 @@ the rates the uninterrupted one would have.
 ``last_epoch=-1`` starts a schedule from each group's ``lr`` (remembered as
 ``group['initial_lr']``); any other value continues one, and then every group must carry
 ``initial_lr`` (PyTorch's rule). ``state_dict()`` holds everything but the optimiser.
+:class:`SequentialLR` (one schedule after another) and :class:`ChainedScheduler` (several at
+once) are in ``lr_scheduler_chains.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from collections import Counter
 from .. import _checks
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "CosineAnnealingWarmRestarts", "LinearLR", "ConstantLR", "LambdaLR", "OneCycleLR", "ReduceLROnPlateau", "cosine_schedule"]
+           "CosineAnnealingWarmRestarts", "LinearLR", "ConstantLR", "PolynomialLR", "LambdaLR",
+           "MultiplicativeLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler",
+           "cosine_schedule"]
 
 
 def _cosine(base_lr, eta_min, t, t_max):
@@ -88,6 +92,7 @@ _STATE_CHECKS = {
     "start_factor": lambda v, name: _checks.real(v, name, 0.0, 1.0, low_open=True),
     "end_factor": lambda v, name: _checks.real(v, name, 0.0, 1.0),
     "factor": lambda v, name: _checks.real(v, name, 0.0, 1.0, high_open=True),
+    "power": lambda v, name: _checks.real(v, name),
     "milestones": _milestones,
 }
 
@@ -112,13 +117,32 @@ class LRScheduler:
         self.optimizer = optimizer
         self.base_lrs = [float(group["initial_lr"]) for group in groups]
         self.last_epoch = last_epoch
-        self._step_count = 0
         self._last_lr = [float(group["lr"]) for group in groups]
-        self.step()
+        self._initial_step()
 
     def get_lr(self) -> list:  # pragma: no cover - abstract
         """The rates for epoch ``last_epoch`` (counted from 0), one per parameter group."""
         raise NotImplementedError
+
+    def _initial_step(self) -> None:
+        """The step a schedule starts with (when built, or when :class:`SequentialLR` starts it):
+        ``_initial`` tells :meth:`get_lr` that it is not a step between two epochs."""
+        self._step_count = 0
+        self._initial = True
+        try:
+            self.step()
+        finally:
+            self._initial = False
+
+    def _restart(self) -> None:
+        """Jump to epoch 0 of the schedule, as PyTorch's ``step(0)``: the closed form of the rate
+        where the class has one (from ``base_lrs``), else :meth:`get_lr` (:class:`SequentialLR`
+        starts each later schedule so)."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form_lr", None)
+        for group, lr in zip(self.optimizer.param_groups, closed_form() if closed_form else self.get_lr()):
+            group["lr"] = float(lr)
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self) -> None:
         """Advance one epoch and set the optimiser's rates for it."""
@@ -135,8 +159,8 @@ class LRScheduler:
     def _group_lrs(self):
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    #: attributes that are not state (functions, the optimiser)
-    _not_state = ("optimizer",)
+    #: attributes that are not state (functions, the optimiser, the initial step's flag)
+    _not_state = ("optimizer", "_initial")
 
     def state_dict(self) -> dict:
         """Everything but the optimiser: ``last_epoch``, ``base_lrs`` and the settings."""
@@ -173,6 +197,9 @@ class StepLR(LRScheduler):
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
 
+    def _closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each epoch in ``milestones`` (a milestone given twice
@@ -193,6 +220,10 @@ class MultiStepLR(LRScheduler):
             return self._group_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._group_lrs()]
+
+    def _closed_form_lr(self):
+        passed = sum(count for m, count in self.milestones.items() if m <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
     def state_dict(self):
         out = super().state_dict()
@@ -216,6 +247,9 @@ class ExponentialLR(LRScheduler):
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
 
+    def _closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
 
 class CosineAnnealingLR(LRScheduler):
     """Cosine decay from the initial rate to ``eta_min`` over ``T_max`` epochs.
@@ -233,12 +267,14 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self):
         return [_cosine(base, self.eta_min, self.last_epoch, self.T_max) for base in self.base_lrs]
 
+    _closed_form_lr = get_lr
+
 
 class LambdaLR(LRScheduler):
     """``base · lr_lambda(t)``; ``lr_lambda`` is a function of the epoch or a list of them
     (one per group). The functions are not part of the state dict (as PyTorch)."""
 
-    _not_state = ("optimizer", "lr_lambdas")
+    _not_state = ("optimizer", "_initial", "lr_lambdas")
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(_groups(optimizer))
@@ -254,6 +290,16 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply the rate by ``lr_lambda(t)`` at every step after the first (a function of the
+    epoch, or a list of them, one per group): ``lr_t = lr_{t−1} · λ(t)``."""
+
+    def get_lr(self):
+        if self._initial:
+            return self._group_lrs()
+        return [lr * fn(self.last_epoch) for lr, fn in zip(self._group_lrs(), self.lr_lambdas)]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -294,6 +340,11 @@ class LinearLR(LRScheduler):
         step = 1.0 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
         return [lr * step for lr in self._group_lrs()]
 
+    def _closed_form_lr(self):
+        done = min(self.total_iters, self.last_epoch)
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done / self.total_iters)
+                for base in self.base_lrs]
+
 
 class ConstantLR(LRScheduler):
     """The rate times ``factor`` for the first ``total_iters`` epochs, then the rate itself."""
@@ -309,6 +360,31 @@ class ConstantLR(LRScheduler):
         if self.last_epoch != self.total_iters:
             return self._group_lrs()
         return [lr * (1.0 / self.factor) for lr in self._group_lrs()]
+
+    def _closed_form_lr(self):
+        return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay to 0 over ``total_iters`` epochs as ``base · (1 − t/total_iters)^power``, then stay,
+    updated step by step as PyTorch's (each step multiplies by the ratio of two such terms)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters = _checks.positive_int(total_iters, "total_iters")
+        self.power = _checks.real(power, "power")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._initial or self.last_epoch > self.total_iters:
+            return self._group_lrs()
+        decay = ((1.0 - self.last_epoch / self.total_iters)
+                 / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * decay for lr in self._group_lrs()]
+
+    def _closed_form_lr(self):
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base in self.base_lrs]
 
 
 class OneCycleLR(LRScheduler):
@@ -473,3 +549,6 @@ def cosine_schedule(lr, total_epochs, min_lr=0.0):
         return _cosine(lr, min_lr, epoch - 1, total_epochs)
 
     return schedule
+
+
+from .lr_scheduler_chains import ChainedScheduler, SequentialLR  # noqa: E402  (they build on the above)
