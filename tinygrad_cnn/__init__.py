@@ -33,7 +33,7 @@ __all__ += ["device", "cuda", "backends", "accelerator", "float32", "float64", "
 # that ``from tinygrad_cnn import *`` does not hide Python's float, int and bool.
 globals().update({name: dtype for name, dtype in _dtypes.ALIASES.items() if name in ("float", "double", "long", "int", "bool")})
 # torch.sum, torch.max, ... likewise: attributes, not in __all__ (they share names with builtins).
-from ._functions import abs, all, any, max, min, pow, sum  # noqa: E402,F401,A004
+from ._functions import abs, all, any, max, min, pow, round, sum  # noqa: E402,F401,A004
 
 # ``torch.nn``, ``torch.optim``, ``torch.nn.functional`` and ``torch.utils.data`` reached as
 # attributes after a bare ``import tinygrad_cnn as torch``, as PyTorch code writes them.

@@ -32,6 +32,8 @@ _METHOD_FUNCTIONS = (
     "add", "sub", "mul", "div", "pow", "neg", "square", "reshape", "transpose", "permute", "squeeze",
     "unsqueeze", "flatten", "flip", "t", "clone", "eq", "ne", "lt", "le", "gt", "ge", "topk", "split",
     "chunk", "masked_fill", "gather", "index_select", "roll", "cumsum", "sort", "argsort", "isnan", "isinf", "isfinite", "any", "all",
+    "sin", "cos", "tan", "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf", "sign",
+    "floor", "ceil", "round", "trunc", "fix", "clamp_min", "clamp_max", "tril", "triu", "prod", "logsumexp",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)
@@ -51,3 +53,33 @@ def equal(input, other) -> bool:
 
 
 __all__ += ["allclose", "equal"]
+
+
+def outer(input, vec2):
+    """The outer product of two 1-D tensors: ``out[i, j] = input[i] · vec2[j]``."""
+    a, b = _checks.tensor(input, "input"), _checks.tensor(vec2, "vec2")
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: input and vec2 must be 1-D, got shapes {a.shape} and {b.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+ger = outer
+
+
+def dot(input, tensor):
+    """The inner product of two 1-D tensors of the same length."""
+    a, b = _checks.tensor(input, "input"), _checks.tensor(tensor, "tensor")
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"dot: input and tensor must be 1-D of the same length, got shapes {a.shape} and {b.shape}")
+    return a @ b
+
+
+def bmm(input, mat2):
+    """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors: ``(b, n, p)``."""
+    a, b = _checks.tensor(input, "input"), _checks.tensor(mat2, "mat2")
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: expected (b, n, m) and (b, m, p) tensors, got shapes {a.shape} and {b.shape}")
+    return a @ b
+
+
+__all__ += ["outer", "ger", "dot", "bmm"]

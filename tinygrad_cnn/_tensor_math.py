@@ -104,6 +104,84 @@ class MathMethods:
 
     clip = clamp
 
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    # ----------------------------------------------------------- more pointwise maths: ops/unary.py
+    def sin(self):
+        return U.Sin.apply(self)
+
+    def cos(self):
+        return U.Cos.apply(self)
+
+    def tan(self):
+        return U.Tan.apply(self)
+
+    def log1p(self):
+        return U.Log1p.apply(self)
+
+    def expm1(self):
+        return U.Expm1.apply(self)
+
+    def log2(self):
+        return U.Log2.apply(self)
+
+    def log10(self):
+        return U.Log10.apply(self)
+
+    def exp2(self):
+        return U.Exp2.apply(self)
+
+    def rsqrt(self):
+        return U.Rsqrt.apply(self)
+
+    def reciprocal(self):
+        return U.Reciprocal.apply(self)
+
+    def erf(self):
+        return U.Erf.apply(self)
+
+    def sign(self):
+        return U.Sign.apply(self)
+
+    def floor(self):
+        return self._step(U.Floor)
+
+    def ceil(self):
+        return self._step(U.Ceil)
+
+    def round(self, *, decimals=0):
+        decimals = _checks.integer(decimals, "round: decimals")
+        return self._step(U.Round, decimals=decimals) if decimals else self._step(U.Round)
+
+    def trunc(self):
+        return self._step(U.Trunc)
+
+    fix = trunc
+
+    def _step(self, function, **kwargs):
+        """floor, ceil, round and trunc keep an integer tensor as it is (and its dtype), as PyTorch."""
+        if self.dtype.kind in "iub":
+            return self.clone()
+        return function.apply(self, **kwargs)
+
+    def tril(self, diagonal=0):
+        """The lower triangle of the last two axes (elements above the ``diagonal``-th set to 0)."""
+        return self._triangle(diagonal, upper=False)
+
+    def triu(self, diagonal=0):
+        """The upper triangle of the last two axes (elements below the ``diagonal``-th set to 0)."""
+        return self._triangle(diagonal, upper=True)
+
+    def _triangle(self, diagonal, upper):
+        op = "triu" if upper else "tril"
+        if self.ndim < 2:
+            raise ValueError(f"{op}: input must have at least 2 dimensions, got shape {self.shape}")
+        return X.Triangle.apply(self, diagonal=_checks.integer(diagonal, f"{op}: diagonal"), upper=upper)
+
     def maximum(self, other):
         """Elementwise larger of the two (broadcast); a tie sends half the gradient to each."""
         return P.Maximum.apply(self, _broadcastable(self, self._wrap(other), "maximum"))
@@ -134,6 +212,20 @@ class MathMethods:
         axes, keep = self._reduce_args("mean", dim, keepdim, axis, keepdims)
         x = self if dtype is None else self.to(dtype)
         return R.Mean.apply(x, axis=axes, keepdims=keep)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product of the elements (all, or along the int ``dim``)."""
+        if dim is not None and not _checks.is_int(dim):
+            raise TypeError(f"prod: dim must be an int or None, got {dim!r}")
+        axes, keep = self._reduce_args("prod", dim, keepdim, None, None)
+        x = self if dtype is None else self.to(dtype)
+        return X.Prod.apply(x, axis=axes, keepdims=keep)
+
+    def logsumexp(self, dim, keepdim=False):
+        """log Σ exp(x) over ``dim`` (an int or a tuple of them), computed without overflow."""
+        axes, keep = self._reduce_args("logsumexp", dim, keepdim, None, None)
+        _checks.float_dtype(self.dtype, "logsumexp: input", self.shape)
+        return X.LogSumExp.apply(self, axis=axes, keepdims=keep)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """``max()`` the largest element; ``max(dim)`` the namedtuple (values, indices) along an
@@ -337,13 +429,14 @@ def _broadcastable(a, b, op: str):
 
 def _bind_late() -> None:
     """Import the op modules once ``Tensor`` exists (they import it from ``tensor.py``)."""
-    global Tensor, A, P, R, S, X
+    global Tensor, A, P, R, S, U, X
     from .ops import activation as A
     from .ops import pointwise as P
     from .ops import reduce as R
     from .ops import reduce_extra as X
     from .ops import shape as S
+    from .ops import unary as U
     from .tensor import Tensor
 
 
-Tensor = A = P = R = S = X = None  # bound by _bind_late
+Tensor = A = P = R = S = U = X = None  # bound by _bind_late

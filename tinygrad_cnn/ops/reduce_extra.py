@@ -182,3 +182,79 @@ def cumsum_reference(x: np.ndarray, axis: int) -> np.ndarray:
             total = total + v
             out[k + (i,)] = total
     return np.moveaxis(out, -1, axis)
+
+
+class LogSumExp(Function):
+    """y = log Σ eˣ over the axes, computed as m + log Σ e^(x − m) with m the slice's maximum (0
+    where that is infinite, as PyTorch); dx = e^(x − y) ∘ dy (the softmax of the slice)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = check.reduce_axes(axis, x.shape, "logsumexp")
+        if x.size == 0:
+            out = np.log(np.exp(x).sum(axis=axes, keepdims=True))
+        else:
+            m = x.max(axis=axes, keepdims=True)
+            m = np.where(np.isinf(m), x.dtype.type(0), m)
+            with np.errstate(divide="ignore"):
+                out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    rule = "dX {x} = e^(x − y) ∘ dY {g}"
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        g = expand_reduced(grad, ctx.axes, ctx.keepdims, x.shape)
+        with np.errstate(invalid="ignore"):  # a slice of −inf only: nan, as PyTorch's
+            return g * np.exp(x - out)
+
+
+class Prod(Function):
+    """y = Π x over the axes; dx_i = dy · Π_{j≠i} x_j, the product of the others, taken from
+    the running products before and after i, so that a zero in the slice gives the exact
+    gradient (not 0/0)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = check.reduce_axes(axis, x.shape, "prod")
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return np.asarray(x.prod(axis=axes, keepdims=keepdims))
+
+    rule = "dX {x} = dY {g} ∘ Π of the other elements of the slice"
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        axes = ctx.axes
+        g = expand_reduced(grad, axes, ctx.keepdims, x.shape)
+        if x.size == 0:
+            return np.zeros(x.shape, dtype=g.dtype)
+        # the reduced axes side by side as one, last: (..., n)
+        kept = [a for a in range(x.ndim) if a not in axes]
+        flat = np.transpose(x, kept + list(axes)).reshape([x.shape[a] for a in kept] + [-1])
+        ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = (before * after).reshape([x.shape[a] for a in kept] + [x.shape[a] for a in axes])
+        others = np.transpose(others, np.argsort(kept + list(axes)))
+        return g * others
+
+
+class Triangle(Function):
+    """y = x with the elements above (``upper=False``: tril) or below (triu) the ``diagonal``-th
+    diagonal of the last two axes set to 0; dx = dy masked the same way."""
+
+    @staticmethod
+    def forward(ctx, x, *, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return (np.triu if upper else np.tril)(x, diagonal)
+
+    rule = "dX {x} = dY {g} with the same triangle kept"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.triu if ctx.upper else np.tril)(grad, ctx.diagonal)
