@@ -45,7 +45,7 @@ from .tensor import Tensor, no_grad
 
 __all__ = ["to_torch", "from_torch", "to_onnx"]
 
-_SUPPORTED = ("Conv2d, MaxPool2d, AvgPool2d, Subsampling, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Vec, "
+_SUPPORTED = ("Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Subsampling, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Vec, "
               "Flatten, Identity, Dropout, Dropout2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh, Sigmoid, "
               "LeakyReLU, ELU, GELU, Softmax, LogSoftmax, ScaledTanh, "
               "ReflectionPad/ReplicationPad/CircularPad/ZeroPad/ConstantPad 1d/2d/3d, "
@@ -147,6 +147,16 @@ def _torch_layer(torch, TL, name, layer):
         if layer.bias is not None:
             t.bias = param(layer.bias.data)
         return t
+    if isinstance(layer, nn.ConvTranspose2d):
+        dtype = torch.from_numpy(layer.weight.data[:0]).dtype
+        C, Og, kh, kw = layer.weight.data.shape
+        t = torch.nn.ConvTranspose2d(C, Og * layer.groups, (kh, kw), layer.stride, layer.padding,
+                                     layer.output_padding, layer.groups, layer.bias is not None, layer.dilation,
+                                     dtype=dtype)
+        t.weight = param(layer.weight.data)
+        if layer.bias is not None:
+            t.bias = param(layer.bias.data)
+        return t
     if isinstance(layer, nn.MaxPool2d):
         return torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, layer.dilation,
                                   layer.return_indices, layer.ceil_mode)
@@ -235,6 +245,17 @@ def _from_torch_layer_of(torch, TL, name, t):
     where = "from_torch"
     if isinstance(t, torch.nn.Sequential):
         return nn.Sequential(*[_from_torch_layer(torch, TL, f"{name}.{n}", c) for n, c in t.named_children()])
+    if isinstance(t, torch.nn.ConvTranspose2d):
+        if t.padding_mode != "zeros" or isinstance(t.padding, str):
+            raise TypeError(f"{where}: layer {name!r} (ConvTranspose2d) must have zero padding given as ints, got "
+                            f"padding={t.padding!r}, padding_mode={t.padding_mode!r}")
+        layer = nn.ConvTranspose2d(t.in_channels, t.out_channels, _pair(t.kernel_size), _pair(t.stride),
+                                   _pair(t.padding), _pair(t.output_padding), t.groups, t.bias is not None,
+                                   _pair(t.dilation))
+        layer.weight = nn.Parameter(_array(t.weight))
+        if t.bias is not None:
+            layer.bias = nn.Parameter(_array(t.bias))
+        return layer
     if isinstance(t, torch.nn.Conv2d):
         if t.groups != 1 or _pair(t.dilation) != (1, 1):
             raise TypeError(f"{where}: layer {name!r} (Conv2d) must have groups=1 and dilation=1, "
@@ -295,7 +316,7 @@ def _from_torch_layer_of(torch, TL, name, t):
 def from_torch(torch_module) -> nn.Sequential:
     """A ``tinygrad_cnn.nn.Sequential`` equivalent to a ``torch.nn.Sequential`` (weights copied).
 
-    Layers: ``Conv2d`` (groups=1, dilation=1, any ``padding_mode``), ``MaxPool2d`` and
+    Layers: ``Conv2d`` (groups=1, dilation=1, any ``padding_mode``), ``ConvTranspose2d``, ``MaxPool2d`` and
     ``AvgPool2d`` (every PyTorch option), ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``,
     ``BatchNorm1d``/``BatchNorm2d`` (with their running statistics), ``Dropout``,
     ``Dropout2d``, ``Identity``, ``ReLU``, ``Tanh``, ``Sigmoid``, ``LeakyReLU``,
@@ -387,6 +408,14 @@ def _onnx_layer(g, name, layer, x, rank):
             inputs.append(g.const(f"{name}.bias", layer.bias.data))
         return g.op("Conv", inputs, name, kernel_shape=list(w.shape[2:]), strides=list(stride),
                     pads=[top, left, bottom, right], dilations=list(dilation), group=groups)
+    if isinstance(layer, nn.ConvTranspose2d):
+        inputs = [x, g.const(f"{name}.weight", layer.weight.data)]
+        if layer.bias is not None:
+            inputs.append(g.const(f"{name}.bias", layer.bias.data))
+        (ph, pw), (oh, ow) = layer.padding, layer.output_padding
+        return g.op("ConvTranspose", inputs, name, kernel_shape=list(layer.weight.data.shape[2:]),
+                    strides=list(layer.stride), pads=[ph, pw, ph, pw], dilations=list(layer.dilation),
+                    group=layer.groups, output_padding=[oh, ow])
     if isinstance(layer, nn.MaxPool2d):
         if layer.return_indices:
             raise TypeError(f"to_onnx: layer {name!r} (MaxPool2d) returns indices; export the values only")

@@ -136,6 +136,14 @@ def window_geometry(op: str, x_shape: tuple, kernel: tuple, stride: tuple, pad: 
         )
 
 
+def array_size(op: str, what: str, shape: tuple) -> None:
+    """Refuse an array ``shape`` of more than ``MAX_ELEMENTS`` elements that ``op`` would allocate,
+    naming ``what`` it is (the shapes it comes from in the text)."""
+    if _count(shape) > MAX_ELEMENTS:
+        raise ValueError(f"{op}: {what} {tuple(shape)} would hold {_count(shape):,} elements, more than the "
+                         f"{MAX_ELEMENTS:,} allowed")
+
+
 def _count(shape: tuple) -> int:
     """Elements of ``shape``, in Python ints (no overflow)."""
     n = 1

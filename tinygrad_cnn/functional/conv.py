@@ -1,4 +1,4 @@
-"""The convolution weight function Z = W ⊛ V + b and rot180."""
+"""The convolution weight function Z = W ⊛ V + b, its transpose, and rot180."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .. import _checks as check
 from ..ops import conv as _conv
 from ..tensor import Tensor
 
-__all__ = ["conv2d", "rot180"]
+__all__ = ["conv2d", "conv_transpose2d", "rot180"]
 
 _IMAGE = "(N, C, H, W), (C, H, W) or (H, W)"
 
@@ -123,6 +123,75 @@ def conv2d_normalised(x: Tensor, weight: Tensor, bias, stride: tuple, pad: tuple
     tensors = (x4, weight) if bias is None else (x4, weight, bias)
     z = _conv.Conv2d.apply(*tensors, stride=stride, padding=pad, conn=conn, dilation=dilation, groups=groups)
     return check.from_4d(z, rank)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """The transposed convolution ("deconvolution"), PyTorch's ``conv_transpose2d``: the adjoint
+    of :func:`conv2d`, which each input pixel scatters a scaled copy of its kernel for.
+
+    Args:
+        x: ``(N, C_in, H, W)`` or ``(C_in, H, W)``.
+        weight: ``(C_in, C_out/groups, kh, kw)``.
+        bias: ``(C_out,)`` or None.
+        stride, padding, dilation: those of the convolution it transposes (ints or pairs);
+            ``padding`` takes ``dilation·(k − 1) − padding`` off each side of the full result.
+        output_padding: rows and columns added at the bottom and right (each smaller than the
+            stride or the dilation), to reach the sizes a strided convolution maps to one.
+        groups: C_in and C_out split into that many groups, each transposed separately.
+
+    Returns ``(N, C_out, Ho, Wo)`` with Ho = (H − 1)·S − 2·P + D·(kh − 1) + output_padding + 1.
+    """
+    x = check.float_tensor(x, "x")
+    weight = check.float_tensor(weight, "weight")
+    check.rank(x, (3, 4), "x", "conv_transpose2d", "(N, C_in, H, W) or (C_in, H, W)")
+    if weight.ndim != 4:
+        raise ValueError(f"conv_transpose2d: weight must be (C_in, C_out/groups, kh, kw), got shape {weight.shape}")
+    C = x.shape[-3]
+    groups = check.positive_int(groups, "conv_transpose2d: groups")
+    if weight.shape[0] != C:
+        raise ValueError(f"conv_transpose2d: weight {weight.shape} expects {weight.shape[0]} input channels "
+                         f"but x {x.shape} has {C}")
+    if C % groups:
+        raise ValueError(f"conv_transpose2d: groups={groups} must divide the input channels ({C})")
+    O = weight.shape[1] * groups
+    check.same_dtype(x, weight, "x", "weight", "conv_transpose2d")
+    if bias is not None:
+        bias = check.float_tensor(bias, "bias")
+        if bias.shape != (O,):
+            raise ValueError(f"conv_transpose2d: bias must have shape ({O},) for weight {weight.shape} and "
+                             f"groups={groups}, got {bias.shape}")
+        check.same_dtype(bias, weight, "bias", "weight", "conv_transpose2d")
+    stride = check.pair(stride, "conv_transpose2d: stride")
+    dilation = check.pair(dilation, "conv_transpose2d: dilation")
+    ph, pw = check.pair(padding, "conv_transpose2d: padding", minimum=0)
+    extra = check.pair(output_padding, "conv_transpose2d: output_padding", minimum=0)
+    for e, s_, d in zip(extra, stride, dilation):
+        if e >= max(s_, d):
+            raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than the stride {stride} "
+                             f"or the dilation {dilation}")
+    if min(x.shape) < 1 or min(weight.shape) < 1:
+        raise ValueError(f"conv_transpose2d: empty dimension in x {x.shape} or weight {weight.shape}")
+    x4, rank = check.as_4d(x, "x", "conv_transpose2d")
+    kh, kw = weight.shape[2:]
+    out_hw = tuple((n - 1) * s_ - 2 * p + d * (k - 1) + e + 1
+                   for n, s_, p, d, k, e in zip(x4.shape[2:], stride, (ph, pw), dilation, (kh, kw), extra))
+    if min(out_hw) < 1:
+        raise ValueError(f"conv_transpose2d: padding ({ph}, {pw}) leaves an output of size {out_hw} for x {x.shape}, "
+                         f"weight {weight.shape}, stride {stride} and dilation {dilation}")
+    # what the kernels allocate: Y, and X dilated by the stride and padded by the kernel's extent
+    N = x4.shape[0]
+    check.array_size("conv_transpose2d", f"the output for x {x.shape} and weight {weight.shape}", (N, O) + out_hw)
+    check.array_size("conv_transpose2d", f"x {x.shape} spread out by stride {stride} and padded for the kernel",
+                     (N, C) + tuple((n - 1) * s_ + 1 + 2 * d * (k - 1)
+                                    for n, s_, d, k in zip(x4.shape[2:], stride, dilation, (kh, kw))))
+    # the convolution it transposes, from an input of Y's size to X's: its sizes and extents
+    check.window_geometry("conv_transpose2d", (x4.shape[0], O) + out_hw, (kh, kw), stride, (ph, ph, pw, pw),
+                          out_channels=C, dilation=dilation, kernel_name="kernel")
+    tensors = (x4, weight) if bias is None else (x4, weight, bias)
+    y = _conv.ConvTranspose2d.apply(*tensors, stride=stride, padding=(ph, ph, pw, pw), dilation=dilation,
+                                    groups=groups, out_hw=out_hw)
+    return check.from_4d(y, rank)
 
 
 def rot180(x) -> Tensor:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _checks as check
 
-__all__ = ["conv2d_reference", "conv2d_backward_reference"]
+__all__ = ["conv2d_reference", "conv2d_backward_reference", "conv_transpose2d_reference"]
 
 
 def _reference_batch(x):
@@ -160,3 +160,33 @@ def conv2d_backward_reference(x, w, dz, stride=(1, 1), padding=(0, 0), connectio
                     s += dz[n, h, i, j]
         db[h] = s
     return dx, dw, db
+
+
+def conv_transpose2d_reference(x, w, bias=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                               groups=1, dilation=(1, 1)):
+    """Naive transposed convolution, float64: every input pixel x[n, c, i, j] adds its value times
+    the kernel w[c, o] to the output window it came from, y[n, o, i·S − P + k·D, j·S − P + l·D]
+    (cells falling in the padding are dropped), then the bias.  ``w`` is ``(C_in, C_out/groups,
+    kh, kw)``; input map c feeds the output maps of its group."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    N, C, H, W = x.shape
+    _, Og, kh, kw = w.shape
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = stride, padding, output_padding, dilation
+    Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    y = np.zeros((N, Og * groups, Ho, Wo))
+    Cg = C // groups
+    for n in range(N):
+        for c in range(C):
+            g = c // Cg
+            for o in range(Og):
+                for i in range(H):
+                    for j in range(W):
+                        for k in range(kh):
+                            for l in range(kw):
+                                r, q = i * sh - ph + k * dh, j * sw - pw + l * dw
+                                if 0 <= r < Ho and 0 <= q < Wo:
+                                    y[n, g * Og + o, r, q] += x[n, c, i, j] * w[c, o, k, l]
+    if bias is not None:
+        y += np.asarray(bias, dtype=np.float64)[None, :, None, None]
+    return y

@@ -9,7 +9,7 @@ from .. import functional as F
 from .._dtypes import get_default_dtype
 from .module import Module, Parameter, get_rng
 
-__all__ = ["Conv2d"]
+__all__ = ["Conv2d", "ConvTranspose2d"]
 
 #: ``Conv2d``'s padding modes, PyTorch's names: zeros, or ``F.pad``'s modes that repeat the input.
 PADDING_MODES = ("zeros",) + check.PAD_MODES
@@ -163,4 +163,75 @@ class Conv2d(Module):
             s += f", padding_mode={self.padding_mode}"
         if self.connection is not None:
             s += f", connection={int(self.connection.sum())}/{self.connection.size} kernels"
+        return s
+
+
+class ConvTranspose2d(Module):
+    """Transposed convolution layer (``F.conv_transpose2d``), PyTorch's: upsampling by a learned
+    kernel, the adjoint of a ``Conv2d`` with the same geometry.
+
+    ``weight`` is ``(in_channels, out_channels/groups, kh, kw)``, ``bias`` ``(out_channels,)``;
+    ``forward(x, output_size=None)``: ``output_size`` (the last two sizes wanted) picks the
+    output padding, for a strided layer that must invert a given convolution's shapes.
+    Initialisation is PyTorch's: weight and bias ~ U(−1/√fan_in, 1/√fan_in) with
+    fan_in = out_channels/groups·kh·kw (the weight's second axis, as PyTorch counts it).
+    Only ``padding_mode='zeros'`` exists, as in PyTorch.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros"):
+        super().__init__()
+        self.in_channels = check.positive_int(in_channels, "in_channels")
+        self.out_channels = check.positive_int(out_channels, "out_channels")
+        self.kernel_size = check.pair(kernel_size, "kernel_size")
+        self.stride = check.pair(stride, "stride")
+        self.padding = check.pair(padding, "padding", minimum=0)
+        self.output_padding = check.pair(output_padding, "output_padding", minimum=0)
+        self.dilation = check.pair(dilation, "dilation")
+        self.groups = check.conv_groups(groups, self.in_channels, self.out_channels, op="ConvTranspose2d")
+        self.padding_mode = check.one_of(padding_mode, "ConvTranspose2d: padding_mode", ("zeros",))
+        check.boolean(bias, "bias")
+        kh, kw = self.kernel_size
+        fan_in = self.out_channels // self.groups * kh * kw
+        bound = 1.0 / np.sqrt(fan_in)
+        shape = (self.in_channels, self.out_channels // self.groups, kh, kw)
+        self.weight = Parameter((get_rng().uniform(-1.0, 1.0, size=shape) * bound).astype(get_default_dtype()))
+        self.bias = Parameter((get_rng().uniform(-1.0, 1.0, size=self.out_channels) * bound)
+                              .astype(get_default_dtype())) if bias else None
+
+    def forward(self, x, output_size=None):
+        output_padding = self.output_padding if output_size is None else self._output_padding(x, output_size)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
+
+    def _output_padding(self, x, output_size):
+        """The output padding that gives ``output_size`` (its last two entries), PyTorch's rule:
+        each between the smallest output and that plus stride − 1."""
+        if not isinstance(output_size, (tuple, list)) or len(output_size) < 2 or \
+                not all(check.is_int(s) for s in output_size):
+            raise TypeError(f"ConvTranspose2d: output_size must be a tuple of ints, got {output_size!r}")
+        x = check.float_tensor(x, "x")
+        wanted = tuple(int(s) for s in output_size[-2:])
+        extra = []
+        for d, (n, want) in enumerate(zip(x.shape[-2:], wanted)):
+            s, p, dil, k = self.stride[d], self.padding[d], self.dilation[d], self.weight.shape[2 + d]
+            smallest = (n - 1) * s - 2 * p + dil * (k - 1) + 1
+            if not smallest <= want < smallest + s:
+                raise ValueError(f"ConvTranspose2d: output_size {tuple(output_size)} is not reachable from x "
+                                 f"{x.shape}: dimension {d} must lie in [{smallest}, {smallest + s - 1}]")
+            extra.append(want - smallest)
+        return tuple(extra)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
         return s

@@ -1,4 +1,5 @@
-"""The convolution weight function Z = W ⊛ V + b and rot180, with the lecture's backward rules.
+"""The convolution weight function Z = W ⊛ V + b, its transpose, and rot180, with the lecture's
+backward rules.
 
 Arrays reaching these Functions are already validated and 4-D ``(N, C, H, W)``
 (see ``tinygrad_cnn.functional``).  Every sum runs in one compiled correlation
@@ -77,6 +78,72 @@ class Conv2d(Function):
         if need_dW:                                                              # dW = dZ ⋆ V
             dW = regroup(K.weight_gradient(dZ, A, W.shape[2:], S, D, conn, padding=P, copies=copies), ctx.groups)
         return dA, dW, db
+
+
+class ConvTranspose2d(Function):
+    """Y = Wᵀ ⊛ X + b, the transposed convolution: the adjoint of the convolution Z = W ⊛ V that
+    maps a V of Y's size to a Z of X's, i.e. the lecture's dA rule applied to X in place of dZ:
+
+        Y^{o} = b^{o} + Σ_{c} rot180(W^{(c,o)}) ⋆ X^{c}, the FULL correlation of X dilated
+        by S−1 zeros (each input pixel scatters a copy of its kernel, S apart), with the
+        convolution's padding P^d cropped off.
+
+    ``W`` is ``(C_in, C_out/groups, kh, kw)`` (PyTorch's layout): the convolution's
+    ``(O, C, kh, kw)`` with O = C_in, C = C_out.  Backward, the convolution's own rules with
+    the roles of the arrays exchanged:
+
+    * db = Σ dY
+    * dX = W ⊛ dY:   the convolution's forward (the adjoint of the adjoint)
+    * dW = X ⋆ dY:   the convolution's dW = dZ ⋆ V with dZ = X and V = dY
+    """
+
+    fresh_grads = True  # backward returns new arrays: a leaf keeps them uncopied
+
+    @staticmethod
+    def forward(ctx, X, W, b=None, *, stride, padding, dilation, groups, out_hw):
+        given = W
+        W = ungroup(W, groups)                   # (C_in, C_out, kh, kw), 0 off the groups
+        conn = group_connection(groups, *W.shape[:2])
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups, ctx.conn = stride, padding, dilation, groups, conn
+        ctx.save_for_backward(X, W, *(() if groups == 1 else (given,)))
+        P = padding
+        X_dilated = dilate(np.ascontiguousarray(X), stride)
+        Y_shape = (out_hw[0] + P[0] + P[1], out_hw[1] + P[2] + P[3])
+        full = full_padding(W.shape[2:], dilation, X_dilated.shape, Y_shape, crop=P)
+        return K.correlate(X_dilated, transpose_maps(rot180(W)), (1, 1), dilation, conn.T, b, padding=full)
+
+    rule = {
+        2: "db {2} = Σ dY {g}",
+        1: "dW {1} = X {0} ⋆ dY {g}",
+        0: "dX {0} = W {1} ⊛ dY {g}",
+    }
+
+    @staticmethod
+    def backward(ctx, dY):
+        X, W = ctx.saved_tensors[:2]
+        S, D, P, conn = ctx.stride, ctx.dilation, ctx.padding, ctx.conn
+        dY = np.ascontiguousarray(dY, dtype=W.dtype)
+        need_dX, need_dW = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_db = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        dX = dW = db = None
+        # an output_padding of S or more (allowed below the dilation) gives Y rows the
+        # convolution of Y would map beyond X: X counts as zero there
+        H, Wd = X.shape[2:]
+        X_full = np.pad(X, ((0, 0), (0, 0), (0, _convolved(dY.shape[2], W.shape[2], S[0], P[0] + P[1], D[0]) - H),
+                            (0, _convolved(dY.shape[3], W.shape[3], S[1], P[2] + P[3], D[1]) - Wd)))
+        if need_db:
+            db = dY.sum(axis=0).reshape(dY.shape[1], -1).sum(axis=1)             # db = Σ dY
+        if need_dX:                                                              # dX = W ⊛ dY
+            dX = np.ascontiguousarray(K.correlate(dY, W, S, D, conn, padding=P)[:, :, :H, :Wd])
+        if need_dW:                                                              # dW = X ⋆ dY
+            dW = regroup(K.weight_gradient(np.ascontiguousarray(X_full), dY, W.shape[2:], S, D, conn, padding=P),
+                         ctx.groups)
+        return dX, dW, db
+
+
+def _convolved(size, kernel, stride, pad_total, dilation):
+    """The convolution's output size along one axis (the windows in the padded input)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def ungroup(W, groups):
