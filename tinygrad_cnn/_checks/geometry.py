@@ -136,6 +136,19 @@ def window_geometry(op: str, x_shape: tuple, kernel: tuple, stride: tuple, pad: 
         )
 
 
+def single(value, name: str, minimum: int = 1) -> int:
+    """An int, or a one-element tuple or list of one, as PyTorch's 1-d layers take a size."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"{name} must be an int or a tuple of one int, got {tuple(value)}")
+        value = value[0]
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if int(value) < minimum or int(value) > MAX_EXTENT:
+        raise ValueError(f"{name} must lie in [{minimum}, {MAX_EXTENT}], got {int(value)}")
+    return int(value)
+
+
 def array_size(op: str, what: str, shape: tuple) -> None:
     """Refuse an array ``shape`` of more than ``MAX_ELEMENTS`` elements that ``op`` would allocate,
     naming ``what`` it is (the shapes it comes from in the text)."""
