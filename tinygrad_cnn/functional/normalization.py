@@ -1,4 +1,5 @@
-"""Batch normalisation (``batch_norm``), PyTorch's signature and semantics."""
+"""Normalisations with PyTorch's signatures and semantics: ``batch_norm``, ``layer_norm``,
+``group_norm``, ``instance_norm`` and AlexNet's ``local_response_norm``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from .. import _checks as check
 from ..ops import normalization as _norm
 from ..tensor import Tensor, no_grad
 
-__all__ = ["batch_norm", "layer_norm", "group_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -107,3 +108,69 @@ def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) ->
     if bias is not None:
         out = out + check.channel_vector(bias, C, "bias", "group_norm", like=x).reshape(per_channel)
     return out
+
+
+def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each example's each channel over its positions (style transfer's instance
+    normalisation), then ``· weight + bias`` per channel; ``x`` ``(N, C, ...)``.
+
+    ``use_input_stats``: the instance's own mean and (biased) variance, and the running
+    statistics, when given, move towards their averages over the batch (the unbiased
+    variance, as PyTorch); otherwise the running statistics normalise, as batch norm's eval.
+    """
+    x = check.float_tensor(x, "x")
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: x must be (N, C, ...) with at least one position axis, got shape {x.shape}")
+    N, C = x.shape[:2]
+    use_input_stats = check.boolean(use_input_stats, "instance_norm: use_input_stats")
+    eps = check.real(eps, "instance_norm: eps", 0.0, low_open=True)
+    momentum = check.real(momentum, "instance_norm: momentum", 0.0, 1.0)
+    stats = [None if r is None else check.channel_vector(r, C, n, "instance_norm")
+             for r, n in ((running_mean, "running_mean"), (running_var, "running_var"))]
+    if (stats[0] is None) != (stats[1] is None):
+        raise ValueError("instance_norm: give both running_mean and running_var, or neither")
+    if not use_input_stats:
+        if stats[0] is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
+        return batch_norm(x, stats[0], stats[1], weight, bias, training=False, eps=eps)
+    positions = x.numel() // (N * C) if N * C else 0
+    if positions <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 position per channel, got input {x.shape}")
+    axes = tuple(range(2, x.ndim))
+    out = _standardise(x, axes, eps)
+    per_channel = (1, C) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * check.channel_vector(weight, C, "weight", "instance_norm", like=x).reshape(per_channel)
+    if bias is not None:
+        out = out + check.channel_vector(bias, C, "bias", "instance_norm", like=x).reshape(per_channel)
+    if stats[0] is not None:
+        data = x.data
+        mean = data.mean(axis=axes)                                   # (N, C)
+        unbiased = data.var(axis=axes) * (positions / (positions - 1))
+        with no_grad():
+            for r, s in ((stats[0], mean), (stats[1], unbiased)):
+                r.data[...] = ((1 - momentum) * r.data + momentum * s.astype(r.dtype, copy=False)).mean(axis=0)
+    return out
+
+
+def local_response_norm(x, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """AlexNet's normalisation across channels: b_c = a_c / (k + α/n · Σ a²)^β, the sum over the
+    ``size`` = n channels around c (zeros beyond the first and last), as PyTorch's."""
+    from .pooling import avg_pool2d
+    from .shape import pad
+
+    x = check.float_tensor(x, "x")
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: x must be (N, C, ...) with at least 3 dimensions, got shape {x.shape}")
+    size = check.positive_int(size, "local_response_norm: size")
+    alpha = check.real(alpha, "local_response_norm: alpha")
+    beta = check.real(beta, "local_response_norm: beta")
+    k = check.real(k, "local_response_norm: k")
+    if x.numel() == 0:
+        return x
+    N, C = x.shape[:2]
+    squares = (x * x).reshape((N, 1, C, -1))                  # channels as rows, positions as columns
+    window = avg_pool2d(pad(squares, (0, 0, size // 2, (size - 1) // 2)), (size, 1), stride=1)
+    div = (window.reshape(x.shape) * x.dtype.type(alpha) + x.dtype.type(k)) ** x.dtype.type(beta)
+    return x / div

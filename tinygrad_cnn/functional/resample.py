@@ -16,7 +16,8 @@ import numpy as np
 from .. import _checks as check
 from ..tensor import Tensor
 
-__all__ = ["interpolate", "upsample"]
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+           "pixel_unshuffle"]
 
 
 def _output_size(in_hw, size, scale_factor):
@@ -83,3 +84,44 @@ def interpolate(x, size=None, scale_factor=None, mode: str = "nearest", align_co
 def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
     """The older name of :func:`interpolate`."""
     return interpolate(x, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(x, size=None, scale_factor=None) -> Tensor:
+    """The older ``F.upsample_nearest``: :func:`interpolate` with ``mode='nearest'``."""
+    return interpolate(x, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(x, size=None, scale_factor=None) -> Tensor:
+    """The older ``F.upsample_bilinear``: :func:`interpolate` bilinear with ``align_corners=True``."""
+    return interpolate(x, size, scale_factor, "bilinear", align_corners=True)
+
+
+def pixel_shuffle(x, upscale_factor: int) -> Tensor:
+    """Rearrange ``(*, C·r², H, W)`` into ``(*, C, H·r, W·r)`` (sub-pixel convolution's upsampling):
+    out[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w].  A reshape and a permutation, so its
+    gradient is the inverse rearrangement."""
+    x = check.float_tensor(x, "x")
+    r = check.positive_int(upscale_factor, "pixel_shuffle: upscale_factor")
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(f"pixel_shuffle: x must be (*, C·r², H, W) with r = {r}, so its channels divisible by "
+                         f"{r * r}; got shape {x.shape}")
+    *lead, C, H, W = x.shape
+    c = C // (r * r)
+    n = len(lead)
+    y = x.reshape(tuple(lead) + (c, r, r, H, W))
+    y = y.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return y.reshape(tuple(lead) + (c, H * r, W * r))
+
+
+def pixel_unshuffle(x, downscale_factor: int) -> Tensor:
+    """The inverse of :func:`pixel_shuffle`: ``(*, C, H·r, W·r)`` into ``(*, C·r², H, W)``."""
+    x = check.float_tensor(x, "x")
+    r = check.positive_int(downscale_factor, "pixel_unshuffle: downscale_factor")
+    if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ValueError(f"pixel_unshuffle: x must be (*, C, H·r, W·r) with r = {r}, its height and width "
+                         f"divisible by {r}; got shape {x.shape}")
+    *lead, C, H, W = x.shape
+    n = len(lead)
+    y = x.reshape(tuple(lead) + (C, H // r, r, W // r, r))
+    y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return y.reshape(tuple(lead) + (C * r * r, H // r, W // r))

@@ -1,4 +1,5 @@
-"""The fully connected part of a network: vec and flatten (feature maps to a vector), ``Linear``, ``Identity``."""
+"""The fully connected part of a network: vec and flatten (feature maps to a vector), ``Linear``,
+``Identity``, and ``Embedding`` (a lookup table of vectors)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from .. import _checks as check
 from .. import functional as F
 from .module import Module, Parameter, _uniform
 
-__all__ = ["Vec", "Flatten", "Unflatten", "Identity", "Linear"]
+__all__ = ["Vec", "Flatten", "Unflatten", "Identity", "Linear", "Embedding"]
 
 
 class Vec(Module):
@@ -98,3 +99,69 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of ``embedding_dim`` (``F.embedding``), PyTorch's:
+    ``weight`` ~ N(0, 1), its ``padding_idx`` row 0 (and never updated)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, max_norm=None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
+                 _freeze: bool = False, device=None, dtype=None):
+        import numpy as np
+
+        from .. import _dtypes
+        from .module import get_rng
+
+        super().__init__()
+        self.num_embeddings = check.positive_int(num_embeddings, "Embedding: num_embeddings")
+        self.embedding_dim = check.positive_int(embedding_dim, "Embedding: embedding_dim")
+        n = self.num_embeddings
+        self.padding_idx = None if padding_idx is None else \
+            check.integer(padding_idx, "Embedding: padding_idx", -n, n - 1) % n
+        self.max_norm = None if max_norm is None else check.real(max_norm, "Embedding: max_norm", 0.0)
+        self.norm_type = check.real(norm_type, "Embedding: norm_type")
+        self.scale_grad_by_freq = check.boolean(scale_grad_by_freq, "Embedding: scale_grad_by_freq")
+        self.sparse = check.boolean(sparse, "Embedding: sparse")
+        if device is not None:
+            _dtypes.device(device)
+        dtype = _dtypes.get_default_dtype() if dtype is None else _dtypes.as_dtype(dtype, "Embedding: dtype")
+        if _weight is None:
+            w = get_rng().standard_normal((n, self.embedding_dim)).astype(dtype)
+            if self.padding_idx is not None:
+                w[self.padding_idx] = 0
+        else:
+            w = np.array(_weight.data if hasattr(_weight, "data") else _weight, dtype=dtype)
+            if w.shape != (n, self.embedding_dim):
+                raise ValueError(f"Embedding: _weight must have shape ({n}, {self.embedding_dim}), got {w.shape}")
+        self.weight = Parameter(w, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None, max_norm=None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False):
+        """A table holding ``embeddings`` ``(num_embeddings, embedding_dim)``, frozen by default."""
+        import numpy as np
+
+        w = np.asarray(embeddings.data if hasattr(embeddings, "data") else embeddings)
+        if w.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {w.shape}")
+        return cls(w.shape[0], w.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=w, _freeze=check.boolean(freeze, "freeze"), dtype=w.dtype)
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
+        return s

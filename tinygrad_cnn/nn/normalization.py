@@ -18,7 +18,8 @@ from .._dtypes import get_default_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -146,3 +147,58 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """``F.instance_norm`` per example and channel; PyTorch's defaults: no ``weight``/``bias``
+    (``affine=False``) and no running statistics (``track_running_stats=False``).  With running
+    statistics, eval mode normalises with them (as batch norm's eval)."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x):
+        x = check.float_tensor(x, "x")
+        check.rank(x, self._ranks, "x", type(self).__name__, self._layout)
+        unbatched = x.ndim == self._ranks[0]
+        if unbatched:
+            x = x.unsqueeze(0)
+        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}: input must have {self.num_features} channels, got shape "
+                             f"{x.shape if not unbatched else x.shape[1:]}")
+        use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                              momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over ``(N, C, L)`` or ``(C, L)``: each example's channels over L."""
+
+    _ranks, _layout = (2, 3), "(N, C, L) or (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over ``(N, C, H, W)`` or ``(C, H, W)``: each example's channels over H and W
+    (style transfer's normalisation)."""
+
+    _ranks, _layout = (3, 4), "(N, C, H, W) or (C, H, W)"
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's normalisation across neighbouring channels (``F.local_response_norm``)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = check.positive_int(size, "LocalResponseNorm: size")
+        self.alpha = check.real(alpha, "LocalResponseNorm: alpha")
+        self.beta = check.real(beta, "LocalResponseNorm: beta")
+        self.k = check.real(k, "LocalResponseNorm: k")
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -11,7 +11,7 @@ from ..functional.pooling import subsampling
 from .module import Module, Parameter
 
 __all__ = ["MaxPool2d", "AvgPool2d", "Subsampling", "MaxUnpool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-           "Upsample"]
+           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
 
 class MaxPool2d(Module):
@@ -168,6 +168,10 @@ class Upsample(Module):
         super().__init__()
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample: give exactly one of size and scale_factor")
+        if isinstance(scale_factor, (tuple, list)):  # kept as floats, as PyTorch keeps (and prints) them
+            scale_factor = tuple(float(check.real(f, "Upsample: scale_factor", 0.0, low_open=True)) for f in scale_factor)
+        elif scale_factor is not None:
+            scale_factor = float(check.real(scale_factor, "Upsample: scale_factor", 0.0, low_open=True))
         self.size, self.scale_factor = size, scale_factor
         self.mode = check.one_of(mode, "Upsample: mode", ("nearest", "bilinear"))
         self.align_corners = align_corners
@@ -178,3 +182,45 @@ class Upsample(Module):
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """The older name of ``Upsample(mode='nearest')``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """The older name of ``Upsample(mode='bilinear', align_corners=True)``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """``(*, C·r², H, W)`` → ``(*, C, H·r, W·r)`` (``F.pixel_shuffle``): sub-pixel upsampling."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = check.positive_int(upscale_factor, "PixelShuffle: upscale_factor")
+
+    def forward(self, x):
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """``(*, C, H·r, W·r)`` → ``(*, C·r², H, W)`` (``F.pixel_unshuffle``)."""
+
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = check.positive_int(downscale_factor, "PixelUnshuffle: downscale_factor")
+
+    def forward(self, x):
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"

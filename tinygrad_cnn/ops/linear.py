@@ -7,7 +7,7 @@ import numpy as np
 from ..runtime import single_threaded_blas
 from ..tensor import Function
 
-__all__ = ["Linear", "linear_reference"]
+__all__ = ["Linear", "linear_reference", "Embedding", "embedding_reference"]
 
 
 class Linear(Function):
@@ -51,4 +51,43 @@ def linear_reference(x, weight, bias=None):
             out[idx + (o,)] = sum(x[idx + (i,)] * weight[o, i] for i in range(weight.shape[1]))
             if bias is not None:
                 out[idx + (o,)] += bias[o]
+    return out
+
+
+class Embedding(Function):
+    """y = W[i]: the rows of W at the integer ``indices`` (a lookup, the product of one-hot rows
+    with W).  dW = Σ over the lookups of row r of their dY (scattered back and added), times
+    1/count(r) with ``scale_grad_by_freq``; the ``padding_idx`` row gets 0."""
+
+    fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, weight, *, indices, padding_idx, scale_grad_by_freq):
+        ctx.indices, ctx.padding_idx, ctx.scale = indices, padding_idx, scale_grad_by_freq
+        ctx.rows = weight.shape
+        return weight[indices]
+
+    rule = "dW {0} = dY {g} rows added into the rows looked up"
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat = ctx.indices.reshape(-1)
+        rows = grad.reshape(flat.size, ctx.rows[1])
+        if ctx.scale:
+            counts = np.bincount(flat, minlength=ctx.rows[0])
+            rows = rows / counts[flat].astype(grad.dtype)[:, None]
+        dw = np.zeros(ctx.rows, dtype=grad.dtype)
+        np.add.at(dw, flat, rows)
+        if ctx.padding_idx is not None:
+            dw[ctx.padding_idx] = 0
+        return dw
+
+
+def embedding_reference(indices, weight):
+    """Naive lookup: out[..., d] = W[indices[...], d], one element at a time (float64)."""
+    indices, weight = np.asarray(indices), np.asarray(weight, dtype=np.float64)
+    out = np.empty(indices.shape + (weight.shape[1],))
+    for idx in np.ndindex(indices.shape):
+        for d in range(weight.shape[1]):
+            out[idx + (d,)] = weight[int(indices[idx]), d]
     return out
