@@ -134,6 +134,18 @@ SPECS = [
                                                  "clamp_min", "clamp_max", "prod", "logsumexp", "tril", "triu",
                                                  "outer", "dot", "bmm")],
     *[Spec("round", variant, _top("round")) for variant in ("", "decimals_0", "decimals_3", "decimals_neg_3")],
+    Spec("einsum", "", lambda tg, F: (lambda tensors, equation: tg.einsum(equation, tensors))),
+    *[Spec(name, "", _top(name)) for name in ("narrow", "tile", "movedim", "broadcast_to", "rot90",
+                                                 "diagonal", "trace", "diag", "lerp", "hypot", "masked_select",
+                                                 "logical_and", "logical_or", "logical_xor", "logical_not",
+                                                 "isclose", "nonzero", "argwhere", "count_nonzero")],
+    *[Spec("meshgrid", variant, _top("meshgrid")) for variant in ("variadic_tensors", "list_of_tensors")],
+    *[Spec(f"nn.functional.{name}", "", _fn(name))
+      for name in ("conv_transpose2d", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d",
+                   "adaptive_avg_pool1d", "adaptive_max_pool1d", "instance_norm", "local_response_norm",
+                   "pixel_shuffle", "pixel_unshuffle", "upsample_nearest", "upsample_bilinear")],
+    # OpInfo's embedding takes the weight first: lambda weight, idx, **kwargs: embedding(idx, weight, **kwargs)
+    Spec("nn.functional.embedding", "", lambda tg, F: (lambda weight, idx, **k: F.embedding(idx, weight, **k))),
     Spec("nn.functional.pad", "constant", _fn("pad")),
     Spec("nn.functional.pad", "reflect", _fn("pad")),
     Spec("nn.functional.pad", "replicate", _fn("pad")),

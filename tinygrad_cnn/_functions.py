@@ -34,6 +34,9 @@ _METHOD_FUNCTIONS = (
     "chunk", "masked_fill", "gather", "index_select", "roll", "cumsum", "sort", "argsort", "isnan", "isinf", "isfinite", "any", "all",
     "sin", "cos", "tan", "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "erf", "sign",
     "floor", "ceil", "round", "trunc", "fix", "clamp_min", "clamp_max", "tril", "triu", "prod", "logsumexp",
+    "narrow", "tile", "movedim", "moveaxis", "swapaxes", "swapdims", "broadcast_to", "rot90", "diagonal",
+    "trace", "diag", "lerp", "hypot", "masked_select", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "isclose", "nonzero", "argwhere", "count_nonzero",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)
@@ -83,3 +86,40 @@ def bmm(input, mat2):
 
 
 __all__ += ["outer", "ger", "dot", "bmm"]
+
+
+def einsum(equation, *operands):
+    """Einstein summation, PyTorch's ``einsum``: ``einsum('bij,bjk->bik', a, b)``; the operands
+    may also come as one list.  An ellipsis ``...`` stands for the leading axes, and without
+    ``->`` the output keeps the letters appearing once, in alphabetical order."""
+    from .ops import einsum as _einsum
+
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation must be a str, got {type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    tensors = [_checks.tensor(t, f"operands[{k}]") for k, t in enumerate(operands)]
+    inputs, output = _einsum.parse_einsum(equation, [t.shape for t in tensors])
+    return _einsum.Einsum.apply(*tensors, inputs=inputs, output=output)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors: with ``indexing='ij'`` grid k varies along axis k
+    (``'xy'``: the first two axes swapped, as numpy's)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    ts = [_checks.tensor(t, f"tensors[{k}]") for k, t in enumerate(tensors)]
+    for k, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: tensors[{k}] must be 0-D or 1-D, got shape {t.shape}")
+    _checks.one_of(indexing, "meshgrid: indexing", ("ij", "xy"))
+    ts = [t.reshape(-1) for t in ts]
+    shape = tuple(t.shape[0] for t in ts)
+    grids = [t.reshape(tuple(-1 if i == k else 1 for i in range(len(ts)))).expand(*shape)
+             for k, t in enumerate(ts)]
+    if indexing == "xy" and len(ts) >= 2:  # the first two axes swapped: x along columns, y along rows
+        grids = [g.transpose(0, 1) for g in grids]
+    return tuple(grids)
+
+
+__all__ += ["einsum", "meshgrid"]

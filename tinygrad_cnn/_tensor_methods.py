@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _checks
 from . import _dtypes
+from ._tensor_extra import ExtraMethods
 from ._tensor_inplace import InplaceMethods
 from ._tensor_math import MathMethods
 
@@ -434,9 +435,10 @@ class ShapeMethods:
         return self._cast(_dtypes.bool_)
 
 
-class TensorMethods(ShapeMethods, MathMethods, InplaceMethods):
+class TensorMethods(ShapeMethods, MathMethods, ExtraMethods, InplaceMethods):
     """Everything ``Tensor`` has under PyTorch's names (shape and conversion here, maths in
-    ``_tensor_math.py``, in-place updates in ``_tensor_inplace.py``)."""
+    ``_tensor_math.py``, more rearrangements and searches in ``_tensor_extra.py``, in-place
+    updates in ``_tensor_inplace.py``)."""
 
     __slots__ = ()
 
