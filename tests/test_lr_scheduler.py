@@ -325,3 +325,48 @@ def test_sequential_state_dict_round_trip_and_checks():
     with pytest.raises(ValueError, match="power must be a real number|power"):
         ours.PolynomialLR(o, total_iters=3, power=float("nan"))
     assert repr(ours.ChainedScheduler([a, b])).startswith("ChainedScheduler([StepLR, ExponentialLR]")
+
+
+CYCLIC = {
+    "triangular": (sgd, dict(base_lr=0.01, max_lr=0.1, step_size_up=5)),
+    "triangular2-per-group": (sgd, dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=4, step_size_down=7,
+                                        mode="triangular2")),
+    "exp-range-adam": (adam, dict(base_lr=0.001, max_lr=0.01, step_size_up=3, mode="exp_range", gamma=0.95)),
+    "custom-scale": (sgd, dict(base_lr=0.01, max_lr=0.1, step_size_up=3, scale_fn=lambda x: 0.5 ** x,
+                               scale_mode="iterations")),
+    "no-momentum": (sgd, dict(base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CYCLIC))
+def test_cyclic_lr_gives_pytorchs_rates_and_momenta_bit_for_bit(case):
+    torch = pytest.importorskip("torch")
+    make_opt, kwargs = CYCLIC[case]
+
+    def make(L, o):
+        return L.optim.lr_scheduler.CyclicLR(o, **kwargs)
+
+    got = sequence(_Ours, lambda: nn.Parameter(np.zeros(2)), make_opt, make)
+    ref = sequence(torch, lambda: torch.zeros(2, requires_grad=True), make_opt, make)
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_cyclic_lr_state_and_checks():
+    full_opt, part_opt = _opt(), _opt()
+    full = ours.CyclicLR(full_opt, 0.01, 0.1, step_size_up=3)
+    part = ours.CyclicLR(part_opt, 0.01, 0.1, step_size_up=3)
+    for _ in range(7):
+        full.step()
+    for _ in range(4):
+        part.step()
+    resumed = ours.CyclicLR(_opt(), 0.01, 0.1, step_size_up=3)
+    resumed.load_state_dict(part.state_dict())
+    for _ in range(3):
+        resumed.step()
+    assert resumed.get_last_lr() == full.get_last_lr()
+    with pytest.raises(ValueError, match="mode must be one of 'triangular', 'triangular2', 'exp_range'"):
+        ours.CyclicLR(_opt(), 0.01, 0.1, mode="sine")
+    with pytest.raises(ValueError, match="cycle_momentum=True needs"):
+        ours.CyclicLR(optim.Adagrad([nn.Parameter(np.zeros(2))], lr=0.1), 0.01, 0.1)
+    with pytest.raises(ValueError, match="step_size_up must lie in"):
+        ours.CyclicLR(_opt(), 0.01, 0.1, step_size_up=0)

@@ -21,7 +21,7 @@ the rates the uninterrupted one would have.
 ``group['initial_lr']``); any other value continues one, and then every group must carry
 ``initial_lr`` (PyTorch's rule). ``state_dict()`` holds everything but the optimiser.
 :class:`SequentialLR` (one schedule after another) and :class:`ChainedScheduler` (several at
-once) are in ``lr_scheduler_chains.py``.
+once) are in ``lr_scheduler_chains.py``, :class:`CyclicLR` in ``lr_scheduler_cyclic.py``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .. import _checks
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "LinearLR", "ConstantLR", "PolynomialLR", "LambdaLR",
-           "MultiplicativeLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler",
+           "MultiplicativeLR", "OneCycleLR", "CyclicLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler",
            "cosine_schedule"]
 
 
@@ -552,3 +552,4 @@ def cosine_schedule(lr, total_epochs, min_lr=0.0):
 
 
 from .lr_scheduler_chains import ChainedScheduler, SequentialLR  # noqa: E402  (they build on the above)
+from .lr_scheduler_cyclic import CyclicLR  # noqa: E402
