@@ -30,6 +30,11 @@ from tinygrad_cnn.kernels.pool import (adaptive_avg_pool2d_reference, adaptive_m
 from tinygrad_cnn.ops.loss import bce_with_logits_reference, cross_entropy_reference, nll_loss_reference
 from tinygrad_cnn import manual_seed
 from tinygrad_cnn.ops.activation import gelu_reference, scaled_tanh_reference
+from tinygrad_cnn.ops.activation_extra import (celu_reference, hardshrink_reference, hardsigmoid_reference,
+                                               hardswish_reference, hardtanh_reference, logsigmoid_reference,
+                                               mish_reference, prelu_reference, relu6_reference, selu_reference,
+                                               silu_reference, softplus_reference, softshrink_reference,
+                                               softsign_reference, tanhshrink_reference, threshold_reference)
 from tinygrad_cnn.ops.conv import rot180_reference
 from tinygrad_cnn.ops.dropout import dropout_reference
 from tinygrad_cnn.ops.linear import linear_reference
@@ -50,6 +55,7 @@ class OpCase:
     torch: Callable | None = None
     bad: list = field(default_factory=list)
     rtol: float = 1e-9
+    torch_grad_rtol: float = 1e-9  # the gradients' tolerance against PyTorch (forward: always 1e-9)
 
     def __repr__(self):  # the pytest id
         return self.name
@@ -455,6 +461,38 @@ def gelu_inputs(draw, contiguous):
     return xs, dict(approximate=draw(st.sampled_from(["none", "tanh"])))
 
 
+def activation_inputs(low=-2.0, high=2.0, params=({},), kinks=lambda **p: ()):
+    """Inputs of an elementwise activation: x in [low, high], its keyword arguments one of ``params``,
+    and every element kept 1e-3 away from the points ``kinks(**params)`` where f or Ḟ jumps
+    (central differences across a jump measure nothing).  The view is changed in place, so a
+    non-contiguous draw stays non-contiguous."""
+    def inputs(draw, contiguous):
+        kwargs = dict(draw(st.sampled_from(list(params))))
+        xs, _ = unary_inputs(draw, contiguous, low, high)
+        x = xs[0]
+        for k in kinks(**kwargs):
+            x[np.abs(x - k) < 1e-3] = k + 0.1
+        return [x], kwargs
+
+    return inputs
+
+
+def prelu_inputs(draw, contiguous):
+    """x of rank 0 to 4 kept off the kink at 0, and a weight of 1 entry (shape (1,) or ()) or one per channel."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=4)))
+    channels = shape[1] if len(shape) >= 2 else 1
+    x = _draw_array(draw, shape, contiguous)
+    x[np.abs(x) < 1e-3] = 0.5
+    w = _draw_array(draw, draw(st.sampled_from([(1,), (channels,), ()])), contiguous)
+    return [x, w], {}
+
+
+SOFTPLUS_PARAMS = [dict(beta=b, threshold=t) for b in (1.0, 2.0, 0.5, -1.0) for t in (20.0, 1.0, 3.0)]
+HARDTANH_PARAMS = [dict(min_val=-1.0, max_val=1.0), dict(min_val=-2.0, max_val=0.5), dict(min_val=0.0, max_val=6.0),
+                   dict(min_val=0.25, max_val=0.25)]
+THRESHOLD_PARAMS = [dict(threshold=t, value=v) for t in (0.0, 0.5, -1.0) for v in (-2.0, 0.0, 3.0)]
+
+
 def dropout_inputs(draw, contiguous, channels=False):
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4)))
     if channels and draw(st.booleans()):
@@ -698,6 +736,95 @@ CASES = [
            torch=lambda torch, x, approximate: torch.nn.functional.gelu(x, approximate=approximate),
            bad=[(lambda: F.gelu(SHAPE_23, approximate="erf"), ValueError, "approximate must be one of"),
                 (lambda: F.gelu(SHAPE_23, approximate=None), TypeError, "approximate must be a str")]),
+    # ---- PyTorch's other activations: ops/activation_extra.py (references beside each Function)
+    OpCase("silu", "activation", call=F.silu, reference=silu_reference, inputs=activation_inputs(-8.0, 8.0),
+           torch=lambda torch, x: torch.nn.functional.silu(x),
+           bad=[(lambda: F.silu(Tensor(np.zeros(3, np.int64))), TypeError,
+                 r"silu: input must be float32 or float64.*int64"),
+                (lambda: F.silu(SHAPE_23, inplace="no"), TypeError, "silu: inplace must be True or False")]),
+    OpCase("relu6", "activation", call=F.relu6, reference=relu6_reference,
+           inputs=activation_inputs(-3.0, 9.0, kinks=lambda: (0.0, 6.0)),
+           torch=lambda torch, x: torch.nn.functional.relu6(x),
+           bad=[(lambda: F.relu6("x"), TypeError, "relu6: input must be a Tensor or array"),
+                (lambda: F.relu6(SHAPE_23, inplace=None), TypeError, "relu6: inplace must be True or False")]),
+    OpCase("hardtanh", "activation", call=F.hardtanh, reference=hardtanh_reference,
+           inputs=activation_inputs(-3.0, 7.0, HARDTANH_PARAMS, kinks=lambda min_val, max_val: (min_val, max_val)),
+           torch=lambda torch, x, **p: torch.nn.functional.hardtanh(x, **p),
+           bad=[(lambda: F.hardtanh(SHAPE_23, 2.0, 1.0), ValueError,
+                 r"hardtanh: min_val \(2.0\) cannot be greater than max_val \(1.0\)"),
+                (lambda: F.hardtanh(SHAPE_23, "0", 1.0), TypeError, "hardtanh: min_val must be a real number"),
+                (lambda: F.hardtanh(SHAPE_23, max_val=float("inf")), ValueError,
+                 "hardtanh: max_val must be a finite")]),
+    # PyTorch's CPU kernel multiplies a float64 gradient by the float32 constant 1.0f/6.0f (relative
+    # 3e-8 from 1/6); ours uses 1/6 in the input's dtype, hence the gradients' wider tolerance
+    OpCase("hardsigmoid", "activation", call=F.hardsigmoid, reference=hardsigmoid_reference,
+           inputs=activation_inputs(-5.0, 5.0, kinks=lambda: (-3.0, 3.0)),
+           torch=lambda torch, x: torch.nn.functional.hardsigmoid(x), torch_grad_rtol=1e-7,
+           bad=[(lambda: F.hardsigmoid(Tensor(np.zeros(2, np.int32))), TypeError, "hardsigmoid: input must be float32"),
+                (lambda: F.hardsigmoid(SHAPE_23, inplace=1), TypeError, "hardsigmoid: inplace must be True or False")]),
+    OpCase("hardswish", "activation", call=F.hardswish, reference=hardswish_reference,
+           inputs=activation_inputs(-5.0, 5.0, kinks=lambda: (-3.0, 3.0)),
+           torch=lambda torch, x: torch.nn.functional.hardswish(x),
+           bad=[(lambda: F.hardswish(object()), TypeError, "hardswish: input must be a Tensor or array")]),
+    OpCase("softplus", "activation", call=F.softplus, reference=softplus_reference,
+           inputs=activation_inputs(-5.0, 5.0, SOFTPLUS_PARAMS, kinks=lambda beta, threshold: (threshold / beta,)),
+           torch=lambda torch, x, **p: torch.nn.functional.softplus(x, **p),
+           bad=[(lambda: F.softplus(SHAPE_23, beta="1"), TypeError, "softplus: beta must be a real number"),
+                (lambda: F.softplus(SHAPE_23, beta=0), ValueError, "softplus: beta must be nonzero"),
+                (lambda: F.softplus(SHAPE_23, threshold=float("nan")), ValueError,
+                 "softplus: threshold must be a finite number"),
+                (lambda: F.softplus(SHAPE_23, inplace=True), TypeError, "unexpected keyword argument 'inplace'")]),
+    OpCase("mish", "activation", call=F.mish, reference=mish_reference, inputs=activation_inputs(-8.0, 8.0),
+           torch=lambda torch, x: torch.nn.functional.mish(x),
+           bad=[(lambda: F.mish(Tensor(np.zeros(2, np.int64))), TypeError, "mish: input must be float32 or float64")]),
+    OpCase("selu", "activation", call=F.selu, reference=selu_reference,
+           inputs=activation_inputs(-3.0, 3.0, kinks=lambda: (0.0,)),
+           torch=lambda torch, x: torch.nn.functional.selu(x),
+           bad=[(lambda: F.selu(SHAPE_23, inplace="True"), TypeError, "selu: inplace must be True or False")]),
+    OpCase("celu", "activation", call=F.celu, reference=celu_reference,
+           inputs=activation_inputs(-3.0, 3.0, [dict(alpha=a) for a in (1.0, 0.5, 2.0, -1.5)]),
+           torch=lambda torch, x, alpha: torch.nn.functional.celu(x, alpha),
+           bad=[(lambda: F.celu(SHAPE_23, alpha=0.0), ValueError, "celu: alpha must be nonzero"),
+                (lambda: F.celu(SHAPE_23, alpha=None), TypeError, "celu: alpha must be a real number")]),
+    OpCase("logsigmoid", "activation", call=F.logsigmoid, reference=logsigmoid_reference,
+           inputs=activation_inputs(-10.0, 10.0), torch=lambda torch, x: torch.nn.functional.logsigmoid(x),
+           bad=[(lambda: F.logsigmoid(np.zeros(2, np.int32)), TypeError, r"logsigmoid: input must be float32.*int32")]),
+    OpCase("softsign", "activation", call=F.softsign, reference=softsign_reference,
+           inputs=activation_inputs(-4.0, 4.0), torch=lambda torch, x: torch.nn.functional.softsign(x),
+           bad=[(lambda: F.softsign(object()), TypeError, "softsign: input must be a Tensor or array")]),
+    OpCase("threshold", "activation", call=F.threshold, reference=threshold_reference,
+           inputs=activation_inputs(-2.0, 2.0, THRESHOLD_PARAMS, kinks=lambda threshold, value: (threshold,)),
+           torch=lambda torch, x, threshold, value: torch.nn.functional.threshold(x, threshold, value),
+           bad=[(lambda: F.threshold(SHAPE_23, "0", 1.0), TypeError, "threshold: threshold must be a real number"),
+                (lambda: F.threshold(SHAPE_23, 0.0, float("nan")), ValueError, "threshold: value must be a finite"),
+                (lambda: F.threshold(SHAPE_23, 0.0), TypeError, "missing 1 required positional argument: 'value'")]),
+    OpCase("prelu", "activation", call=F.prelu, reference=prelu_reference, inputs=prelu_inputs,
+           torch=lambda torch, x, w: torch.nn.functional.prelu(x, w),
+           bad=[(lambda: F.prelu(SHAPE_23, Tensor(np.zeros(2))), ValueError,
+                 r"prelu: weight must have 1 entry or 3 \(one per channel, axis 1\) for input \(2, 3\), "
+                 r"got shape \(2,\)"),
+                (lambda: F.prelu(Tensor(np.zeros(3)), Tensor(np.zeros(3))), ValueError,
+                 r"prelu: weight must have 1 entry \(one channel\) for input \(3,\), got shape \(3,\)"),
+                (lambda: F.prelu(SHAPE_23, Tensor(np.zeros((1, 3)))), ValueError,
+                 r"prelu: weight must be a scalar or 1-D tensor, got 2-D shape \(1, 3\)"),
+                (lambda: F.prelu(SHAPE_23, Tensor(np.zeros(3, np.float32))), TypeError,
+                 "prelu: input is float64 but weight is float32"),
+                (lambda: F.prelu(SHAPE_23, "w"), TypeError, "prelu: weight must be a Tensor or array")]),
+    OpCase("tanhshrink", "activation", call=F.tanhshrink, reference=tanhshrink_reference,
+           inputs=activation_inputs(-3.0, 3.0), torch=lambda torch, x: torch.nn.functional.tanhshrink(x),
+           bad=[(lambda: F.tanhshrink(Tensor(np.zeros(2, np.int64))), TypeError, "tanhshrink: input must be float32")]),
+    OpCase("softshrink", "activation", call=F.softshrink, reference=softshrink_reference,
+           inputs=activation_inputs(-3.0, 3.0, [dict(lambd=v) for v in (0.5, 0.0, 1.2)],
+                                    kinks=lambda lambd: (-lambd, lambd)),
+           torch=lambda torch, x, lambd: torch.nn.functional.softshrink(x, lambd),
+           bad=[(lambda: F.softshrink(SHAPE_23, -0.5), ValueError, r"softshrink: lambd must lie in \[0, inf\)"),
+                (lambda: F.softshrink(SHAPE_23, "0.5"), TypeError, "softshrink: lambd must be a real number")]),
+    OpCase("hardshrink", "activation", call=F.hardshrink, reference=hardshrink_reference,
+           inputs=activation_inputs(-3.0, 3.0, [dict(lambd=v) for v in (0.5, 0.0, 1.2, -0.5)],
+                                    kinks=lambda lambd: (-lambd, lambd)),
+           torch=lambda torch, x, lambd: torch.nn.functional.hardshrink(x, lambd),
+           bad=[(lambda: F.hardshrink(SHAPE_23, None), TypeError, "hardshrink: lambd must be a real number"),
+                (lambda: F.hardshrink(SHAPE_23, float("inf")), ValueError, "hardshrink: lambd must be a finite")]),
     OpCase("softmax_dim", "activation", call=lambda x, axis: F.softmax(x, dim=axis), reference=_softmax,
            inputs=axis_inputs, torch=lambda torch, x, axis: torch.nn.functional.softmax(x, dim=axis),
            bad=[(lambda: F.softmax(SHAPE_23, dim=0, axis=1), ValueError, "disagree"),

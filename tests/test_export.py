@@ -143,8 +143,8 @@ def test_from_torch_rejects_what_it_cannot_express():
     # pooling options pass through now; what our layers refuse is refused with the layer's name
     with pytest.raises(ValueError, match=r"'model\.0' \(MaxPool2d\).*padding"):
         export.from_torch(torch.nn.Sequential(torch.nn.MaxPool2d(2, padding=2)))
-    with pytest.raises(TypeError, match="'model.0' of type Hardswish"):
-        export.from_torch(torch.nn.Sequential(torch.nn.Hardswish()))
+    with pytest.raises(TypeError, match="'model.0' of type RNN"):
+        export.from_torch(torch.nn.Sequential(torch.nn.RNN(2, 2)))
     with pytest.raises(TypeError, match="torch.nn.Sequential"):
         export.from_torch(torch.nn.Linear(2, 2))
 
@@ -332,3 +332,21 @@ def test_to_onnx_refuses_a_divisor_override(tmp_path):
     with pytest.raises(TypeError, match="divisor_override"):
         export.to_onnx(nn.Sequential(nn.AvgPool2d(2, divisor_override=3)), batch((1, 1, 4, 4)),
                        str(tmp_path / "m.onnx"))
+
+
+def test_more_activations_and_prelu_round_trip():
+    """The weightless activations and PReLU (its weight) go to PyTorch and back unchanged."""
+    torch = pytest.importorskip("torch")
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.SiLU(), nn.ReLU6(), nn.Hardtanh(-0.5, 0.7), nn.Hardsigmoid(),
+                          nn.Hardswish(), nn.Softplus(2, 10), nn.Mish(), nn.SELU(), nn.CELU(0.7), nn.LogSigmoid(),
+                          nn.Softsign(), nn.Threshold(0.1, -1.0), nn.Tanhshrink(), nn.Softshrink(0.3),
+                          nn.Hardshrink(0.2), nn.PReLU(3))
+    model[-1].weight.data[...] = np.array([0.1, -0.2, 0.3], np.float32)
+    x = np.random.default_rng(0).standard_normal((2, 1, 6, 6)).astype(np.float32)
+    y = model(Tensor(x)).data
+    theirs = export.to_torch(model)
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), y, rtol=1e-6, atol=1e-6)
+    back = export.from_torch(theirs)
+    assert repr(back) == repr(model)
+    np.testing.assert_array_equal(back(Tensor(x)).data, y)

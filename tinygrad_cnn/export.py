@@ -47,7 +47,9 @@ __all__ = ["to_torch", "from_torch", "to_onnx"]
 
 _SUPPORTED = ("Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Subsampling, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Vec, "
               "Flatten, Identity, Dropout, Dropout2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh, Sigmoid, "
-              "LeakyReLU, ELU, GELU, Softmax, LogSoftmax, ScaledTanh, "
+              "LeakyReLU, ELU, GELU, SiLU, ReLU6, Hardtanh, Hardsigmoid, Hardswish, Softplus, Mish, SELU, CELU, "
+              "LogSigmoid, Softsign, Threshold, Tanhshrink, Softshrink, Hardshrink, PReLU, Softmax, LogSoftmax, "
+              "ScaledTanh, "
               "ReflectionPad/ReplicationPad/CircularPad/ZeroPad/ConstantPad 1d/2d/3d, "
               "Sequential and models.LeNet5")
 
@@ -68,7 +70,16 @@ def _simple_layers(torch):
             (nn.AdaptiveAvgPool2d, tnn.AdaptiveAvgPool2d, ("output_size",)),
             (nn.AdaptiveMaxPool2d, tnn.AdaptiveMaxPool2d, ("output_size", "return_indices")),
             *((getattr(nn, name), getattr(tnn, name), ("padding", "value") if name.startswith("Constant")
-               else ("padding",)) for name in nn.padding.__all__ if hasattr(tnn, name)))
+               else ("padding",)) for name in nn.padding.__all__ if hasattr(tnn, name)),
+            *((getattr(nn, name), getattr(tnn, name), args) for name, args in _MORE_ACTIVATIONS
+              if hasattr(tnn, name)))
+
+
+#: activation layers without weights and the constructor arguments they share with PyTorch's
+_MORE_ACTIVATIONS = (("SiLU", ()), ("ReLU6", ()), ("Hardtanh", ("min_val", "max_val")), ("Hardsigmoid", ()),
+                     ("Hardswish", ()), ("Softplus", ("beta", "threshold")), ("Mish", ()), ("SELU", ()),
+                     ("CELU", ("alpha",)), ("LogSigmoid", ()), ("Softsign", ()), ("Threshold", ("threshold", "value")),
+                     ("Tanhshrink", ()), ("Softshrink", ("lambd",)), ("Hardshrink", ("lambd",)))
 
 
 def _batch_norm_arrays(layer) -> dict:
@@ -180,6 +191,11 @@ def _torch_layer(torch, TL, name, layer):
         t.weight = param(layer.weight.data)
         if layer.bias is not None:
             t.bias = param(layer.bias.data)
+        return t
+    if isinstance(layer, nn.PReLU):
+        dtype = torch.from_numpy(layer.weight.data[:0]).dtype
+        t = torch.nn.PReLU(layer.num_parameters, dtype=dtype)
+        t.weight = param(layer.weight.data)
         return t
     if isinstance(layer, nn.Vec):
         return TL.VecFlatten()
@@ -299,6 +315,10 @@ def _from_torch_layer_of(torch, TL, name, t):
         layer = cls(t.num_features, t.eps, t.momentum, t.affine, t.track_running_stats,
                     dtype=np.dtype(str(dtype).removeprefix("torch.")))
         layer.load_state_dict(_batch_norm_arrays(t))
+        return layer
+    if type(t) is torch.nn.PReLU:
+        layer = nn.PReLU(t.num_parameters)
+        layer.weight = nn.Parameter(_array(t.weight))
         return layer
     if isinstance(t, TL.VecFlatten):
         return nn.Vec()

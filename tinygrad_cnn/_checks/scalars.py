@@ -62,6 +62,14 @@ def real(value, name: str, low: float | None = None, high: float | None = None, 
     return value
 
 
+def norm_order(value, name: str) -> float:
+    """The order p of a vector norm: a real number >= 0, or ``inf`` (the largest magnitude)."""
+    if isinstance(value, (numbers.Real, np.floating)) and not isinstance(value, (bool, np.bool_)) \
+            and value == float("inf"):
+        return float("inf")
+    return real(value, name, 0.0)
+
+
 def boolean(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -97,3 +105,21 @@ def pair(value, name: str, minimum: int = 1, maximum: int | None = MAX_EXTENT) -
     if maximum is not None and max(a, b) > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
     return a, b
+
+
+def nonzero_real(value, name: str) -> float:
+    """A finite real number other than 0 (a divisor such as softplus's ``beta``)."""
+    value = real(value, name)
+    if value == 0:
+        raise ValueError(f"{name} must be nonzero, got {value!r}")
+    return value
+
+
+def ordered(low, high, low_name: str, high_name: str, op: str, strict: bool = False) -> tuple:
+    """Two finite reals with ``low <= high`` (``low < high`` when ``strict``), as floats."""
+    low, high = real(low, f"{op}: {low_name}"), real(high, f"{op}: {high_name}")
+    if strict and not low < high:
+        raise ValueError(f"{op}: {high_name} ({high!r}) must be greater than {low_name} ({low!r})")
+    if low > high:
+        raise ValueError(f"{op}: {low_name} ({low!r}) cannot be greater than {high_name} ({high!r})")
+    return low, high

@@ -234,6 +234,21 @@ def channel_vector(v, channels: int, name: str, op: str, like=None):
     return v
 
 
+def channel_weight(w, x, name: str, op: str):
+    """A per-channel coefficient such as PReLU's weight: a float Tensor of ``x``'s dtype, 0-D or
+    1-D, with 1 entry (shared by every channel) or one per channel (axis 1 of ``x``; an input
+    of rank 0 or 1 has one channel)."""
+    w = float_tensor(w, f"{op}: {name}")
+    same_dtype(x, w, "input", name, op)
+    if w.ndim > 1:
+        raise ValueError(f"{op}: {name} must be a scalar or 1-D tensor, got {w.ndim}-D shape {w.shape}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w.data.size != 1 and w.data.size != channels:
+        wanted = f"1 entry or {channels} (one per channel, axis 1)" if x.ndim >= 2 else "1 entry (one channel)"
+        raise ValueError(f"{op}: {name} must have {wanted} for input {x.shape}, got shape {w.shape}")
+    return w
+
+
 def pad_widths(pad, shape: tuple, op: str = "pad") -> tuple:
     """PyTorch's pad tuple (last axis first: ``(left, right, top, bottom, ...)``) as per-axis
     ``(crop slices, (before, after) widths)``; negative entries crop.  The result must keep
@@ -390,3 +405,92 @@ def broadcast_weight(value, shape: tuple, dtype, name: str, op: str):
     if not fits:
         raise ValueError(f"{op}: {name} of shape {w.shape} does not broadcast to the input's shape {tuple(shape)}")
     return w.astype(dtype)
+
+
+#: ``kl_div``'s reductions: the three above and ``'batchmean'`` (the sum over the batch size).
+KL_REDUCTIONS = REDUCTIONS + ("batchmean",)
+
+
+def loss_operand(value, name: str, op: str):
+    """A loss's real-valued argument (a target, a variance, labels of ±1) as a Tensor; the caller
+    casts it to the input's dtype once every check has passed."""
+    if isinstance(value, (np.ndarray, list, tuple)) and np.asarray(value).dtype.kind not in "fiub":
+        raise TypeError(f"{op}: {name} must hold real numbers, got dtype {np.asarray(value).dtype} with shape "
+                        f"{np.shape(value)}")
+    t = tensor(value, f"{op}: {name}")
+    if t.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: {name} must hold real numbers, got dtype {t.dtype} with shape {t.shape}")
+    return t
+
+
+def _listed(shapes: dict) -> str:
+    return ", ".join(f"{name} of shape {tuple(shape)}" for name, shape in shapes.items())
+
+
+def same_shapes(shapes: dict, op: str) -> tuple:
+    """The one shape that every named argument has (``{name: shape}``); a ``ValueError`` naming
+    them all otherwise."""
+    first = tuple(next(iter(shapes.values())))
+    if any(tuple(s) != first for s in shapes.values()):
+        raise ValueError(f"{op}: {_listed(shapes)} must have the same shape")
+    return first
+
+
+def same_ndim(shapes: dict, op: str) -> int:
+    """The one number of dimensions every named argument has (their sizes may still broadcast)."""
+    ranks = {len(s) for s in shapes.values()}
+    if len(ranks) != 1:
+        raise ValueError(f"{op}: {_listed(shapes)} must have the same number of dimensions")
+    return ranks.pop()
+
+
+def broadcast_shapes(shapes: dict, op: str, fixed: str | None = None) -> tuple:
+    """The shape the named arguments broadcast to, by numpy's and PyTorch's rules; with ``fixed``
+    (one of the names) that argument's shape must not grow."""
+    try:
+        out = tuple(np.broadcast_shapes(*(tuple(s) for s in shapes.values())))
+    except ValueError:
+        raise ValueError(f"{op}: {_listed(shapes)} do not broadcast") from None
+    if fixed is not None and out != tuple(shapes[fixed]):
+        raise ValueError(f"{op}: {_listed(shapes)} must broadcast to the shape of {fixed}, "
+                         f"{tuple(shapes[fixed])}, without growing it (they give {out})")
+    return out
+
+
+def values_in(t, name: str, op: str, low: float, high: float) -> None:
+    """Every element of the Tensor ``t`` lies in ``[low, high]`` (NaN does not)."""
+    a = t.data
+    inside = (a >= low) & (a <= high)
+    if not inside.all():
+        bad = a[~inside]
+        raise ValueError(f"{op}: every element of {name} must lie in [{low:g}, {high:g}], got "
+                         f"{bad[:5].tolist()} in {name} of shape {t.shape}")
+
+
+def gaussian_variance(var, input_shape: tuple, op: str, dtype):
+    """``gaussian_nll_loss``'s ``var`` as a Tensor that broadcasts to the input, by PyTorch's rule.
+
+    A number stands for every element (a constant).  A tensor has the input's shape
+    (one variance per element), or the input's shape without its last dimension (one per
+    row: a trailing axis of 1 is added), or the input's shape with one dimension of size 1
+    (shared along it).  No entry may be negative.  A number becomes an array of ``dtype``; the
+    caller casts a tensor once every check has passed.
+    """
+    input_shape = tuple(input_shape)
+    if isinstance(var, numbers.Real) and not isinstance(var, (bool, np.bool_)):
+        if var < 0:
+            raise ValueError(f"{op}: var must not be negative, got {var!r}")
+        return tensor(np.full(input_shape, var, dtype=dtype), "var")
+    v = loss_operand(var, "var", op)
+    if (v.data < 0).any():
+        raise ValueError(f"{op}: var must not be negative, got entries such as {v.data[v.data < 0][:5].tolist()}")
+    if v.shape == input_shape:
+        return v
+    if v.shape == input_shape[:-1]:
+        return v.reshape(v.shape + (1,))
+    mismatched = [s for s, n in zip(v.shape, input_shape) if s != n]
+    if v.ndim == len(input_shape) and sum(mismatched) == 1:
+        return v
+    raise ValueError(f"{op}: var of shape {v.shape} does not fit input of shape {input_shape}: give the input's "
+                     f"shape, the input's shape without its last dimension, or the input's shape with one "
+                     f"dimension of size 1")

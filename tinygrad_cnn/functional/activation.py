@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from .. import _checks as check
 from ..ops import activation as _act
+from ..ops import activation_extra as _ext
 from ..tensor import Tensor
 
 __all__ = ["relu", "tanh", "scaled_tanh", "sigmoid", "softmax", "log_softmax", "leaky_relu", "elu", "gelu",
-           "poslin", "tansig", "logsig", "purelin"]
+           "poslin", "tansig", "logsig", "purelin",
+           "silu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "mish", "selu", "celu",
+           "logsigmoid", "softsign", "threshold", "prelu", "tanhshrink", "softshrink", "hardshrink"]
 
 
 def relu(x, inplace: bool = False) -> Tensor:
@@ -89,3 +92,104 @@ def gelu(x, approximate: str = "none") -> Tensor:
     x = check.float_tensor(x, "x")
     approximate = check.one_of(approximate, "gelu: approximate", ("none", "tanh"))
     return _act.GELU.apply(x, approximate=approximate)
+
+
+# --------------------------------------------------------------- PyTorch's other activations (ops/activation_extra.py)
+# Each takes PyTorch's arguments under PyTorch's names; ``inplace`` is accepted and ignored
+# (the result is a new tensor), as for relu, leaky_relu and elu above.
+def _input(x, op: str, inplace: bool = False) -> Tensor:
+    """The input of ``op`` as a float tensor, after checking its ``inplace`` flag."""
+    check.boolean(inplace, f"{op}: inplace")
+    return check.float_tensor(x, f"{op}: input")
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """SiLU (swish): a = n·σ(n) = n / (1 + e^{−n})."""
+    return _ext.Silu.apply(_input(input, "silu", inplace))
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """a = min(max(n, 0), 6) (hardtanh with bounds 0 and 6)."""
+    return _ext.Relu6.apply(_input(input, "relu6", inplace))
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """a = min(max(n, min_val), max_val); ``min_val`` may not exceed ``max_val``."""
+    x = _input(input, "hardtanh", inplace)
+    low, high = check.ordered(min_val, max_val, "min_val", "max_val", "hardtanh")
+    return _ext.Hardtanh.apply(x, min_val=low, max_val=high)
+
+
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
+    """a = min(max(n + 3, 0), 6)/6, the piecewise-linear sigmoid."""
+    return _ext.Hardsigmoid.apply(_input(input, "hardsigmoid", inplace))
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:
+    """a = n·min(max(n + 3, 0), 6)/6 (MobileNetV3's h-swish)."""
+    return _ext.Hardswish.apply(_input(input, "hardswish", inplace))
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """a = log(1 + e^{βn})/β, and a = n where βn > ``threshold`` (``beta`` nonzero)."""
+    x = _input(input, "softplus")
+    beta = check.nonzero_real(beta, "softplus: beta")
+    threshold = check.real(threshold, "softplus: threshold")
+    return _ext.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """a = n·tanh(log(1 + eⁿ))."""
+    return _ext.Mish.apply(_input(input, "mish", inplace))
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """a = λn for n > 0, else λα(eⁿ − 1), with SELU's fixed α ≈ 1.6733 and λ ≈ 1.0507."""
+    return _ext.Selu.apply(_input(input, "selu", inplace))
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """a = max(0, n) + min(0, α(e^{n/α} − 1)) (``alpha`` nonzero)."""
+    x = _input(input, "celu", inplace)
+    return _ext.Celu.apply(x, alpha=check.nonzero_real(alpha, "celu: alpha"))
+
+
+def logsigmoid(input) -> Tensor:
+    """a = log σ(n) = −log(1 + e^{−n}), without overflow for any n."""
+    return _ext.Logsigmoid.apply(_input(input, "logsigmoid"))
+
+
+def softsign(input) -> Tensor:
+    """a = n/(1 + |n|)."""
+    return _ext.Softsign.apply(_input(input, "softsign"))
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """a = n where n > ``threshold``, else ``value``."""
+    x = _input(input, "threshold", inplace)
+    return _ext.Threshold.apply(x, threshold=check.real(threshold, "threshold: threshold"),
+                                value=check.real(value, "threshold: value"))
+
+
+def prelu(input, weight) -> Tensor:
+    """a = n for n > 0, else w·n, with ``weight`` w of 1 entry (all channels) or one per channel
+    (axis 1 of ``input``); differentiable in both."""
+    x = _input(input, "prelu")
+    return _ext.Prelu.apply(x, check.channel_weight(weight, x, "weight", "prelu"))
+
+
+def tanhshrink(input) -> Tensor:
+    """a = n − tanh(n)."""
+    return _ext.Tanhshrink.apply(_input(input, "tanhshrink"))
+
+
+def softshrink(input, lambd: float = 0.5) -> Tensor:
+    """a = n − λ for n > λ, n + λ for n < −λ, else 0 (``lambd`` ≥ 0)."""
+    x = _input(input, "softshrink")
+    return _ext.Softshrink.apply(x, lambd=check.real(lambd, "softshrink: lambd", 0.0))
+
+
+def hardshrink(input, lambd: float = 0.5) -> Tensor:
+    """a = n outside [−λ, λ], else 0."""
+    x = _input(input, "hardshrink")
+    return _ext.Hardshrink.apply(x, lambd=check.real(lambd, "hardshrink: lambd"))
