@@ -173,3 +173,47 @@ def test_embedding_matches_pytorchs(kwargs):
 def test_bad_input_is_refused_by_name(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
+
+
+# ------------------------------------------------------------------ ParameterList, ParameterDict
+def test_parameter_containers_register_their_parameters_as_pytorch_names_them():
+    from tinygrad_cnn import optim
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = nn.ParameterList([tc.ones(2), nn.Parameter(np.zeros((2, 3), np.float32))])
+            self.gains = nn.ParameterDict({"a": tc.ones(3)})
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x * self.scales[0]) * self.gains["a"][:2]
+
+    model = Model()
+    assert list(model.state_dict()) == ["scales.0", "scales.1", "gains.a", "lin.weight", "lin.bias"]
+    assert all(isinstance(p, nn.Parameter) for p in model.scales) and isinstance(model.gains["a"], nn.Parameter)
+    torch = pytest.importorskip("torch")
+
+    class TorchModel(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = torch.nn.ParameterList([torch.ones(2), torch.zeros(2, 3)])
+            self.gains = torch.nn.ParameterDict({"a": torch.ones(3)})
+            self.lin = torch.nn.Linear(2, 2)
+
+    assert list(model.state_dict()) == list(TorchModel().state_dict())
+    before = model.scales[0].data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model(tc.ones(4, 2)).backward(random_grad((4, 2), np.float32))
+    opt.step()
+    assert not np.array_equal(model.scales[0].data, before)  # the optimiser saw and moved it
+    assert model.double().scales[0].dtype == np.float64 and model.gains["a"].dtype == np.float64
+    state = {k: np.full(v.shape, 2.0) for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    assert np.all(model.scales[1].data == 2.0) and "(a): Parameter containing: [float64 of size 3]" in repr(model)
+    with pytest.raises(TypeError, match="ParameterList.append: expected a Parameter, Tensor or array, got list"):
+        model.scales.append([1.0, 2.0])
+    with pytest.raises(IndexError, match="ParameterList index 5 out of range for 2 parameters"):
+        model.scales[5]
+    with pytest.raises(KeyError, match="without '.'"):
+        model.gains["a.b"] = tc.ones(1)

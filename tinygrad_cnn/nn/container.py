@@ -1,4 +1,5 @@
-"""Containers: ``Sequential`` (layers in order), ``ModuleList`` and ``ModuleDict``.
+"""Containers: ``Sequential`` (layers in order), ``ModuleList``, ``ModuleDict``, ``ParameterList``
+and ``ParameterDict``.
 
 Their children are named as PyTorch names them (``0``, ``1``, … or the dict's keys),
 so ``state_dict`` keys match a PyTorch model built the same way.
@@ -12,9 +13,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _checks as check
-from .module import Module
+from .module import Module, Parameter
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _module(value, where: str):
@@ -209,3 +210,130 @@ class ModuleDict(Module):
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, m in pairs:
             self[key] = m
+
+
+def _parameter(value, where: str):
+    """A Parameter as is; a Tensor or array becomes one (sharing its array), as PyTorch wraps tensors."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, (Tensor, np.ndarray)):
+        return Parameter(value)
+    raise TypeError(f"{where}: expected a Parameter, Tensor or array, got {type(value).__name__}")
+
+
+def _parameter_line(key, p) -> str:
+    size = "x".join(str(n) for n in p.shape) or "()"
+    return f"({key}): Parameter containing: [{p.dtype} of size {size}]"
+
+
+class ParameterList(Module):
+    """A list of parameters the owner sees (``scales.0``, ``scales.1``, …), for a number of weights
+    known only at run time; Tensors and arrays put in become Parameters."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        object.__setattr__(self, "_items", [])
+        if values is not None:
+            self.extend(values)
+
+    def _own_entries(self):
+        for i, p in enumerate(self._items):
+            yield str(i), p, "parameter"
+
+    def _index(self, index) -> int:
+        if isinstance(index, bool) or not check.is_int(index):
+            raise TypeError(f"ParameterList indices must be int or slice, got {type(index).__name__}")
+        if not -len(self._items) <= index < len(self._items):
+            raise IndexError(f"ParameterList index {index} out of range for {len(self._items)} parameters")
+        return int(index) % len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(self._items[index])
+        return self._items[self._index(index)]
+
+    def __setitem__(self, index, value):
+        self._items[self._index(index)] = _parameter(value, "ParameterList")
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def append(self, value):
+        self._items.append(_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def _child_lines(self) -> list:
+        return [_parameter_line(i, p) for i, p in enumerate(self._items)]
+
+
+class ParameterDict(Module):
+    """A dict of parameters (insertion order) the owner sees (``gains.red``, …); Tensors and arrays
+    put in become Parameters."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        object.__setattr__(self, "_items", OrderedDict())
+        if parameters is not None:
+            self.update(parameters)
+
+    def _own_entries(self):
+        for key, p in self._items.items():
+            yield key, p, "parameter"
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __setitem__(self, key, value):
+        self._check_new_name(key, "parameter")
+        self._items[key] = _parameter(value, f"ParameterDict[{key!r}]")
+
+    def __delitem__(self, key):
+        del self._items[key]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def get(self, key, default=None):
+        return self._items.get(key, default)
+
+    def pop(self, key):
+        return self._items.pop(key)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def update(self, parameters) -> None:
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, p in pairs:
+            self[key] = p
+
+    def _child_lines(self) -> list:
+        return [_parameter_line(k, p) for k, p in self._items.items()]
