@@ -217,3 +217,56 @@ def test_parameter_containers_register_their_parameters_as_pytorch_names_them():
         model.scales[5]
     with pytest.raises(KeyError, match="without '.'"):
         model.gains["a.b"] = tc.ones(1)
+
+
+# ------------------------------------------------------------------ softmin, glu, normalize, shuffles, channel dropout
+SMALL = [
+    ("softmin", lambda m, a: m.softmin(a, 1)), ("glu", lambda m, a: m.glu(a, 1)),
+    ("normalize", lambda m, a: m.normalize(a)), ("normalize-p1", lambda m, a: m.normalize(a, 1.0, -1)),
+    ("channel_shuffle", lambda m, a: m.channel_shuffle(a, 3)),
+]
+
+
+@pytest.mark.parametrize("name, call", SMALL, ids=[n for n, _ in SMALL])
+def test_small_functions_gradcheck_and_pytorch(name, call):
+    x = np.random.default_rng(11).standard_normal((2, 6, 3, 4))
+    assert gradcheck(lambda t: call(F, t), [Tensor(np.array(x), requires_grad=True)])
+    torch = pytest.importorskip("torch")
+    leaf, tx = Tensor(x.copy(), requires_grad=True), torch.from_numpy(x.copy()).requires_grad_(True)
+    y, ty = call(F, leaf), call(torch.nn.functional, tx)
+    g = random_grad(y.shape, seed=12)
+    y.backward(g)
+    ty.backward(torch.from_numpy(g))
+    assert_close(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert_close(leaf.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls, args", [("Softmin", (2,)), ("Softmax2d", ()), ("GLU", (1,)), ("ChannelShuffle", (2,)),
+                                       ("Dropout1d", (0.3,)), ("Dropout3d", (0.3,))])
+def test_small_layers_print_as_pytorchs(cls, args):
+    torch = pytest.importorskip("torch")
+    assert repr(getattr(nn, cls)(*args)) == repr(getattr(torch.nn, cls)(*args))
+
+
+@pytest.mark.parametrize("layer, shape, channel_axes", [(nn.Dropout1d(0.5), (8, 6, 5), 2), (nn.Dropout1d(0.5), (6, 5), 1),
+                                                         (nn.Dropout3d(0.5), (4, 6, 2, 3, 2), 2)])
+def test_channel_dropout_drops_whole_channels(layer, shape, channel_axes):
+    tc.manual_seed(0)
+    y = layer(Tensor(np.ones(shape))).data
+    per_channel = y.reshape(shape[:channel_axes] + (-1,))
+    assert np.all((per_channel == 0).all(axis=-1) | (per_channel == 2.0).all(axis=-1))  # zeroed, or scaled by 1/(1 − p)
+    assert 0 < (per_channel[..., 0] == 0).mean() < 1
+    layer.eval()
+    np.testing.assert_array_equal(layer(Tensor(np.ones(shape))).data, np.ones(shape))
+    layer.train()
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: F.glu(Tensor(np.zeros((2, 3)))), "even size"),
+    (lambda: F.channel_shuffle(Tensor(np.zeros((2, 5, 3))), 2), "divisible by groups=2"),
+    (lambda: nn.Softmax2d()(Tensor(np.zeros((2, 3)))), r"Softmax2d: x must be \(N, C, H, W\) or \(C, H, W\)"),
+    (lambda: F.dropout1d(Tensor(np.zeros((2, 3, 4, 5)))), r"dropout1d: x must be \(N, C, L\) or \(C, L\)"),
+])
+def test_small_bad_inputs(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 __all__ = ["relu", "tanh", "scaled_tanh", "sigmoid", "softmax", "log_softmax", "leaky_relu", "elu", "gelu",
            "poslin", "tansig", "logsig", "purelin",
            "silu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "mish", "selu", "celu",
-           "logsigmoid", "softsign", "threshold", "prelu", "tanhshrink", "softshrink", "hardshrink"]
+           "logsigmoid", "softsign", "threshold", "prelu", "tanhshrink", "softshrink", "hardshrink", "softmin", "glu"]
 
 
 def relu(x, inplace: bool = False) -> Tensor:
@@ -193,3 +193,18 @@ def hardshrink(input, lambd: float = 0.5) -> Tensor:
     """a = n outside [−λ, λ], else 0."""
     x = _input(input, "hardshrink")
     return _ext.Hardshrink.apply(x, lambd=check.real(lambd, "hardshrink: lambd"))
+
+
+def softmin(x, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(−x) along ``dim``: the smallest entries get the largest weights."""
+    return softmax(-check.float_tensor(x, "x"), dim, _stacklevel, dtype)
+
+
+def glu(x, dim: int = -1) -> Tensor:
+    """The gated linear unit: x split in halves a, b along ``dim``, a ∘ σ(b)."""
+    x = check.float_tensor(x, "x")
+    d = check.axis(x, dim, "glu")
+    if x.shape[d] % 2:
+        raise ValueError(f"glu: dimension {d} of x {x.shape} must have an even size, to split in halves")
+    a, b = x.chunk(2, d)
+    return a * b.sigmoid()

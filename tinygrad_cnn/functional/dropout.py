@@ -1,4 +1,5 @@
-"""Dropout: inverted dropout of elements (``dropout``) or whole channels (``dropout2d``).
+"""Dropout: inverted dropout of elements (``dropout``) or whole channels (``dropout1d``,
+``dropout2d``, ``dropout3d``).
 
 The mask comes from the package generator (``tinygrad_cnn._random.get_rng()``), so
 ``manual_seed`` makes a run repeatable.  Outside training both return ``x`` itself.
@@ -11,7 +12,7 @@ from .._random import get_rng
 from ..ops import dropout as _drop
 from ..tensor import Tensor
 
-__all__ = ["dropout", "dropout2d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
 
 def _args(x, p, training, inplace, op):
@@ -44,3 +45,25 @@ def dropout2d(x, p: float = 0.5, training: bool = True, inplace: bool = False) -
         return x
     mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
     return _drop.Dropout.apply(x, _drop.dropout_mask(get_rng(), mask_shape, p, x.dtype))
+
+
+def _channel_dropout(x, p, training, inplace, op, ranks, layout):
+    x, p = _args(x, p, training, inplace, op)
+    check.rank(x, ranks, "x", op, layout)
+    if not training:
+        return x
+    unbatched = x.ndim == ranks[0]
+    lead = (1,) + x.shape[:1] if unbatched else x.shape[:2]
+    mask = _drop.dropout_mask(get_rng(), lead, p, x.dtype).reshape(x.shape[:1 if unbatched else 2]
+                                                                   + (1,) * (x.ndim - (1 if unbatched else 2)))
+    return _drop.Dropout.apply(x, mask)
+
+
+def dropout1d(x, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` with probability ``p``, scale the others."""
+    return _channel_dropout(x, p, training, inplace, "dropout1d", (2, 3), "(N, C, L) or (C, L)")
+
+
+def dropout3d(x, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` with probability ``p``."""
+    return _channel_dropout(x, p, training, inplace, "dropout3d", (4, 5), "(N, C, D, H, W) or (C, D, H, W)")

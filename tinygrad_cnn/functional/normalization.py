@@ -9,7 +9,7 @@ from .. import _checks as check
 from ..ops import normalization as _norm
 from ..tensor import Tensor, no_grad
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "normalize"]
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -174,3 +174,11 @@ def local_response_norm(x, size: int, alpha: float = 1e-4, beta: float = 0.75, k
     window = avg_pool2d(pad(squares, (0, 0, size // 2, (size - 1) // 2)), (size, 1), stride=1)
     div = (window.reshape(x.shape) * x.dtype.type(alpha) + x.dtype.type(k)) ** x.dtype.type(beta)
     return x / div
+
+
+def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(‖x‖_p, eps) along ``dim``: unit vectors (PyTorch's ``F.normalize``)."""
+    x = check.float_tensor(x, "x")
+    eps = check.real(eps, "normalize: eps", 0.0)
+    norm = x.norm(p, dim=dim, keepdim=True)
+    return x / norm.clamp_min(eps)

@@ -17,7 +17,7 @@ from .. import _checks as check
 from ..tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "pixel_unshuffle", "channel_shuffle"]
 
 
 def _output_size(in_hw, size, scale_factor):
@@ -125,3 +125,14 @@ def pixel_unshuffle(x, downscale_factor: int) -> Tensor:
     y = x.reshape(tuple(lead) + (C, H // r, r, W // r, r))
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
     return y.reshape(tuple(lead) + (C * r * r, H // r, W // r))
+
+
+def channel_shuffle(x, groups: int) -> Tensor:
+    """ShuffleNet's shuffle: ``(N, g·k, ...)`` channels regrouped so that channel i·g + j of the
+    output is channel j·k + i of the input (a reshape, a transpose, a reshape)."""
+    x = check.float_tensor(x, "x")
+    g = check.positive_int(groups, "channel_shuffle: groups")
+    if x.ndim < 3 or x.shape[1] % g:
+        raise ValueError(f"channel_shuffle: x must be (N, C, ...) with C divisible by groups={g}, got shape {x.shape}")
+    N, C, *rest = x.shape
+    return x.reshape((N, g, C // g) + tuple(rest)).transpose(1, 2).reshape(x.shape)

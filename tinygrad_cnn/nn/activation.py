@@ -19,7 +19,7 @@ from .module import Module, Parameter
 
 __all__ = ["ReLU", "Tanh", "Sigmoid", "ScaledTanh", "LeakyReLU", "ELU", "GELU", "Softmax", "LogSoftmax",
            "SiLU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus", "Mish", "SELU", "CELU",
-           "LogSigmoid", "Softsign", "Threshold", "PReLU", "Tanhshrink", "Softshrink", "Hardshrink"]
+           "LogSigmoid", "Softsign", "Threshold", "PReLU", "Tanhshrink", "Softshrink", "Hardshrink", "Softmin", "Softmax2d", "GLU"]
 
 
 class ReLU(Module):
@@ -123,6 +123,36 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return F.log_softmax(x, self.dim)
+
+
+class Softmin(Softmax):
+    """softmax(−n) along ``dim`` (``F.softmin``)."""
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every position of ``(N, C, H, W)`` or ``(C, H, W)``."""
+
+    def forward(self, x):
+        x = check.float_tensor(x, "x")
+        check.rank(x, (3, 4), "x", "Softmax2d", "(N, C, H, W) or (C, H, W)")
+        return F.softmax(x, -3)
+
+
+class GLU(Module):
+    """The gated linear unit a ∘ σ(b), the halves of ``dim`` (``F.glu``)."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = check.integer(dim, "GLU: dim")
+
+    def forward(self, x):
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 # --------------------------------------------------------------- PyTorch's other activations

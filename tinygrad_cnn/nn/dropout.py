@@ -6,7 +6,7 @@ from .. import _checks as check
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Dropout", "Dropout2d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Dropout(Module):
@@ -30,3 +30,17 @@ class Dropout2d(Dropout):
 
     def forward(self, x):
         return F.dropout2d(x, self.p, self.training)
+
+
+class Dropout1d(Dropout):
+    """Channel dropout of ``(N, C, L)`` (``F.dropout1d``)."""
+
+    def forward(self, x):
+        return F.dropout1d(x, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    """Channel dropout of ``(N, C, D, H, W)`` (``F.dropout3d``)."""
+
+    def forward(self, x):
+        return F.dropout3d(x, self.p, self.training)

@@ -11,7 +11,8 @@ from ..functional.pooling import subsampling
 from .module import Module, Parameter
 
 __all__ = ["MaxPool2d", "AvgPool2d", "Subsampling", "MaxUnpool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
+           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+           "ChannelShuffle"]
 
 
 class MaxPool2d(Module):
@@ -224,3 +225,17 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """ShuffleNet's channel shuffle over ``groups`` groups (``F.channel_shuffle``)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = check.positive_int(groups, "ChannelShuffle: groups")
+
+    def forward(self, x):
+        return F.channel_shuffle(x, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
