@@ -71,6 +71,7 @@ SCRIPT = textwrap.dedent(r'''
         lambda: F.max_unpool2d(*F.max_pool2d(x8, 2, return_indices=True), 2),
         lambda: subsampling(x8, 2, t(6), t(6)),  # LeNet's weighted pooling, one pass backward
         lambda: F.pad(x, (1, 2, 2, 1), mode="reflect"),  # the fold of the padding modes
+        lambda: F.fold(F.unfold(x, 3, padding=1), x.shape[2:], 3, padding=1),  # col2im
     ]
     from tinygrad_cnn import kernels as K
     with K.force_path("batch"):  # the examples-innermost path: forward, dW and dA
@@ -84,7 +85,7 @@ SCRIPT = textwrap.dedent(r'''
     bad = []
     checked = 0
     for name in ("correlation", "conv_weight_grad", "batch_inner", "window_sum", "pool", "im2col", "elementwise",
-                 "pad"):
+                 "pad", "unfold"):
         mod = importlib.import_module("tinygrad_cnn.kernels." + name)
         for obj in vars(mod).values():
             if getattr(obj, "targetoptions", {}).get("parallel") and obj.signatures:

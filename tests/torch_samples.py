@@ -141,7 +141,7 @@ SPECS = [
                                                  "isclose", "nonzero", "argwhere", "count_nonzero")],
     *[Spec("meshgrid", variant, _top("meshgrid")) for variant in ("variadic_tensors", "list_of_tensors")],
     *[Spec(f"nn.functional.{name}", "", _fn(name))
-      for name in ("conv_transpose2d", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d",
+      for name in ("conv_transpose2d", "unfold", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d",
                    "adaptive_avg_pool1d", "adaptive_max_pool1d", "instance_norm", "local_response_norm",
                    "pixel_shuffle", "pixel_unshuffle", "upsample_nearest", "upsample_bilinear")],
     # OpInfo's embedding takes the weight first: lambda weight, idx, **kwargs: embedding(idx, weight, **kwargs)

@@ -6,9 +6,10 @@ import numpy as np
 
 from .. import _checks as check
 from ..ops import conv as _conv
+from ..ops import unfold as _unfold_ops
 from ..tensor import Tensor
 
-__all__ = ["conv2d", "conv_transpose2d", "rot180"]
+__all__ = ["conv2d", "conv_transpose2d", "unfold", "fold", "rot180"]
 
 _IMAGE = "(N, C, H, W), (C, H, W) or (H, W)"
 
@@ -192,6 +193,51 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     y = _conv.ConvTranspose2d.apply(*tensors, stride=stride, padding=(ph, ph, pw, pw), dilation=dilation,
                                     groups=groups, out_hw=out_hw)
     return check.from_4d(y, rank)
+
+
+def _window_args(kernel_size, dilation, padding, stride, op):
+    return (check.pair(kernel_size, f"{op}: kernel_size"), check.pair(stride, f"{op}: stride"),
+            check.pair(dilation, f"{op}: dilation"), check.pair(padding, f"{op}: padding", minimum=0))
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The windows of ``x`` ``(N, C, H, W)`` (or ``(C, H, W)``) as columns: ``(N, C·kh·kw, L)``,
+    L the number of windows, row (c·kh + k)·kw + l, as PyTorch's ``F.unfold`` (im2col)."""
+    x = check.float_tensor(x, "x")
+    check.rank(x, (3, 4), "x", "unfold", "(N, C, H, W) or (C, H, W)")
+    kernel, stride, dilation, padding = _window_args(kernel_size, dilation, padding, stride, "unfold")
+    x4, rank = check.as_4d(x, "x", "unfold")
+    pad = (padding[0], padding[0], padding[1], padding[1])
+    check.window_geometry("unfold", x4.shape, kernel, stride, pad, dilation=dilation, kernel_name="kernel_size")
+    out = [check.output_size(n, k, s_, 2 * p, d) for n, k, s_, p, d in zip(x4.shape[2:], kernel, stride, padding, dilation)]
+    if min(out) < 1:
+        raise ValueError(f"unfold: kernel_size {kernel} with dilation {dilation} does not fit x {x.shape} "
+                         f"padded by {padding}")
+    check.array_size("unfold", f"the columns of x {x.shape}", (x4.shape[0], x4.shape[1] * kernel[0] * kernel[1],
+                                                                  out[0] * out[1]))
+    cols = _unfold_ops.Unfold.apply(x4, kernel=kernel, stride=stride, dilation=dilation, padding=padding)
+    return cols if rank == 4 else cols.reshape(cols.shape[1:])
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The adjoint of :func:`unfold`: columns ``(N, C·kh·kw, L)`` (or ``(C·kh·kw, L)``) added back
+    into the windows of an ``output_size`` map, overlaps summed: ``(N, C, H, W)``."""
+    x = check.float_tensor(x, "x")
+    check.rank(x, (2, 3), "x", "fold", "(N, C·kh·kw, L) or (C·kh·kw, L)")
+    kernel, stride, dilation, padding = _window_args(kernel_size, dilation, padding, stride, "fold")
+    H, W = check.pair(output_size, "fold: output_size")
+    col = x if x.ndim == 3 else x.reshape((1,) + x.shape)
+    N, rows, L = col.shape
+    if rows % (kernel[0] * kernel[1]):
+        raise ValueError(f"fold: dimension 1 of x {x.shape} must be divisible by kh·kw = {kernel[0] * kernel[1]}")
+    blocks = [check.output_size(n, k, s_, 2 * p, d) for n, k, s_, p, d in zip((H, W), kernel, stride, padding, dilation)]
+    if min(blocks) < 1 or blocks[0] * blocks[1] != L:
+        raise ValueError(f"fold: x {x.shape} holds {L} windows but output_size {(H, W)} with kernel_size {kernel}, "
+                         f"stride {stride}, dilation {dilation} and padding {padding} has {max(blocks[0], 0) * max(blocks[1], 0)}")
+    check.array_size("fold", f"the output for x {x.shape}", (N, rows // (kernel[0] * kernel[1]), H, W))
+    y = _unfold_ops.Fold.apply(col, output_size=(H, W), kernel=kernel, stride=stride, dilation=dilation,
+                               padding=padding)
+    return y if x.ndim == 3 else y.reshape(y.shape[1:])
 
 
 def rot180(x) -> Tensor:

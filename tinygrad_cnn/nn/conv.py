@@ -9,7 +9,7 @@ from .. import functional as F
 from .._dtypes import get_default_dtype
 from .module import Module, Parameter, get_rng
 
-__all__ = ["Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv2d", "ConvTranspose2d", "Unfold", "Fold"]
 
 #: ``Conv2d``'s padding modes, PyTorch's names: zeros, or ``F.pad``'s modes that repeat the input.
 PADDING_MODES = ("zeros",) + check.PAD_MODES
@@ -235,3 +235,41 @@ class ConvTranspose2d(Module):
         if self.bias is None:
             s += ", bias=False"
         return s
+
+
+class Unfold(Module):
+    """Windows as columns (``F.unfold``, im2col), PyTorch's arguments kept as given."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        for name, value, low in (("kernel_size", kernel_size, 1), ("dilation", dilation, 1),
+                                 ("padding", padding, 0), ("stride", stride, 1)):
+            check.pair(value, f"Unfold: {name}", minimum=low)
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, x):
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Module):
+    """Columns back into maps, overlaps summed (``F.fold``, col2im)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        check.pair(output_size, "Fold: output_size")
+        for name, value, low in (("kernel_size", kernel_size, 1), ("dilation", dilation, 1),
+                                 ("padding", padding, 0), ("stride", stride, 1)):
+            check.pair(value, f"Fold: {name}", minimum=low)
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, x):
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
