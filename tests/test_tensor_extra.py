@@ -4,6 +4,8 @@ a gradient: against naive loops or PyTorch, float64 gradcheck, and bad input."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -146,3 +148,98 @@ def test_searches_without_gradient():
 def test_bad_input_is_refused_by_name(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call(Tensor(np.zeros((2, 3, 4))))
+
+
+# ------------------------------------------------------------------ remainder, fmod, atan2, scatter, cumprod
+def _loops(f, *arrays):
+    out = np.empty(np.broadcast_shapes(*[a.shape for a in arrays]))
+    bs = np.broadcast_arrays(*arrays)
+    for idx in np.ndindex(out.shape):
+        out[idx] = f(*[float(b[idx]) for b in bs])
+    return out
+
+
+@pytest.mark.parametrize("name, scalar", [
+    ("remainder", lambda a, b: a - math.floor(a / b) * b),
+    ("fmod", lambda a, b: math.fmod(a, b)),
+    ("atan2", math.atan2),
+])
+def test_binary_functions_against_the_loops_gradcheck_and_pytorch(name, scalar):
+    rng = np.random.default_rng(4)
+    a = rng.uniform(-5, 5, (3, 4))
+    b = rng.uniform(1.2, 3.0, (1, 4)) * np.where(rng.random((1, 4)) < 0.5, -1, 1)
+    a = np.where(np.abs(a / b - np.round(a / b)) < 0.05, a + 0.3, a)  # off the jumps of the remainder
+    assert_close(getattr(tc, name)(Tensor(a), Tensor(b)).data, _loops(scalar, a, b), rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda x, y: getattr(tc, name)(x, y), [Tensor(np.array(a), requires_grad=True),
+                                                           Tensor(np.array(b), requires_grad=True)])
+    torch = pytest.importorskip("torch")
+    x, y = Tensor(a.copy(), requires_grad=True), Tensor(b.copy(), requires_grad=True)
+    tx, ty = torch.from_numpy(a.copy()).requires_grad_(True), torch.from_numpy(b.copy()).requires_grad_(True)
+    out, tout = getattr(tc, name)(x, y), getattr(torch, name)(tx, ty)
+    g = random_grad(out.shape)
+    out.backward(g)
+    tout.backward(torch.from_numpy(g))
+    assert_close(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert_close(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert_close(y.grad.data, ty.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_modulo_operator_follows_pythons_sign():
+    assert (Tensor(np.array([5.0, -5.0])) % 3).data.tolist() == [2.0, 1.0]
+    assert (7 % Tensor(np.array([3.0, -3.0]))).data.tolist() == [1.0, -2.0]
+
+
+@pytest.mark.parametrize("op", ["scatter", "scatter_add"])
+def test_scatter_against_the_loops_gradcheck_and_pytorch(op):
+    rng = np.random.default_rng(5)
+    x, src = rng.standard_normal((3, 5)), rng.standard_normal((2, 6))
+    index = np.array([[0, 1, 2, 0, 1], [2, 0, 1, 1, 0]])
+    expected = x.copy()
+    for i, j in np.ndindex(index.shape):
+        if op == "scatter":
+            expected[index[i, j], j] = src[i, j]
+        else:
+            expected[index[i, j], j] += src[i, j]
+    out = getattr(Tensor(x), op)(0, tc.tensor(index), Tensor(src))
+    assert_close(out.data, expected, rtol=0, atol=1e-15)
+    assert gradcheck(lambda a, b: getattr(a, op)(0, tc.tensor(index), b),
+                     [Tensor(np.array(x), requires_grad=True), Tensor(np.array(src), requires_grad=True)])
+    torch = pytest.importorskip("torch")
+    src = np.ascontiguousarray(src[:, :5])  # PyTorch's backward needs src no larger than index (ours pads with 0)
+    a, b = Tensor(x.copy(), requires_grad=True), Tensor(src.copy(), requires_grad=True)
+    ta, tb = torch.from_numpy(x.copy()).requires_grad_(True), torch.from_numpy(src.copy()).requires_grad_(True)
+    out, tout = getattr(a, op)(0, tc.tensor(index), b), getattr(ta, op)(0, torch.from_numpy(index), tb)
+    g = random_grad(out.shape)
+    out.backward(g)
+    tout.backward(torch.from_numpy(g))
+    assert_close(a.grad.data, ta.grad.numpy(), rtol=0, atol=0)
+    assert_close(b.grad.data, tb.grad.numpy(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("x", [np.random.default_rng(6).uniform(0.5, 1.5, (3, 5)),
+                               np.array([[1.0, 0.0, 2.0, 3.0], [0.0, 0.0, 1.0, 2.0], [2.0, 3.0, 4.0, 0.5]])],
+                         ids=["no-zeros", "zeros"])
+def test_cumprod_against_the_loops_gradcheck_and_pytorch(x):
+    expected = np.array([[np.prod(row[:i + 1]) for i in range(len(row))] for row in x])
+    assert_close(Tensor(x).cumprod(1).data, expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda t: t.cumprod(1), [Tensor(np.array(x), requires_grad=True)])
+    torch = pytest.importorskip("torch")
+    a, ta = Tensor(x.copy(), requires_grad=True), torch.from_numpy(x.copy()).requires_grad_(True)
+    out, tout = a.cumprod(1), ta.cumprod(1)
+    g = random_grad(out.shape)
+    out.backward(g)
+    tout.backward(torch.from_numpy(g))
+    assert_close(a.grad.data, ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, exc, pattern", [
+    (lambda x: x.scatter(0, tc.tensor([[3]]), x), ValueError, r"index values must lie in \[0, 1\]"),
+    (lambda x: x.scatter(0, tc.tensor([0]), x), ValueError, "must have the 2 dimensions"),
+    (lambda x: x.scatter(0, tc.tensor([[0]]), x, reduce="multiply"), ValueError, "reduce='multiply' is not supported"),
+    (lambda x: x.scatter(0, tc.tensor([[0]])), TypeError, "give src"),
+    (lambda x: x.scatter(0, tc.tensor([[0.5]]), x), TypeError, "index must be an integer tensor"),
+    (lambda x: x.cumprod(3), ValueError, "out of range"),
+])
+def test_scatter_and_cumprod_bad_input(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call(Tensor(np.zeros((2, 3))))

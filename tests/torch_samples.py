@@ -138,7 +138,8 @@ SPECS = [
     *[Spec(name, "", _top(name)) for name in ("narrow", "tile", "movedim", "broadcast_to", "rot90",
                                                  "diagonal", "trace", "diag", "lerp", "hypot", "masked_select",
                                                  "logical_and", "logical_or", "logical_xor", "logical_not",
-                                                 "isclose", "nonzero", "argwhere", "count_nonzero")],
+                                                 "isclose", "nonzero", "argwhere", "count_nonzero", "remainder",
+                                                 "fmod", "atan2", "scatter", "scatter_add", "cumprod")],
     *[Spec("meshgrid", variant, _top("meshgrid")) for variant in ("variadic_tensors", "list_of_tensors")],
     *[Spec(f"nn.functional.{name}", "", _fn(name))
       for name in ("conv_transpose2d", "unfold", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d",

@@ -36,7 +36,8 @@ _METHOD_FUNCTIONS = (
     "floor", "ceil", "round", "trunc", "fix", "clamp_min", "clamp_max", "tril", "triu", "prod", "logsumexp",
     "narrow", "tile", "movedim", "moveaxis", "swapaxes", "swapdims", "broadcast_to", "rot90", "diagonal",
     "trace", "diag", "lerp", "hypot", "masked_select", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "isclose", "nonzero", "argwhere", "count_nonzero",
+    "logical_not", "isclose", "nonzero", "argwhere", "count_nonzero", "remainder", "fmod", "atan2", "arctan2",
+    "scatter", "scatter_add", "cumprod",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method_function(_name)

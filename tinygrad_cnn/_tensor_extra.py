@@ -1,8 +1,9 @@
-"""More Tensor methods under PyTorch's names, each made of ops that already have backward rules:
-``narrow``, ``tile``, ``movedim``/``moveaxis``, ``swapaxes``/``swapdims``, ``broadcast_to``,
-``rot90``, ``diagonal``, ``trace``, ``diag``, ``lerp``, ``hypot``, ``masked_select``, and the
-comparisons and searches that carry no gradient (``logical_and`` …, ``isclose``, ``nonzero``,
-``argwhere``, ``count_nonzero``).
+"""More Tensor methods under PyTorch's names: ``narrow``, ``tile``, ``movedim``/``moveaxis``,
+``swapaxes``/``swapdims``, ``broadcast_to``, ``rot90``, ``diagonal``, ``trace``, ``diag``,
+``lerp``, ``hypot``, ``masked_select`` (made of ops that already have backward rules);
+``remainder``/``%``, ``fmod``, ``atan2``, ``scatter``, ``scatter_add``, ``cumprod`` (Functions of
+their own); and the comparisons and searches that carry no gradient (``logical_and`` …,
+``isclose``, ``nonzero``, ``argwhere``, ``count_nonzero``).
 """
 
 from __future__ import annotations
@@ -136,6 +137,83 @@ class ExtraMethods:
         shape = np.broadcast_shapes(self.shape, m.shape)
         from .tensor import Tensor
         return self.expand(*shape)[Tensor(np.broadcast_to(m, shape).copy())]
+
+    # ----------------------------------------------------------- Functions of their own
+    def remainder(self, other):
+        """self − ⌊self / other⌋·other: the sign of ``other`` (Python's ``%``, PyTorch's ``remainder``)."""
+        from .ops import pointwise as P
+        other = self._wrap(other)
+        np.broadcast_shapes(self.shape, other.shape)
+        return P.Remainder.apply(self, other, mode="floor")
+
+    def fmod(self, other):
+        """self − trunc(self / other)·other: the sign of ``self`` (C's ``fmod``)."""
+        from .ops import pointwise as P
+        other = self._wrap(other)
+        np.broadcast_shapes(self.shape, other.shape)
+        return P.Remainder.apply(self, other, mode="trunc")
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return self._wrap(other).remainder(self)
+
+    def atan2(self, other):
+        """The angle of the point (other, self), in (−π, π]."""
+        from .ops import pointwise as P
+        other = self._wrap(other)
+        np.broadcast_shapes(self.shape, other.shape)
+        return P.Atan2.apply(self, other)
+
+    arctan2 = atan2
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """A copy with ``src``'s elements (or the number ``value``) written at the places ``index``
+        names along ``dim``: out[index[i][j]][j] = src[i][j] for ``dim=0``; ``src`` may also be a number."""
+        return self._scatter("scatter", dim, index, src, value, reduce, add=False)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with ``src``'s elements added at the places ``index`` names along ``dim``."""
+        return self._scatter("scatter_add", dim, index, src, None, None, add=True)
+
+    def _scatter(self, op, dim, index, src, value, reduce, add):
+        from .ops import movement as M
+        if reduce is not None:
+            raise ValueError(f"{op}: reduce={reduce!r} is not supported; use scatter_add for sums")
+        if self.ndim == 0:  # a scalar: its one element, as a 1-element vector
+            _checks.axis(self, dim, op)
+            if src is not None and (hasattr(src, "data") or np.ndim(src) > 0):
+                src = self._wrap(src).reshape(1)
+            index = index.reshape(1) if hasattr(index, "reshape") else np.reshape(index, 1)
+            return self.reshape(1)._scatter(op, 0, index, src, value, None, add).reshape(())
+        d = _checks.axis(self, dim, op)
+        idx = self._positions(index, d, op, "an integer tensor")
+        if idx.ndim != self.ndim or any(s > t for a, (s, t) in enumerate(zip(idx.shape, self.shape)) if a != d):
+            raise ValueError(f"{op}: index of shape {idx.shape} must have the {self.ndim} dimensions of the "
+                             f"input {self.shape}, no larger except along dim {d}")
+        if src is not None and not hasattr(src, "data") and np.ndim(src) == 0:
+            src, value = None, src  # a number given as src, as PyTorch allows
+        if src is None:
+            if value is None:
+                raise TypeError(f"{op}: give src (a tensor) or value (a number)")
+            return M.Scatter.apply(self, index=idx, axis=d, add=add, value=_checks.real(value, f"{op}: value"))
+        src = self._wrap(src)
+        if src.ndim != self.ndim or any(s > t for s, t in zip(idx.shape, src.shape)):
+            raise ValueError(f"{op}: src of shape {src.shape} must have the {self.ndim} dimensions of the input "
+                             f"and be at least as large as index {idx.shape}")
+        if src.dtype != self.dtype:
+            src = src.to(self.dtype)
+        return M.Scatter.apply(self, src, index=idx, axis=d, add=add)
+
+    def cumprod(self, dim, dtype=None):
+        """The running product along ``dim``."""
+        from .ops import reduce_extra as X
+        x = self if dtype is None else self.to(dtype)
+        d = _checks.axis(x, dim, "cumprod")
+        if x.ndim == 0:
+            return X.CumProd.apply(x.reshape(1), axis=0).reshape(())
+        return X.CumProd.apply(x, axis=d)
 
     # ----------------------------------------------------------- no gradient
     def _plain(self, other):

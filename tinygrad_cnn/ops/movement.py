@@ -128,6 +128,47 @@ class Gather(Function):
         return full
 
 
+class Scatter(Function):
+    """PyTorch's ``scatter`` and ``scatter_add`` along ``axis``: y = x with src's elements written
+    (``add=False``) or added (``add=True``) at the places ``index`` names.
+
+    Backward: dsrc = dY gathered at those places; dX = dY, with the overwritten places set to 0
+    when writing (their old values no longer reach y).  ``src`` None: the scalar ``value``.
+    """
+
+    fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, x, src=None, *, index, axis, add, value=None):
+        ctx.index, ctx.axis, ctx.add = index, axis, add
+        ctx.src_shape = None if src is None else src.shape
+        grid = _gather_grid(index, axis)
+        out = x.copy()
+        part = src[tuple(slice(0, n) for n in index.shape)] if src is not None else x.dtype.type(value)
+        if add:
+            np.add.at(out, grid, part)
+        else:
+            out[grid] = part
+        return out
+
+    rule = {0: "dX {0} = dY {g} (0 where overwritten)", 1: "dsrc {1} = dY {g} gathered at the index"}
+
+    @staticmethod
+    def backward(ctx, grad):
+        grid = _gather_grid(ctx.index, ctx.axis)
+        dx = grad
+        if not ctx.add:
+            dx = grad.copy()
+            dx[grid] = 0
+        if len(ctx.needs_input_grad) < 2:
+            return dx
+        dsrc = None
+        if ctx.needs_input_grad[1]:
+            dsrc = np.zeros(ctx.src_shape, dtype=grad.dtype)
+            dsrc[tuple(slice(0, n) for n in ctx.index.shape)] = grad[grid]
+        return dx, dsrc
+
+
 def gather_reference(x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
     """Plain loops over the output: out[pos] = x[pos with index[pos] at ``axis``]."""
     out = np.empty(index.shape, dtype=x.dtype)

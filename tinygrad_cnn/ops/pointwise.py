@@ -1,4 +1,5 @@
-"""Pointwise maths beyond + - * /: abs, sqrt, clamp, maximum, minimum, rounded division.
+"""Pointwise maths beyond + - * /: abs, sqrt, clamp, maximum, minimum, rounded division,
+remainder (``%``, ``fmod``) and atan2.
 
 Each backward is the derivative of the scalar function applied elementwise, as a
 Hadamard product ∘ with the incoming gradient.  Where the derivative is not
@@ -200,3 +201,45 @@ class RoundedDiv(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.zeros(shape, dtype) for shape, dtype in ctx.inputs)
+
+
+class Remainder(Function):
+    """y = a − round(a / b)·b with ``mode`` 'floor' (``remainder``, ``%``: the divisor's sign) or
+    'trunc' (``fmod``: the dividend's sign); da = dy, db = −round(a / b) ∘ dy (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        ctx.save_for_backward(a, b)
+        ctx.mode = mode
+        return np.asarray(np.mod(a, b) if mode == "floor" else np.fmod(a, b))
+
+    rule = {0: "dA {0} = dY {g}", 1: "dB {1} = −round(a / b) ∘ dY {g}"}
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da = unbroadcast(grad, a.shape) if ctx.needs_input_grad[0] else None
+        db = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = np.floor(a / b) if ctx.mode == "floor" else np.trunc(a / b)
+            db = unbroadcast(-grad * q, b.shape)
+        return da, db
+
+
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a); da = b/(a² + b²) ∘ dy, db = −a/(a² + b²) ∘ dy."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    rule = {0: "dA {0} = b/(a² + b²) ∘ dY {g}", 1: "dB {1} = −a/(a² + b²) ∘ dY {g}"}
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = grad / (a * a + b * b)
+        return unbroadcast(r * b, a.shape), unbroadcast(-r * a, b.shape)

@@ -258,3 +258,47 @@ class Triangle(Function):
     @staticmethod
     def backward(ctx, grad):
         return (np.triu if ctx.upper else np.tril)(grad, ctx.diagonal)
+
+
+class CumProd(Function):
+    """y_i = Π_{k≤i} x_k along ``axis``; dx_i = Σ_{j≥i} dy_j · Π_{k≤j, k≠i} x_k.
+
+    Without zeros in a slice that is the reversed cumulative sum of dy ∘ y, divided by x (as
+    PyTorch computes it); a slice holding a zero takes the products of the others directly.
+    """
+
+    fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, x, *, axis):
+        out = np.cumprod(x, axis=axis)
+        ctx.save_for_backward(x, out)
+        ctx.axis = axis
+        return out
+
+    rule = "dX_i {x} = Σ_(j≥i) dY_j {g} · Π_(k≤j, k≠i) x_k"
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        xs = np.moveaxis(x, ctx.axis, -1)
+        ys = np.moveaxis(out, ctx.axis, -1)
+        gs = np.moveaxis(grad, ctx.axis, -1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dx = np.flip(np.cumsum(np.flip(gs * ys, -1), axis=-1), -1) / xs
+        zero_rows = np.argwhere((xs == 0).any(axis=-1))
+        n = xs.shape[-1]
+        for row in map(tuple, zero_rows):  # the products of the others, without dividing by 0
+            v, g = xs[row], gs[row]
+            d = np.zeros(n, dtype=dx.dtype)
+            for i in range(n):
+                before = np.prod(v[:i])
+                running = before
+                total = 0.0
+                for j in range(i, n):
+                    if j > i:
+                        running = running * v[j]
+                    total += g[j] * running
+                d[i] = total
+            dx[row] = d
+        return np.ascontiguousarray(np.moveaxis(dx, -1, ctx.axis))
