@@ -33,15 +33,15 @@ def padded(draw, mode, contiguous=True):
     shape += [draw(st.integers(1, 4)) for _ in range(k)]
     pad = []
     for n in shape[::-1][:k]:
-        if mode == "circular":  # crop first, then wrap at most what is left
-            front = draw(st.integers(0, n))
-            back = draw(st.integers(0, n - front))
+        if mode == "circular":  # crop first (leaving at least one cell), then wrap at most what is left
+            front = draw(st.integers(0, n - 1))
+            back = draw(st.integers(0, n - 1 - front))
             kept = n - front - back
             pad += [-front if front else draw(st.integers(0, kept)), -back if back else draw(st.integers(0, kept))]
         else:
-            high = n - 1 if mode == "reflect" else 4
-            before = draw(st.integers(max(-n, -4), high))
-            pad += [before, draw(st.integers(max(-n - before, -4), high))]
+            high = n - 1 if mode == "reflect" else 4  # and at least one cell left
+            before = draw(st.integers(max(1 - n, -4), high))
+            pad += [before, draw(st.integers(max(1 - n - before, -4), high))]
     pad = tuple(pad)
     _checks.pad_mode_widths(pad, tuple(shape), mode, None)
     return draw(arrays(tuple(shape), contiguous=None if contiguous else False)), pad

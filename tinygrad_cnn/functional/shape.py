@@ -25,9 +25,14 @@ def pad(x, pad, mode: str = "constant", value=None) -> Tensor:
     check.one_of(mode, "pad: mode", ("constant",) + check.PAD_MODES)
     if mode != "constant":
         widths = check.pad_mode_widths(pad, x.shape, mode, value)
+        k = len(widths)
+        out = x.shape[:x.ndim - k] + tuple(n + b + a for n, (b, a) in zip(x.shape[x.ndim - k:], widths))
+        check.array_size("pad", f"the padded x {x.shape} (pad {tuple(pad)})", out)
         return _shape.ModePad.apply(x, widths=widths, mode=mode)
     value = 0.0 if value is None else check.real(value, "pad: value")
     crop, widths = check.pad_widths(pad, x.shape)
+    out = tuple(len(range(*c.indices(n))) + b + a for n, c, (b, a) in zip(x.shape, crop, widths))
+    check.array_size("pad", f"the padded x {x.shape} (pad {tuple(pad)})", out)
     return _shape.Pad.apply(x, crop=crop, widths=widths, value=x.dtype.type(value))
 
 
