@@ -91,33 +91,40 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
-    """A list of modules whose parameters the owner sees (``layers.0.weight``, …); no ``forward``."""
+class _ListContainer(Module):
+    """A list of children the owner sees under their indices (``layers.0.weight``, ``scales.1``);
+    subclasses say what an entry is (``_kind``) and how a value becomes one (``_entry``)."""
 
-    def __init__(self, modules=None):
+    _kind = "module"
+
+    def __init__(self, values=None):
         super().__init__()
         object.__setattr__(self, "_items", [])
-        if modules is not None:
-            self.extend(modules)
+        if values is not None:
+            self.extend(values)
+
+    def _entry(self, value, where: str):  # pragma: no cover - each subclass has its own
+        raise NotImplementedError
 
     def _own_entries(self):
         for i, m in enumerate(self._items):
-            yield str(i), m, "module"
+            yield str(i), m, self._kind
 
     def _index(self, index) -> int:
+        name = type(self).__name__
         if isinstance(index, bool) or not check.is_int(index):
-            raise TypeError(f"ModuleList indices must be int or slice, got {type(index).__name__}")
+            raise TypeError(f"{name} indices must be int or slice, got {type(index).__name__}")
         if not -len(self._items) <= index < len(self._items):
-            raise IndexError(f"ModuleList index {index} out of range for {len(self._items)} modules")
+            raise IndexError(f"{name} index {index} out of range for {len(self._items)} {self._kind}s")
         return int(index) % len(self._items)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return ModuleList(self._items[index])
+            return type(self)(self._items[index])
         return self._items[self._index(index)]
 
-    def __setitem__(self, index, module):
-        self._items[self._index(index)] = _module(module, "ModuleList")
+    def __setitem__(self, index, value):
+        self._items[self._index(index)] = self._entry(value, type(self).__name__)
 
     def __delitem__(self, index):
         if isinstance(index, slice):
@@ -131,143 +138,11 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._items)
 
-    def __iadd__(self, modules):
-        return self.extend(modules)
-
-    def append(self, module):
-        self._items.append(_module(module, "ModuleList.append"))
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module) -> None:
-        self._items.insert(check.integer(index, "ModuleList.insert: index"), _module(module, "ModuleList.insert"))
-
-    def _child_lines(self) -> list:
-        """PyTorch's layout: runs of modules that print alike collapse to ``(0-2): 3 x Linear(...)``."""
-        lines, i = [], 0
-        texts = [m._repr_body() for m in self._items]
-        while i < len(texts):
-            j = i
-            while j + 1 < len(texts) and texts[j + 1] == texts[i]:
-                j += 1
-            lines.append(f"({i}): {texts[i]}" if i == j else f"({i}-{j}): {j - i + 1} x {texts[i]}")
-            i = j + 1
-        return lines
-
-
-class ModuleDict(Module):
-    """A dict of modules (insertion order) whose parameters the owner sees (``heads.a.weight``, …)."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        object.__setattr__(self, "_items", OrderedDict())
-        if modules is not None:
-            self.update(modules)
-
-    def _own_entries(self):
-        for key, m in self._items.items():
-            yield key, m, "module"
-
-    def __getitem__(self, key):
-        return self._items[key]
-
-    def __setitem__(self, key, module):
-        self._check_new_name(key, "module")
-        self._items[key] = _module(module, f"ModuleDict[{key!r}]")
-
-    def __delitem__(self, key):
-        del self._items[key]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self):
-        return iter(self._items)
-
-    def __contains__(self, key) -> bool:
-        return key in self._items
-
-    def keys(self):
-        return self._items.keys()
-
-    def values(self):
-        return self._items.values()
-
-    def items(self):
-        return self._items.items()
-
-    def pop(self, key):
-        return self._items.pop(key)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def update(self, modules) -> None:
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
-        for key, m in pairs:
-            self[key] = m
-
-
-def _parameter(value, where: str):
-    """A Parameter as is; a Tensor or array becomes one (sharing its array), as PyTorch wraps tensors."""
-    from ..tensor import Tensor
-
-    if isinstance(value, Parameter):
-        return value
-    if isinstance(value, (Tensor, np.ndarray)):
-        return Parameter(value)
-    raise TypeError(f"{where}: expected a Parameter, Tensor or array, got {type(value).__name__}")
-
-
-def _parameter_line(key, p) -> str:
-    size = "x".join(str(n) for n in p.shape) or "()"
-    return f"({key}): Parameter containing: [{p.dtype} of size {size}]"
-
-
-class ParameterList(Module):
-    """A list of parameters the owner sees (``scales.0``, ``scales.1``, …), for a number of weights
-    known only at run time; Tensors and arrays put in become Parameters."""
-
-    def __init__(self, values=None):
-        super().__init__()
-        object.__setattr__(self, "_items", [])
-        if values is not None:
-            self.extend(values)
-
-    def _own_entries(self):
-        for i, p in enumerate(self._items):
-            yield str(i), p, "parameter"
-
-    def _index(self, index) -> int:
-        if isinstance(index, bool) or not check.is_int(index):
-            raise TypeError(f"ParameterList indices must be int or slice, got {type(index).__name__}")
-        if not -len(self._items) <= index < len(self._items):
-            raise IndexError(f"ParameterList index {index} out of range for {len(self._items)} parameters")
-        return int(index) % len(self._items)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return ParameterList(self._items[index])
-        return self._items[self._index(index)]
-
-    def __setitem__(self, index, value):
-        self._items[self._index(index)] = _parameter(value, "ParameterList")
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self):
-        return iter(self._items)
-
     def __iadd__(self, values):
         return self.extend(values)
 
     def append(self, value):
-        self._items.append(_parameter(value, "ParameterList.append"))
+        self._items.append(self._entry(value, f"{type(self).__name__}.append"))
         return self
 
     def extend(self, values):
@@ -275,30 +150,36 @@ class ParameterList(Module):
             self.append(v)
         return self
 
-    def _child_lines(self) -> list:
-        return [_parameter_line(i, p) for i, p in enumerate(self._items)]
+    def insert(self, index: int, value) -> None:
+        name = type(self).__name__
+        self._items.insert(check.integer(index, f"{name}.insert: index"), self._entry(value, f"{name}.insert"))
 
 
-class ParameterDict(Module):
-    """A dict of parameters (insertion order) the owner sees (``gains.red``, …); Tensors and arrays
-    put in become Parameters."""
+class _DictContainer(Module):
+    """A dict of children (insertion order) the owner sees under their keys (``heads.a.weight``,
+    ``gains.red``); subclasses say what an entry is (``_kind``, ``_entry``)."""
 
-    def __init__(self, parameters=None):
+    _kind = "module"
+
+    def __init__(self, values=None):
         super().__init__()
         object.__setattr__(self, "_items", OrderedDict())
-        if parameters is not None:
-            self.update(parameters)
+        if values is not None:
+            self.update(values)
+
+    def _entry(self, value, where: str):  # pragma: no cover - each subclass has its own
+        raise NotImplementedError
 
     def _own_entries(self):
-        for key, p in self._items.items():
-            yield key, p, "parameter"
+        for key, m in self._items.items():
+            yield key, m, self._kind
 
     def __getitem__(self, key):
         return self._items[key]
 
     def __setitem__(self, key, value):
-        self._check_new_name(key, "parameter")
-        self._items[key] = _parameter(value, f"ParameterDict[{key!r}]")
+        self._check_new_name(key, self._kind)
+        self._items[key] = self._entry(value, f"{type(self).__name__}[{key!r}]")
 
     def __delitem__(self, key):
         del self._items[key]
@@ -330,10 +211,81 @@ class ParameterDict(Module):
     def clear(self) -> None:
         self._items.clear()
 
-    def update(self, parameters) -> None:
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
-        for key, p in pairs:
-            self[key] = p
+    def update(self, values) -> None:
+        pairs = values.items() if isinstance(values, Mapping) else values
+        for key, m in pairs:
+            self[key] = m
+
+
+class ModuleList(_ListContainer):
+    """A list of modules whose parameters the owner sees (``layers.0.weight``, …); no ``forward``."""
+
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
+    def _entry(self, value, where: str):
+        return _module(value, where)
+
+    def _child_lines(self) -> list:
+        """PyTorch's layout: runs of modules that print alike collapse to ``(0-2): 3 x Linear(...)``."""
+        lines, i = [], 0
+        texts = [m._repr_body() for m in self._items]
+        while i < len(texts):
+            j = i
+            while j + 1 < len(texts) and texts[j + 1] == texts[i]:
+                j += 1
+            lines.append(f"({i}): {texts[i]}" if i == j else f"({i}-{j}): {j - i + 1} x {texts[i]}")
+            i = j + 1
+        return lines
+
+
+class ModuleDict(_DictContainer):
+    """A dict of modules (insertion order) whose parameters the owner sees (``heads.a.weight``, …)."""
+
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
+    def _entry(self, value, where: str):
+        return _module(value, where)
+
+
+def _parameter(value, where: str):
+    """A Parameter as is; a Tensor or array becomes one (sharing its array), as PyTorch wraps tensors."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, (Tensor, np.ndarray)):
+        return Parameter(value)
+    raise TypeError(f"{where}: expected a Parameter, Tensor or array, got {type(value).__name__}")
+
+
+def _parameter_line(key, p) -> str:
+    size = "x".join(str(n) for n in p.shape) or "()"
+    return f"({key}): Parameter containing: [{p.dtype} of size {size}]"
+
+
+class ParameterList(_ListContainer):
+    """A list of parameters the owner sees (``scales.0``, ``scales.1``, …), for a number of weights
+    known only at run time; Tensors and arrays put in become Parameters."""
+
+    _kind = "parameter"
+
+    def _entry(self, value, where: str):
+        return _parameter(value, where)
+
+    def _child_lines(self) -> list:
+        return [_parameter_line(i, p) for i, p in enumerate(self._items)]
+
+
+class ParameterDict(_DictContainer):
+    """A dict of parameters (insertion order) the owner sees (``gains.red``, …); Tensors and arrays
+    put in become Parameters."""
+
+    _kind = "parameter"
+
+    def _entry(self, value, where: str):
+        return _parameter(value, where)
 
     def _child_lines(self) -> list:
         return [_parameter_line(k, p) for k, p in self._items.items()]
