@@ -944,4 +944,7 @@ CASES = [
            bad=[(lambda: Tensor(np.zeros(3))[np.array([0.0, 1.0])], TypeError, "integer")]),
 ]
 
+from op_cases_unary import UNARY_CASES  # noqa: E402  (its rows use OpCase, defined above)
+
+CASES += UNARY_CASES
 BY_NAME = {case.name: case for case in CASES}
