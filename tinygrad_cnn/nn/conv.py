@@ -31,6 +31,26 @@ def _connection_table(connection, out_channels, in_channels, groups, copy):
     return table
 
 
+def conv_repr(layer) -> str:
+    """PyTorch's text for a convolution layer (1-d or 2-d, transposed or not): the sizes, then the
+    settings that differ from their defaults (a padding given by name is always shown)."""
+    zeros, ones = (0,) * len(layer.kernel_size), (1,) * len(layer.kernel_size)
+    s = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
+    if isinstance(layer.padding, str) or layer.padding != zeros:
+        s += f", padding={layer.padding}"
+    if layer.dilation != ones:
+        s += f", dilation={layer.dilation}"
+    if getattr(layer, "output_padding", zeros) != zeros:
+        s += f", output_padding={layer.output_padding}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if layer.bias is None:
+        s += ", bias=False"
+    if layer.padding_mode != "zeros":
+        s += f", padding_mode={layer.padding_mode}"
+    return s
+
+
 class Conv2d(Module):
     """2-D convolution layer: Z = W ⊛ V + b for every output map (``F.conv2d``).
 
@@ -150,17 +170,7 @@ class Conv2d(Module):
         return n
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding not in ((0, 0), "valid"):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
+        s = conv_repr(self)
         if self.connection is not None:
             s += f", connection={int(self.connection.sum())}/{self.connection.size} kernels"
         return s
@@ -223,18 +233,7 @@ class ConvTranspose2d(Module):
         return tuple(extra)
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return conv_repr(self)
 
 
 class Unfold(Module):
