@@ -387,6 +387,35 @@ class PolynomialLR(LRScheduler):
                 for base in self.base_lrs]
 
 
+def _cycled_momentum(scheduler, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch):
+    """For the schedulers that move the momentum against the rate (OneCycleLR, CyclicLR):
+    checks that the optimiser has one (SGD's ``momentum``, Adam's ``beta1``), notes which, and
+    on a fresh start sets it to ``max_momentum`` and stores both bounds in each group."""
+    groups = optimizer.param_groups
+    scheduler.cycle_momentum = _checks.boolean(cycle_momentum, "cycle_momentum")
+    if not scheduler.cycle_momentum:
+        return None, None
+    if not all("momentum" in g or "betas" in g for g in groups):
+        raise ValueError("cycle_momentum=True needs an optimiser with 'momentum' or 'betas' "
+                         "(pass cycle_momentum=False)")
+    scheduler.use_beta1 = "betas" in groups[0]
+    tops = _per_group(max_momentum, "max_momentum", optimizer, _nonneg)
+    bases = _per_group(base_momentum, "base_momentum", optimizer, _nonneg)
+    if last_epoch == -1:
+        for group, top, base in zip(groups, tops, bases):
+            _set_momentum(scheduler, group, top)
+            group["max_momentum"], group["base_momentum"] = top, base
+    return bases, tops
+
+
+def _set_momentum(scheduler, group, value):
+    """The group's momentum (or Adam's beta1) set to ``value``."""
+    if scheduler.use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
 class OneCycleLR(LRScheduler):
     """The one-cycle policy (Smith): warm up from ``max_lr/div_factor`` to ``max_lr`` over
     ``pct_start`` of the ``total_steps``, then anneal to ``initial_lr/final_div_factor``
@@ -432,25 +461,11 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = _checks.boolean(cycle_momentum, "cycle_momentum")
-        if self.cycle_momentum:
-            if not all("momentum" in g or "betas" in g for g in groups):
-                raise ValueError("cycle_momentum=True needs an optimiser with 'momentum' or "
-                                 "'betas' (pass cycle_momentum=False)")
-            self.use_beta1 = "betas" in groups[0]
-            tops = _per_group(max_momentum, "max_momentum", optimizer, _nonneg)
-            bases = _per_group(base_momentum, "base_momentum", optimizer, _nonneg)
-            if last_epoch == -1:
-                for group, top, base in zip(groups, tops, bases):
-                    self._set_momentum(group, top)
-                    group["max_momentum"], group["base_momentum"] = top, base
+        _cycled_momentum(self, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+        _set_momentum(self, group, value)
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import _checks
-from .lr_scheduler import LRScheduler, _groups, _nonneg, _per_group
+from .lr_scheduler import LRScheduler, _cycled_momentum, _groups, _nonneg, _per_group, _set_momentum
 
 __all__ = ["CyclicLR"]
 
@@ -53,18 +53,9 @@ class CyclicLR(LRScheduler):
             self.scale_mode = _checks.one_of(scale_mode, "scale_mode", ("cycle", "iterations"))
         self.scale_fn_custom = scale_fn
         self.gamma = _nonneg(gamma, "gamma")
-        self.cycle_momentum = _checks.boolean(cycle_momentum, "cycle_momentum")
+        bounds = _cycled_momentum(self, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
         if self.cycle_momentum:
-            if not all("momentum" in g or "betas" in g for g in groups):
-                raise ValueError("cycle_momentum=True needs an optimiser with 'momentum' or 'betas' "
-                                 "(pass cycle_momentum=False)")
-            self.use_beta1 = "betas" in groups[0]
-            self.base_momentums = _per_group(base_momentum, "base_momentum", optimizer, _nonneg)
-            self.max_momentums = _per_group(max_momentum, "max_momentum", optimizer, _nonneg)
-            if last_epoch == -1:
-                for top, base, group in zip(self.max_momentums, self.base_momentums, groups):
-                    self._set_momentum(group, top)
-                    group["max_momentum"], group["base_momentum"] = top, base
+            self.base_momentums, self.max_momentums = bounds
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -78,12 +69,6 @@ class CyclicLR(LRScheduler):
             return self.gamma ** x
         return 1.0
 
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
-
     def get_lr(self):
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
@@ -92,5 +77,5 @@ class CyclicLR(LRScheduler):
         lrs = [base + (top - base) * scale_factor * self.scale_fn(at) for base, top in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
             for group, base, top in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
-                self._set_momentum(group, top - (top - base) * scale_factor * self.scale_fn(at))
+                _set_momentum(self, group, top - (top - base) * scale_factor * self.scale_fn(at))
         return lrs
