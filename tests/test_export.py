@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import tinygrad_cnn
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor, export, nn
 from tinygrad_cnn.models import C3_TABLE, LeNet5
@@ -350,3 +351,37 @@ def test_more_activations_and_prelu_round_trip():
     back = export.from_torch(theirs)
     assert repr(back) == repr(model)
     np.testing.assert_array_equal(back(Tensor(x)).data, y)
+
+
+@pytest.mark.parametrize("which", ["one-dimensional", "two-dimensional", "embedding"])
+def test_the_newer_layers_go_to_pytorch_and_back(which):
+    """1-d convolutions and pools, instance and local response norms, the upsampling and shuffling
+    layers, unfold/fold, softmin/Softmax2d/GLU, channel dropout and Embedding: same outputs in
+    PyTorch, and back unchanged (weights and running statistics included)."""
+    torch = pytest.importorskip("torch")
+    nn.manual_seed(0)
+    if which == "one-dimensional":
+        model = nn.Sequential(nn.Conv1d(2, 4, 3, padding=1, padding_mode="reflect"),
+                              nn.InstanceNorm1d(4, affine=True, track_running_stats=True), nn.SiLU(), nn.MaxPool1d(2),
+                              nn.ConvTranspose1d(4, 4, 2, stride=2), nn.AvgPool1d(2), nn.AdaptiveAvgPool1d(3),
+                              nn.AdaptiveMaxPool1d(2), nn.Flatten(), nn.Dropout1d(0.1), nn.Softmin(1))
+        x = np.random.default_rng(0).standard_normal((2, 2, 8)).astype(np.float32)
+        model.train()
+        model(Tensor(x))  # moves the running statistics, which must travel too
+    elif which == "two-dimensional":
+        model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.InstanceNorm2d(8), nn.LocalResponseNorm(3),
+                              nn.ChannelShuffle(2), nn.PixelShuffle(2), nn.PixelUnshuffle(2), nn.Upsample(scale_factor=2),
+                              nn.UpsamplingNearest2d(scale_factor=0.5), nn.UpsamplingBilinear2d(size=8), nn.Softmax2d(),
+                              nn.GLU(1), nn.Dropout3d(0.0), nn.Unfold(2), nn.Fold((8, 8), 2))
+        x = np.random.default_rng(1).standard_normal((2, 1, 8, 8)).astype(np.float32)
+    else:
+        model = nn.Sequential(nn.Embedding(10, 4, padding_idx=0))
+        x = np.array([[1, 0, 3]])
+    model.eval()
+    wrap = (lambda a: Tensor(a)) if x.dtype.kind == "f" else (lambda a: tinygrad_cnn.tensor(a))
+    y = model(wrap(x)).data
+    theirs = export.to_torch(model).eval()
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), y, rtol=1e-5, atol=1e-6)
+    back = export.from_torch(theirs).eval()
+    assert repr(back) == repr(model)
+    np.testing.assert_array_equal(back(wrap(x)).data, y)

@@ -49,7 +49,10 @@ _SUPPORTED = ("Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Subsampling, Adapt
               "Flatten, Identity, Dropout, Dropout2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh, Sigmoid, "
               "LeakyReLU, ELU, GELU, SiLU, ReLU6, Hardtanh, Hardsigmoid, Hardswish, Softplus, Mish, SELU, CELU, "
               "LogSigmoid, Softsign, Threshold, Tanhshrink, Softshrink, Hardshrink, PReLU, Softmax, LogSoftmax, "
-              "ScaledTanh, "
+              "ScaledTanh, Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d, "
+              "InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, Embedding, Upsample, UpsamplingNearest2d, "
+              "UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle, ChannelShuffle, Unfold, Fold, Softmin, Softmax2d, "
+              "GLU, Dropout1d, Dropout3d, "
               "ReflectionPad/ReplicationPad/CircularPad/ZeroPad/ConstantPad 1d/2d/3d, "
               "Sequential and models.LeNet5")
 
@@ -71,7 +74,7 @@ def _simple_layers(torch):
             (nn.AdaptiveMaxPool2d, tnn.AdaptiveMaxPool2d, ("output_size", "return_indices")),
             *((getattr(nn, name), getattr(tnn, name), ("padding", "value") if name.startswith("Constant")
                else ("padding",)) for name in nn.padding.__all__ if hasattr(tnn, name)),
-            *((getattr(nn, name), getattr(tnn, name), args) for name, args in _MORE_ACTIVATIONS
+            *((getattr(nn, name), getattr(tnn, name), args) for name, args in _MORE_ACTIVATIONS + _MORE_SIMPLE
               if hasattr(tnn, name)))
 
 
@@ -80,6 +83,18 @@ _MORE_ACTIVATIONS = (("SiLU", ()), ("ReLU6", ()), ("Hardtanh", ("min_val", "max_
                      ("Hardswish", ()), ("Softplus", ("beta", "threshold")), ("Mish", ()), ("SELU", ()),
                      ("CELU", ("alpha",)), ("LogSigmoid", ()), ("Softsign", ()), ("Threshold", ("threshold", "value")),
                      ("Tanhshrink", ()), ("Softshrink", ("lambd",)), ("Hardshrink", ("lambd",)))
+
+#: the other layers without weights and the constructor arguments they share with PyTorch's
+_MORE_SIMPLE = (("Dropout1d", ("p",)), ("Dropout3d", ("p",)), ("Softmin", ("dim",)), ("Softmax2d", ()),
+                ("GLU", ("dim",)), ("ChannelShuffle", ("groups",)), ("PixelShuffle", ("upscale_factor",)),
+                ("PixelUnshuffle", ("downscale_factor",)), ("LocalResponseNorm", ("size", "alpha", "beta", "k")),
+                ("MaxPool1d", ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")),
+                ("AvgPool1d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")),
+                ("AdaptiveAvgPool1d", ("output_size",)), ("AdaptiveMaxPool1d", ("output_size", "return_indices")),
+                ("Upsample", ("size", "scale_factor", "mode", "align_corners")),
+                ("UpsamplingNearest2d", ("size", "scale_factor")), ("UpsamplingBilinear2d", ("size", "scale_factor")),
+                ("Unfold", ("kernel_size", "dilation", "padding", "stride")),
+                ("Fold", ("output_size", "kernel_size", "dilation", "padding", "stride")))
 
 
 def _batch_norm_arrays(layer) -> dict:
@@ -192,6 +207,28 @@ def _torch_layer(torch, TL, name, layer):
         if layer.bias is not None:
             t.bias = param(layer.bias.data)
         return t
+    if isinstance(layer, (nn.Conv1d, nn.ConvTranspose1d)):
+        dtype = torch.from_numpy(layer.weight.data[:0]).dtype
+        if isinstance(layer, nn.Conv1d):
+            t = torch.nn.Conv1d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
+                                layer.dilation, layer.groups, layer.bias is not None, layer.padding_mode, dtype=dtype)
+        else:
+            t = torch.nn.ConvTranspose1d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
+                                         layer.padding, layer.output_padding, layer.groups, layer.bias is not None,
+                                         layer.dilation, dtype=dtype)
+        t.weight = param(layer.weight.data)
+        if layer.bias is not None:
+            t.bias = param(layer.bias.data)
+        return t
+    if isinstance(layer, (nn.InstanceNorm1d, nn.InstanceNorm2d)):
+        cls = torch.nn.InstanceNorm2d if isinstance(layer, nn.InstanceNorm2d) else torch.nn.InstanceNorm1d
+        t = cls(layer.num_features, layer.eps, layer.momentum, layer.affine, layer.track_running_stats)
+        t.load_state_dict({k: torch.from_numpy(v) for k, v in _batch_norm_arrays(layer).items()})
+        return t
+    if isinstance(layer, nn.Embedding):
+        return torch.nn.Embedding(layer.num_embeddings, layer.embedding_dim, layer.padding_idx, layer.max_norm,
+                                  layer.norm_type, layer.scale_grad_by_freq,
+                                  _weight=torch.from_numpy(np.array(layer.weight.data, copy=True)))
     if isinstance(layer, nn.PReLU):
         dtype = torch.from_numpy(layer.weight.data[:0]).dtype
         t = torch.nn.PReLU(layer.num_parameters, dtype=dtype)
@@ -316,6 +353,25 @@ def _from_torch_layer_of(torch, TL, name, t):
                     dtype=np.dtype(str(dtype).removeprefix("torch.")))
         layer.load_state_dict(_batch_norm_arrays(t))
         return layer
+    if type(t) in (torch.nn.Conv1d, torch.nn.ConvTranspose1d):
+        if isinstance(t, torch.nn.Conv1d):
+            layer = nn.Conv1d(t.in_channels, t.out_channels, t.kernel_size, t.stride, t.padding, t.dilation, t.groups,
+                              t.bias is not None, t.padding_mode)
+        else:
+            layer = nn.ConvTranspose1d(t.in_channels, t.out_channels, t.kernel_size, t.stride, t.padding,
+                                       t.output_padding, t.groups, t.bias is not None, t.dilation)
+        layer.weight = nn.Parameter(_array(t.weight))
+        if t.bias is not None:
+            layer.bias = nn.Parameter(_array(t.bias))
+        return layer
+    if type(t) in (torch.nn.InstanceNorm1d, torch.nn.InstanceNorm2d):
+        cls = nn.InstanceNorm2d if type(t) is torch.nn.InstanceNorm2d else nn.InstanceNorm1d
+        layer = cls(t.num_features, t.eps, t.momentum, t.affine, t.track_running_stats)
+        layer.load_state_dict(_batch_norm_arrays(t))
+        return layer
+    if type(t) is torch.nn.Embedding:
+        return nn.Embedding(t.num_embeddings, t.embedding_dim, t.padding_idx, t.max_norm, t.norm_type,
+                            t.scale_grad_by_freq, _weight=_array(t.weight))
     if type(t) is torch.nn.PReLU:
         layer = nn.PReLU(t.num_parameters)
         layer.weight = nn.Parameter(_array(t.weight))
