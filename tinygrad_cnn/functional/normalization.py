@@ -30,10 +30,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
     training = check.boolean(training, "batch_norm: training")
     eps = check.real(eps, "batch_norm: eps", 0.0, low_open=True)
     momentum = check.real(momentum, "batch_norm: momentum", 0.0, 1.0)
-    stats = [None if r is None else check.channel_vector(r, C, n, "batch_norm")
-             for r, n in ((running_mean, "running_mean"), (running_var, "running_var"))]
-    if (stats[0] is None) != (stats[1] is None):
-        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    stats = _running_stats(running_mean, running_var, C, "batch_norm")
     if not training and stats[0] is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
     weight = None if weight is None else check.channel_vector(weight, C, "weight", "batch_norm", like=x)
@@ -48,6 +45,15 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
             _update_running(x.data, stats[0], stats[1], momentum)
         return out
     return _norm.BatchNorm.apply(x, weight, bias, mean=stats[0].data, var=stats[1].data, eps=eps, training=False)
+
+
+def _running_stats(running_mean, running_var, C: int, op: str) -> list:
+    """The running mean and variance as ``(C,)`` tensors, both or neither (``[None, None]``)."""
+    stats = [None if r is None else check.channel_vector(r, C, n, op)
+             for r, n in ((running_mean, "running_mean"), (running_var, "running_var"))]
+    if (stats[0] is None) != (stats[1] is None):
+        raise ValueError(f"{op}: give both running_mean and running_var, or neither")
+    return stats
 
 
 def _update_running(x: np.ndarray, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
@@ -126,10 +132,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     use_input_stats = check.boolean(use_input_stats, "instance_norm: use_input_stats")
     eps = check.real(eps, "instance_norm: eps", 0.0, low_open=True)
     momentum = check.real(momentum, "instance_norm: momentum", 0.0, 1.0)
-    stats = [None if r is None else check.channel_vector(r, C, n, "instance_norm")
-             for r, n in ((running_mean, "running_mean"), (running_var, "running_var"))]
-    if (stats[0] is None) != (stats[1] is None):
-        raise ValueError("instance_norm: give both running_mean and running_var, or neither")
+    stats = _running_stats(running_mean, running_var, C, "instance_norm")
     if not use_input_stats:
         if stats[0] is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
