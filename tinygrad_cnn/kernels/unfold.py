@@ -68,6 +68,23 @@ def _fold(col, C, H, W, kh, kw, sh, sw, dh, dw, ph, pw):
     return out
 
 
+def _window_cells(N, C, H, W, kernel, stride, dilation, padding):
+    """Every (n, c, row, window, y, x) of the naive loops: row (c·kh + k)·kw + l of window
+    i·Wo + j reads cell (y, x) = (i·S_r + k·D_r − P_r, j·S_c + l·D_c − P_c), when inside the map."""
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = kernel, stride, dilation, padding
+    Ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    Wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    for n in range(N):
+        for c in range(C):
+            for k in range(kh):
+                for l in range(kw):
+                    for i in range(Ho):
+                        for j in range(Wo):
+                            y, z = i * sh + k * dh - ph, j * sw + l * dw - pw
+                            if 0 <= y < H and 0 <= z < W:
+                                yield n, c, (c * kh + k) * kw + l, i * Wo + j, y, z
+
+
 def unfold_reference(x, kernel, stride=(1, 1), dilation=(1, 1), padding=(0, 0)):
     """Naive im2col, float64: every window read one cell at a time (zeros outside the input)."""
     x = np.asarray(x, dtype=np.float64)
@@ -76,35 +93,18 @@ def unfold_reference(x, kernel, stride=(1, 1), dilation=(1, 1), padding=(0, 0)):
     Ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     Wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((N, C * kh * kw, Ho * Wo))
-    for n in range(N):
-        for c in range(C):
-            for k in range(kh):
-                for l in range(kw):
-                    for i in range(Ho):
-                        for j in range(Wo):
-                            y, z = i * sh + k * dh - ph, j * sw + l * dw - pw
-                            if 0 <= y < H and 0 <= z < W:
-                                out[n, (c * kh + k) * kw + l, i * Wo + j] = x[n, c, y, z]
+    for n, c, r, b, y, z in _window_cells(N, C, H, W, kernel, stride, dilation, padding):
+        out[n, r, b] = x[n, c, y, z]
     return out
 
 
 def fold_reference(col, output_size, kernel, stride=(1, 1), dilation=(1, 1), padding=(0, 0)):
     """Naive col2im, float64: every column value added to its window cell."""
     col = np.asarray(col, dtype=np.float64)
-    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = kernel, stride, dilation, padding
-    N, rows, L = col.shape
-    C = rows // (kh * kw)
+    N, rows = col.shape[:2]
+    C = rows // (kernel[0] * kernel[1])
     H, W = output_size
-    Ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    Wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((N, C, H, W))
-    for n in range(N):
-        for c in range(C):
-            for k in range(kh):
-                for l in range(kw):
-                    for i in range(Ho):
-                        for j in range(Wo):
-                            y, z = i * sh + k * dh - ph, j * sw + l * dw - pw
-                            if 0 <= y < H and 0 <= z < W:
-                                out[n, c, y, z] += col[n, (c * kh + k) * kw + l, i * Wo + j]
+    for n, c, r, b, y, z in _window_cells(N, C, H, W, kernel, stride, dilation, padding):
+        out[n, c, y, z] += col[n, r, b]
     return out
